@@ -1,0 +1,536 @@
+// Tests of the scripted model server (openclaw-sessions/testing) itself, over real HTTP with
+// the global fetch. Everything stays on 127.0.0.1.
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { startScriptedModel } from 'openclaw-sessions/testing'
+
+let model
+
+before(async () => {
+  model = await startScriptedModel({ maxStallMs: 400 })
+})
+after(() => model.close())
+beforeEach(() => model.reset())
+
+// ---- helpers ---------------------------------------------------------------------------
+
+function parseSse(text) {
+  return text
+    .split('\n\n')
+    .filter((chunk) => chunk.trim() !== '' && !chunk.startsWith(':'))
+    .map((chunk) => {
+      const event = /^event: (.*)$/m.exec(chunk)[1]
+      const data = JSON.parse(/^data: (.*)$/m.exec(chunk)[1])
+      return { event, data }
+    })
+}
+
+function post(path, body, headers = {}) {
+  return fetch(model.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+async function claude(messages, { sessionId, stream = true, extra = {} } = {}) {
+  const headers = sessionId ? { 'X-Claude-Code-Session-Id': sessionId } : {}
+  const res = await post('/v1/messages?beta=true', { model: 'claude-test', max_tokens: 100, stream, messages, ...extra }, headers)
+  return { res, events: stream && res.ok ? parseSse(await res.text()) : null }
+}
+
+async function codex(input, { sessionId, stream = true } = {}) {
+  const headers = sessionId ? { 'session-id': sessionId, 'thread-id': sessionId } : {}
+  const res = await post('/v1/responses', { model: 'gpt-test', stream, input }, headers)
+  return { res, events: stream && res.ok ? parseSse(await res.text()) : null }
+}
+
+/** The assistant text of an Anthropic SSE stream (all text deltas joined). */
+function claudeText(events) {
+  return events
+    .filter((e) => e.event === 'content_block_delta' && e.data.delta.type === 'text_delta')
+    .map((e) => e.data.delta.text)
+    .join('')
+}
+
+/** The final output of an OpenAI SSE stream. */
+function codexOutput(events) {
+  const done = events.at(-1)
+  assert.equal(done.event, 'response.completed')
+  return done.data.response.output
+}
+
+function codexText(events) {
+  const msg = codexOutput(events).find((i) => i.type === 'message')
+  return msg ? msg.content[0].text : null
+}
+
+const user = (text) => ({ role: 'user', content: text })
+const assistant = (text) => ({ role: 'assistant', content: [{ type: 'text', text }] })
+const oaUser = (text) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] })
+const oaAssistant = (text) => ({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] })
+
+function activeTimeouts() {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+}
+
+// ---- server basics ---------------------------------------------------------------------
+
+test('listens on a loopback port and refuses other hosts', async () => {
+  assert.match(model.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  assert.equal(model.url, `http://127.0.0.1:${model.port}`)
+  assert.ok(model.port > 0)
+  await assert.rejects(startScriptedModel({ host: '0.0.0.0' }), /loopback/)
+  await assert.rejects(startScriptedModel({ host: '192.168.1.10' }), /loopback/)
+})
+
+test('starts in well under 100 ms and closes promptly', async () => {
+  const t0 = performance.now()
+  const m = await startScriptedModel()
+  assert.ok(performance.now() - t0 < 100, 'startup took too long')
+  const head = await fetch(m.url + '/', { method: 'HEAD' })
+  assert.equal(head.status, 200)
+  await m.close()
+  await m.close() // idempotent
+  await assert.rejects(fetch(m.url + '/'))
+})
+
+test('HEAD / and GET / answer 200, unknown routes 404 JSON, count_tokens a count', async () => {
+  assert.equal((await fetch(model.url + '/', { method: 'HEAD' })).status, 200)
+  assert.equal((await fetch(model.url + '/')).status, 200)
+
+  const missing = await fetch(model.url + '/v1/nothing')
+  assert.equal(missing.status, 404)
+  const body = await missing.json()
+  assert.equal(body.type, 'error')
+  assert.equal(body.error.type, 'not_found_error')
+
+  const count = await post('/v1/messages/count_tokens?beta=true', { model: 'm', messages: [user('x'.repeat(400))] })
+  assert.equal(count.status, 200)
+  const { input_tokens } = await count.json()
+  assert.ok(Number.isInteger(input_tokens) && input_tokens >= 100, `implausible count ${input_tokens}`)
+  assert.equal(model.messagesRequests().length, 0, 'count_tokens is not a messages request')
+})
+
+// ---- Anthropic -------------------------------------------------------------------------
+
+test('Anthropic text reply streams the exact SSE event sequence', async () => {
+  model.enqueue({ text: 'Hello from the scripted model, friend' })
+  const { res, events } = await claude([user('hi')])
+  assert.equal(res.status, 200)
+  assert.match(res.headers.get('content-type'), /^text\/event-stream/)
+  const kinds = events.map((e) => e.event)
+  const deltas = kinds.filter((k) => k === 'content_block_delta').length
+  assert.ok(deltas >= 2, 'text should arrive in several chunks')
+  assert.deepEqual(kinds, [
+    'message_start',
+    'ping',
+    'content_block_start',
+    ...Array(deltas).fill('content_block_delta'),
+    'content_block_stop',
+    'message_delta',
+    'message_stop',
+  ])
+  for (const e of events) assert.equal(e.data.type, e.event)
+
+  const msg = events[0].data.message
+  assert.match(msg.id, /^msg_/)
+  assert.equal(msg.type, 'message')
+  assert.equal(msg.role, 'assistant')
+  assert.equal(msg.model, 'claude-test')
+  assert.deepEqual(msg.content, [])
+  assert.equal(msg.stop_reason, null)
+  assert.ok(msg.usage.input_tokens > 0)
+  assert.deepEqual(events[2].data.content_block, { type: 'text', text: '' })
+  assert.equal(claudeText(events), 'Hello from the scripted model, friend')
+
+  const delta = events.at(-2).data
+  assert.deepEqual(delta.delta, { stop_reason: 'end_turn', stop_sequence: null })
+  assert.equal(delta.usage.output_tokens, 7) // 6 words + 1
+})
+
+test('Anthropic tool_use reply: text block, tool_use block with input_json_delta, stop_reason tool_use', async () => {
+  model.enqueue({ text: 'Let me check.', toolUse: { name: 'Bash', input: { command: 'echo hi' }, id: 'toolu_fixed' } })
+  const { events } = await claude([user('check')])
+  const starts = events.filter((e) => e.event === 'content_block_start').map((e) => e.data)
+  assert.equal(starts.length, 2)
+  assert.deepEqual(starts[0], { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
+  assert.deepEqual(starts[1].content_block, { type: 'tool_use', id: 'toolu_fixed', name: 'Bash', input: {} })
+  const jsonDeltas = events.filter((e) => e.event === 'content_block_delta' && e.data.index === 1)
+  assert.equal(jsonDeltas.length, 1)
+  assert.equal(jsonDeltas[0].data.delta.type, 'input_json_delta')
+  assert.deepEqual(JSON.parse(jsonDeltas[0].data.delta.partial_json), { command: 'echo hi' })
+  assert.equal(events.filter((e) => e.event === 'content_block_stop').length, 2)
+  assert.equal(events.at(-2).data.delta.stop_reason, 'tool_use')
+  assert.equal(events.at(-1).event, 'message_stop')
+  assert.equal(claudeText(events), 'Let me check.')
+})
+
+test('Anthropic non-streaming request gets one JSON Message', async () => {
+  model.enqueue({ toolUse: { input: { command: 'ls' } } })
+  const { res } = await claude([user('list')], { stream: false })
+  const msg = await res.json()
+  assert.equal(msg.type, 'message')
+  assert.equal(msg.stop_reason, 'tool_use')
+  assert.equal(msg.content[0].type, 'tool_use')
+  assert.equal(msg.content[0].name, 'Bash')
+  assert.match(msg.content[0].id, /^toolu_/)
+  assert.deepEqual(msg.content[0].input, { command: 'ls' })
+})
+
+test('scripted errors: HTTP status and Anthropic / OpenAI error bodies', async () => {
+  model.enqueue({ error: { status: 400, message: 'bad thing' } })
+  let { res } = await claude([user('x')])
+  assert.equal(res.status, 400)
+  assert.deepEqual(await res.json(), { type: 'error', error: { type: 'invalid_request_error', message: 'bad thing' } })
+
+  model.enqueue({ error: { status: 529 } })
+  ;({ res } = await claude([user('x')]))
+  assert.equal(res.status, 529)
+  assert.equal((await res.json()).error.type, 'overloaded_error')
+
+  model.enqueue({ error: { status: 500, type: 'server_error', message: 'boom', code: 'server_is_down' } })
+  ;({ res } = await codex([oaUser('x')]))
+  assert.equal(res.status, 500)
+  const body = await res.json()
+  assert.equal(body.error.type, 'server_error')
+  assert.equal(body.error.message, 'boom')
+  assert.equal(body.error.code, 'server_is_down')
+
+  assert.deepEqual(
+    model.requests.map((r) => [r.reply.kind, r.reply.status]),
+    [['error', 400], ['error', 529], ['error', 500]],
+  )
+})
+
+test('malformed JSON gets a 400 error, is logged raw, and the server keeps serving', async () => {
+  const res = await post('/v1/messages', '{"model": "m", "messages": [')
+  assert.equal(res.status, 400)
+  assert.equal((await res.json()).error.type, 'invalid_request_error')
+  assert.equal(model.requests[0].body, '{"model": "m", "messages": [')
+  assert.equal(model.requests[0].reply.status, 400)
+
+  const bad = await post('/v1/responses', 'not json')
+  assert.equal(bad.status, 400)
+  assert.ok((await bad.json()).error.message)
+
+  const { events } = await claude([user('still alive')])
+  assert.equal(claudeText(events), 'You said: still alive. This is turn 1.')
+})
+
+test('enqueue validates replies and options', () => {
+  assert.throws(() => model.enqueue({}), TypeError)
+  assert.throws(() => model.enqueue({ text: 1 }), TypeError)
+  assert.throws(() => model.enqueue({ error: { status: 200 } }), TypeError)
+  assert.throws(() => model.enqueue({ stall: { ms: 10, then: { stall: { ms: 1 } } } }), TypeError)
+  assert.throws(() => model.enqueue({ text: 'a' }, { times: 0 }), TypeError)
+  assert.throws(() => model.enqueue({ text: 'a' }, { prompt: 5 }), TypeError)
+  assert.equal(model.pending(), 0)
+})
+
+// ---- queue -----------------------------------------------------------------------------
+
+test('queue matches by prompt (substring and RegExp) in FIFO order, with times', async () => {
+  model.enqueue({ text: 'for apples' }, { prompt: 'apple' })
+  model.enqueue({ text: 'for numbers' }, { prompt: /number \d+/i, times: 2 })
+  model.enqueue({ text: 'anything' })
+  assert.equal(model.pending(), 4)
+
+  // "Number 7" skips the apple entry, takes the RegExp entry although a wildcard is queued later.
+  assert.equal(claudeText((await claude([user('Number 7')])).events), 'for numbers')
+  assert.equal(claudeText((await claude([user('an apple a day')])).events), 'for apples')
+  assert.equal(claudeText((await claude([user('number 8')])).events), 'for numbers')
+  assert.equal(model.pending(), 1)
+  // The RegExp entry is used up: "number 9" now falls to the wildcard.
+  assert.equal(claudeText((await claude([user('number 9')])).events), 'anything')
+  assert.equal(model.pending(), 0)
+  // Empty queue: default rules.
+  assert.equal(claudeText((await claude([user('apple')])).events), 'You said: apple. This is turn 1.')
+  assert.deepEqual(
+    model.requests.map((r) => r.reply.source),
+    ['queue', 'queue', 'queue', 'queue', 'default'],
+  )
+})
+
+test('queue matches by session id so parallel sessions do not steal replies', async () => {
+  model.enqueue({ text: 'for B' }, { sessionId: 'session-b' })
+  model.enqueue({ text: 'for A' }, { sessionId: 'session-a' })
+  model.enqueue({ text: 'codex thread' }, { sessionId: 'thread-1', prompt: 'go' })
+
+  const [a, none, b] = await Promise.all([
+    claude([user('hello')], { sessionId: 'session-a' }),
+    claude([user('hello')], { sessionId: 'session-c' }),
+    claude([user('hello')], { sessionId: 'session-b' }),
+  ])
+  assert.equal(claudeText(a.events), 'for A')
+  assert.equal(claudeText(b.events), 'for B')
+  assert.equal(claudeText(none.events), 'You said: hello. This is turn 1.')
+
+  assert.equal(codexText((await codex([oaUser('stop')], { sessionId: 'thread-1' })).events), 'You said: stop. This is turn 1.')
+  assert.equal(codexText((await codex([oaUser('go')], { sessionId: 'thread-1' })).events), 'codex thread')
+  assert.equal(model.pending(), 0)
+
+  model.enqueue({ text: 'x' }, { times: Infinity })
+  assert.equal(model.pending(), Infinity)
+  model.clearQueue()
+  assert.equal(model.pending(), 0)
+})
+
+// ---- stalls ----------------------------------------------------------------------------
+
+test('a stall starts the stream, is capped at maxStallMs, then sends its reply', async () => {
+  model.enqueue({ stall: { ms: 60000, then: { text: 'finally' } } })
+  const t0 = performance.now()
+  const { events } = await claude([user('wait')])
+  const took = performance.now() - t0
+  assert.ok(took >= 350 && took < 3000, `stall took ${took} ms, cap is 400`)
+  assert.equal(events[0].event, 'message_start')
+  assert.equal(events.filter((e) => e.event === 'message_start').length, 1)
+  assert.equal(claudeText(events), 'finally')
+  assert.deepEqual(model.requests[0].reply, {
+    kind: 'stall',
+    ms: 400,
+    then: { kind: 'text', text: 'finally' },
+    source: 'queue',
+  })
+})
+
+test('a client that disconnects during a stall cancels it without leaking timers', async () => {
+  const baseline = activeTimeouts()
+  model.enqueue({ stall: { ms: 60000 } })
+  const controller = new AbortController()
+  const res = await post('/v1/responses', { model: 'm', stream: true, input: [oaUser('hang')] })
+  const reader = res.body.getReader()
+  const first = new TextDecoder().decode((await reader.read()).value)
+  assert.match(first, /event: response\.created/)
+  assert.ok(activeTimeouts() > baseline, 'the stall should hold a timer')
+  await reader.cancel()
+  controller.abort()
+  const deadline = Date.now() + 2000
+  while (!model.requests[0].reply.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  assert.equal(model.requests[0].reply.aborted, true)
+  assert.equal(activeTimeouts(), baseline)
+})
+
+test('close() ends stalled connections promptly', async () => {
+  const m = await startScriptedModel()
+  m.enqueue({ stall: { ms: 60000 } })
+  const res = await fetch(m.url + '/v1/messages', {
+    method: 'POST',
+    body: JSON.stringify({ model: 'm', stream: true, messages: [user('hang')] }),
+  })
+  const reader = res.body.getReader()
+  await reader.read()
+  const t0 = performance.now()
+  await m.close()
+  assert.ok(performance.now() - t0 < 500, 'close waited for the stall')
+  await assert.rejects(async () => {
+    for (;;) if ((await reader.read()).done) throw new Error('stream ended without its reply')
+  })
+})
+
+test('waitForRequest resolves when a matching model request arrives', async () => {
+  const waiting = model.waitForRequest({ prompt: 'slow 300' })
+  const turn = claude([user('please go slow 300')], { sessionId: 's-wait' })
+  const seen = await waiting
+  assert.equal(seen.sessionId, 's-wait')
+  assert.equal(seen.reply.kind, 'stall')
+  assert.equal(claudeText((await turn).events), 'Done after 300 ms.')
+  await assert.rejects(model.waitForRequest({ prompt: 'never sent' }, 50), /no matching request/)
+})
+
+// ---- request log -----------------------------------------------------------------------
+
+test('the request log records method, path, headers, body, api, session, prompt and reply', async () => {
+  const big = 'x'.repeat(120000)
+  const messages = [
+    user([
+      { type: 'text', text: '<system-reminder>\ncontext\n</system-reminder>' },
+      { type: 'text', text: 'first prompt' },
+    ]),
+    assistant('ok'),
+    user([
+      { type: 'text', text: big },
+      { type: 'text', text: 'second prompt' },
+      { type: 'text', text: '<system-reminder>late</system-reminder>' },
+    ]),
+  ]
+  await claude(messages, { sessionId: 'abc-123' })
+  const [r] = model.messagesRequests()
+  assert.equal(model.requests.length, 1)
+  assert.ok(r.at <= Date.now() && r.at > Date.now() - 10000)
+  assert.equal(r.method, 'POST')
+  assert.equal(r.path, '/v1/messages?beta=true')
+  assert.equal(r.headers['x-claude-code-session-id'], 'abc-123')
+  assert.equal(r.headers['content-type'], 'application/json')
+  assert.equal(r.body.model, 'claude-test')
+  assert.equal(r.body.messages[2].content[0].text.length, 120000)
+  assert.equal(r.api, 'anthropic')
+  assert.equal(r.sessionId, 'abc-123')
+  assert.equal(r.prompt, 'second prompt')
+  assert.equal(r.toolResult, null)
+  assert.deepEqual(r.reply, { kind: 'text', text: 'You said: second prompt. This is turn 2.', source: 'default' })
+
+  await fetch(model.url + '/', { method: 'HEAD' })
+  await codex('plain string input', { sessionId: 't-9' })
+  assert.equal(model.requests.length, 3)
+  assert.equal(model.messagesRequests().length, 1)
+  const [o] = model.responsesRequests()
+  assert.equal(o.api, 'openai')
+  assert.equal(o.sessionId, 't-9')
+  assert.equal(o.prompt, 'plain string input')
+  assert.equal(model.requests[1].api, 'other')
+  model.reset()
+  assert.equal(model.requests.length, 0)
+})
+
+// ---- default rules ---------------------------------------------------------------------
+
+test('default rules read the history in the request (Anthropic)', async () => {
+  const say = async (messages) => claudeText((await claude(messages)).events)
+
+  assert.equal(await say([user("Hi, I'm Alice")]), 'Nice to meet you, Alice!')
+  assert.equal(await say([user('my name is bob.')]), 'Nice to meet you, bob!')
+  assert.equal(await say([user("What's my name?")]), "I don't know your name yet.")
+  assert.equal(
+    await say([user('Call me Ishmael.'), assistant('Hi'), user('how are you'), assistant('fine'), user('what is my name')]),
+    'Your name is Ishmael.',
+  )
+  assert.equal(await say([user('one'), assistant('a'), user('two'), assistant('b'), user('three')]), 'You said: three. This is turn 3.')
+  assert.equal(await say([user('please ask me something')]), 'Which file should I edit?')
+
+  const { events } = await claude([user('run: echo hi')])
+  const tool = events.find((e) => e.event === 'content_block_start').data.content_block
+  assert.equal(tool.type, 'tool_use')
+  assert.equal(tool.name, 'Bash')
+  const input = JSON.parse(events.find((e) => e.data.delta?.type === 'input_json_delta').data.delta.partial_json)
+  assert.deepEqual(input, { command: 'echo hi', description: 'Run the requested command' })
+
+  const withResult = [
+    user('run: echo hi'),
+    { role: 'assistant', content: [{ type: 'tool_use', id: tool.id, name: 'Bash', input }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'tool_result', tool_use_id: tool.id, content: [{ type: 'text', text: '  hi\n' }] },
+        { type: 'text', text: '<system-reminder>todo</system-reminder>' },
+      ],
+    },
+  ]
+  assert.equal(await say(withResult), 'Tool result: hi')
+  assert.equal(model.requests.at(-1).prompt, 'run: echo hi')
+  assert.equal(model.requests.at(-1).toolResult, '  hi\n')
+  // A tool result earlier in the history does not count: only the last user message decides.
+  assert.equal(await say([...withResult, assistant('done'), user('thanks')]), 'You said: thanks. This is turn 2.')
+  const long = [user('x'), { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: 'y'.repeat(500) }] }]
+  assert.equal(await say(long), 'Tool result: ' + 'y'.repeat(200))
+
+  const t0 = performance.now()
+  assert.equal(await say([user('sleep 150')]), 'Done after 150 ms.')
+  assert.ok(performance.now() - t0 >= 140)
+  assert.equal(await say([user('sleep 99999')]), 'Done after 400 ms.') // capped at maxStallMs
+})
+
+test('OpenAI Responses text reply: SSE sequence, sequence numbers, usage', async () => {
+  const input = [
+    { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'You are Codex' }] },
+    oaUser('<environment_context>\n  <cwd>/tmp</cwd>\n</environment_context>'),
+    oaUser("I'm Zed"),
+    oaAssistant('Nice to meet you, Zed!'),
+    oaUser("what's my name?"),
+  ]
+  const { res, events } = await codex(input, { sessionId: 'th-1' })
+  assert.equal(res.status, 200)
+  const kinds = events.map((e) => e.event)
+  const deltas = kinds.filter((k) => k === 'response.output_text.delta').length
+  assert.ok(deltas >= 2)
+  assert.deepEqual(kinds, [
+    'response.created',
+    'response.output_item.added',
+    'response.content_part.added',
+    ...Array(deltas).fill('response.output_text.delta'),
+    'response.output_text.done',
+    'response.content_part.done',
+    'response.output_item.done',
+    'response.completed',
+  ])
+  events.forEach((e, i) => {
+    assert.equal(e.data.type, e.event)
+    assert.equal(e.data.sequence_number, i)
+  })
+  const created = events[0].data.response
+  assert.match(created.id, /^resp_/)
+  assert.equal(created.status, 'in_progress')
+  assert.equal(created.model, 'gpt-test')
+
+  const added = events[1].data.item
+  assert.deepEqual({ ...added, id: 'x' }, { id: 'x', type: 'message', role: 'assistant', status: 'in_progress', content: [] })
+  const text = events.filter((e) => e.event === 'response.output_text.delta').map((e) => e.data.delta).join('')
+  assert.equal(text, 'Your name is Zed.')
+  for (const e of events.slice(2, -2)) assert.equal(e.data.item_id, added.id)
+
+  const done = events.at(-2).data.item
+  assert.deepEqual(done, {
+    id: added.id,
+    type: 'message',
+    role: 'assistant',
+    status: 'completed',
+    content: [{ type: 'output_text', text: 'Your name is Zed.', annotations: [] }],
+  })
+  const completed = events.at(-1).data.response
+  assert.equal(completed.id, created.id)
+  assert.equal(completed.status, 'completed')
+  assert.deepEqual(completed.output, [done])
+  const u = completed.usage
+  assert.equal(u.input_tokens_details.cached_tokens, 0)
+  assert.equal(u.output_tokens_details.reasoning_tokens, 0)
+  assert.equal(u.output_tokens, 5) // 4 words + 1
+  assert.equal(u.total_tokens, u.input_tokens + u.output_tokens)
+  assert.equal(model.requests[0].sessionId, 'th-1')
+  // environment_context is not a user turn: Zed's intro and the question are turns 1 and 2.
+  assert.equal(codexText((await codex([...input.slice(0, 4), oaUser('hi')])).events), 'You said: hi. This is turn 2.')
+})
+
+test('OpenAI function_call: default run: rule, tool output in history, Bash mapping', async () => {
+  const { events } = await codex([oaUser('run: echo hi')])
+  const kinds = events.map((e) => e.event)
+  assert.deepEqual(kinds, ['response.created', 'response.output_item.added', 'response.output_item.done', 'response.completed'])
+  const call = events[2].data.item
+  assert.equal(call.type, 'function_call')
+  assert.match(call.id, /^fc_/)
+  assert.match(call.call_id, /^call_/)
+  assert.equal(call.name, 'exec_command')
+  assert.equal(call.arguments, '{"cmd":"echo hi"}')
+  assert.equal(call.status, 'completed')
+  assert.equal(events[1].data.item.call_id, call.call_id)
+  assert.deepEqual(codexOutput(events), [call])
+
+  const history = [
+    oaUser('run: echo hi'),
+    { type: 'function_call', name: call.name, arguments: call.arguments, call_id: call.call_id },
+    { type: 'function_call_output', call_id: call.call_id, output: 'Process exited with code 0\nOutput:\nhi\n' },
+  ]
+  assert.equal(codexText((await codex(history)).events), 'Tool result: Process exited with code 0\nOutput:\nhi')
+
+  // A Claude-style Bash call scripted once works for Codex too; other names pass through.
+  model.enqueue({ text: 'Running.', toolUse: { name: 'Bash', input: { command: 'ls -la', description: 'list' }, id: 'call_mine' } })
+  model.enqueue({ toolUse: { name: 'apply_patch', input: { input: '*** Begin Patch' } } })
+  let out = codexOutput((await codex([oaUser('a')])).events)
+  assert.deepEqual(out.map((i) => i.type), ['message', 'function_call'])
+  assert.equal(out[0].content[0].text, 'Running.')
+  assert.equal(out[1].call_id, 'call_mine')
+  assert.equal(out[1].name, 'exec_command')
+  assert.deepEqual(JSON.parse(out[1].arguments), { cmd: 'ls -la' })
+  out = codexOutput((await codex([oaUser('b')])).events)
+  assert.equal(out[0].name, 'apply_patch')
+  assert.deepEqual(JSON.parse(out[0].arguments), { input: '*** Begin Patch' })
+})
+
+test('a stall on the OpenAI API ends with response.failed when its reply is an error', async () => {
+  model.enqueue({ stall: { ms: 20, then: { error: { status: 500, message: 'late failure' } } } })
+  const { res, events } = await codex([oaUser('x')])
+  assert.equal(res.status, 200)
+  assert.deepEqual(events.map((e) => e.event), ['response.created', 'response.failed'])
+  assert.equal(events[1].data.response.status, 'failed')
+  assert.equal(events[1].data.response.error.message, 'late failure')
+})

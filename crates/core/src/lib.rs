@@ -1,0 +1,19 @@
+//! openclaw-sessions core: spawns and drives coding-agent CLIs (Claude Code, Codex), parses
+//! their event streams, tracks each session's status and keeps its history. Pure Rust, no napi:
+//! the binding crate converts and forwards.
+
+pub mod driver;
+pub mod error;
+pub mod event;
+pub mod process;
+pub mod listeners;
+pub mod manager;
+pub mod options;
+pub mod protocol;
+pub mod session;
+
+pub use error::{Error, Result};
+pub use event::{AgentEvent, EventPayload, Status, StatusReason, Usage};
+pub use manager::{ListFilter, Manager, Stats};
+pub use options::{Backend, ManagerOptions, Origin, SpawnOptions};
+pub use session::{EndReason, SessionInfo};

@@ -1,0 +1,205 @@
+//! Conversions between the core's types and JS: snapshots as napi objects, errors as JS
+//! `Error`s whose `code` is the core's stable code.
+
+use napi::bindgen_prelude::*;
+use napi::JsError;
+use napi_derive::napi;
+use openclaw_sessions_core as core;
+use std::collections::HashMap;
+
+/// An error code string such as `E_NOT_FOUND`, the `code` of thrown errors.
+pub struct Code(&'static str);
+
+impl AsRef<str> for Code {
+  fn as_ref(&self) -> &str {
+    self.0
+  }
+}
+
+/// A synchronous throw with the core error's code.
+pub fn throw(e: core::Error) -> napi::Error<Code> {
+  napi::Error::new(Code(e.code()), e.to_string())
+}
+
+/// A promise rejection with the core error's code: the JS error object is built here, on the
+/// JS thread, so that the rejection carries `code` (napi's own path would say `GenericFailure`).
+pub fn reject(env: &Env, e: core::Error) -> napi::Error {
+  let raw = unsafe { JsError::from(throw(e)).into_value(env.raw()) };
+  match unsafe { Unknown::from_napi_value(env.raw(), raw) } {
+    Ok(v) => napi::Error::from(v),
+    Err(err) => err,
+  }
+}
+
+/// Token counts (Anthropic names).
+#[napi(object)]
+pub struct TokenUsage {
+  pub input_tokens: f64,
+  pub output_tokens: f64,
+  pub cache_read_input_tokens: f64,
+  pub cache_creation_input_tokens: f64,
+}
+
+/// Where a session came from: the chat channel, the gateway agent, the owner.
+#[napi(object)]
+pub struct SessionOrigin {
+  pub channel: Option<String>,
+  pub agent: Option<String>,
+  pub owner: Option<String>,
+}
+
+/// A snapshot of one session.
+#[napi(object)]
+pub struct SessionInfo {
+  /// The manager's session id (a UUID).
+  pub id: String,
+  pub name: Option<String>,
+  #[napi(ts_type = "Backend")]
+  pub backend: String,
+  /// The CLI's own session id (Claude `session_id`), known from spawn on.
+  pub backend_session_id: String,
+  #[napi(ts_type = "SessionStatus")]
+  pub status: String,
+  /// Why the session waits or ended: `turn-ended`, `question`, `permission`, `idle`, `user`,
+  /// `exited`, `api-error`, `shutdown`.
+  pub status_reason: Option<String>,
+  /// Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`.
+  pub end_reason: Option<String>,
+  pub workdir: String,
+  pub model: Option<String>,
+  pub first_prompt: String,
+  /// The CLI's pid while it runs (also its process group id).
+  pub pid: Option<u32>,
+  /// ms since the Unix epoch.
+  pub created_at: f64,
+  /// ms since the Unix epoch.
+  pub updated_at: f64,
+  /// ms since the Unix epoch.
+  pub ended_at: Option<f64>,
+  /// Turns ended (one per Claude `result`).
+  pub turns: u32,
+  /// Sum of the CLI's `num_turns` (not a count of API calls).
+  pub num_turns: u32,
+  /// USD, from the CLI's `total_cost_usd` (an estimate).
+  pub total_cost_usd: f64,
+  /// Tokens over all turns.
+  pub usage: TokenUsage,
+  pub last_assistant_text: Option<String>,
+  /// The last error: model API error, fatal exit with context, ...
+  pub last_error: Option<String>,
+  pub exit_code: Option<i32>,
+  pub exit_signal: Option<i32>,
+  /// The last stderr lines of the CLI (at most `stderrLines`).
+  pub stderr_tail: Vec<String>,
+  pub origin: Option<SessionOrigin>,
+  /// The highest event `seq` so far.
+  pub last_seq: f64,
+}
+
+fn kebab<T: serde::Serialize>(v: &T) -> String {
+  serde_json::to_value(v)
+    .ok()
+    .and_then(|v| v.as_str().map(str::to_owned))
+    .unwrap_or_default()
+}
+
+impl From<core::SessionInfo> for SessionInfo {
+  fn from(i: core::SessionInfo) -> Self {
+    SessionInfo {
+      id: i.id,
+      name: i.name,
+      backend: i.backend.as_str().to_owned(),
+      backend_session_id: i.backend_session_id,
+      status: i.status.as_str().to_owned(),
+      status_reason: i.status_reason.as_ref().map(kebab),
+      end_reason: i.end_reason.as_ref().map(kebab),
+      workdir: i.workdir,
+      model: i.model,
+      first_prompt: i.first_prompt,
+      pid: i.pid,
+      created_at: i.created_at as f64,
+      updated_at: i.updated_at as f64,
+      ended_at: i.ended_at.map(|t| t as f64),
+      turns: i.turns,
+      num_turns: i.num_turns,
+      total_cost_usd: i.total_cost_usd,
+      usage: TokenUsage {
+        input_tokens: i.usage.input_tokens as f64,
+        output_tokens: i.usage.output_tokens as f64,
+        cache_read_input_tokens: i.usage.cache_read_input_tokens as f64,
+        cache_creation_input_tokens: i.usage.cache_creation_input_tokens as f64,
+      },
+      last_assistant_text: i.last_assistant_text,
+      last_error: i.last_error,
+      exit_code: i.exit_code,
+      exit_signal: i.exit_signal,
+      stderr_tail: i.stderr_tail,
+      origin: i.origin.map(|o| SessionOrigin {
+        channel: o.channel,
+        agent: o.agent,
+        owner: o.owner,
+      }),
+      last_seq: i.last_seq as f64,
+    }
+  }
+}
+
+/// Manager-wide counters.
+#[napi(object)]
+pub struct Stats {
+  /// Sessions not in a terminal status.
+  pub live: u32,
+  /// Sessions held in memory.
+  pub total: u32,
+  /// Sessions per status; every status is present.
+  #[napi(ts_type = "Record<SessionStatus, number>")]
+  pub by_status: HashMap<String, u32>,
+  /// Processes started since the manager was created.
+  pub spawned: f64,
+  /// Spawns that failed to start a process.
+  pub spawn_failures: f64,
+  /// Turns ended, over sessions in memory.
+  pub turns: f64,
+  /// USD, over sessions in memory.
+  pub total_cost_usd: f64,
+  /// Events published so far.
+  pub events_emitted: f64,
+  /// Current `onEvent` subscribers.
+  pub listeners: u32,
+  pub max_sessions: u32,
+}
+
+impl From<core::Stats> for Stats {
+  fn from(s: core::Stats) -> Self {
+    Stats {
+      live: s.live,
+      total: s.total,
+      by_status: s.by_status.into_iter().collect(),
+      spawned: s.spawned as f64,
+      spawn_failures: s.spawn_failures as f64,
+      turns: s.turns as f64,
+      total_cost_usd: s.total_cost_usd,
+      events_emitted: s.events_emitted as f64,
+      listeners: s.listeners,
+      max_sessions: s.max_sessions,
+    }
+  }
+}
+
+/// `output(ref, { lines })`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OutputQuery {
+  /// How many of the last lines to return (default: all kept).
+  pub lines: Option<u32>,
+}
+
+/// `events(ref, { sinceSeq, kinds })`.
+#[napi(object)]
+#[derive(Default)]
+pub struct EventsQuery {
+  /// Only events with `seq` greater than this (default 0: all kept).
+  pub since_seq: Option<f64>,
+  /// Only these kinds, e.g. `['status', 'turn-completed']` (default: all).
+  pub kinds: Option<Vec<String>>,
+}

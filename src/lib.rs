@@ -1,0 +1,214 @@
+//! The napi binding of `openclaw-sessions-core`: option objects in, snapshots and events out,
+//! one error mapping, callbacks. It converts and forwards; every decision lives in the core.
+
+#![deny(clippy::all)]
+
+mod convert;
+
+use convert::{reject, throw, Code, EventsQuery, OutputQuery, SessionInfo, Stats};
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi_derive::napi;
+use openclaw_sessions_core as core;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Manages Claude Code sessions: spawns the real CLI, parses its stream-json output, tracks
+/// each session's status, cost and output. See the README for the lifecycle.
+#[napi]
+pub struct SessionManager {
+  inner: Arc<core::Manager>,
+}
+
+#[napi]
+impl SessionManager {
+  /// Creates a manager. `options`: see {@link ManagerOptions}; unknown keys are rejected.
+  /// Every live child is SIGKILLed when the Node.js environment exits.
+  ///
+  /// @throws `E_INVALID_ARGUMENT` on an unknown key or a bad value.
+  #[napi(constructor, ts_args_type = "options?: ManagerOptions")]
+  pub fn new(env: Env, options: Option<Value>) -> Result<Self, Code> {
+    let opts: core::ManagerOptions =
+      core::options::from_json("SessionManager options", options.unwrap_or(Value::Null).or_empty())
+        .map_err(throw)?;
+    let inner = Arc::new(core::Manager::new(opts).map_err(throw)?);
+    let hook = Arc::clone(&inner);
+    env
+      .add_env_cleanup_hook(hook, |m| m.kill_all_now())
+      .map_err(|e| throw(core::Error::Spawn(e.reason)))?;
+    Ok(SessionManager { inner })
+  }
+
+  /// Starts a session and sends `options.prompt` as its first message (on stdin, never argv).
+  /// Resolves once the prompt is written, with the session's snapshot; `backendSessionId` is
+  /// already the CLI's session id (`--session-id`). While any session is live, Node stays up.
+  ///
+  /// @throws `E_INVALID_ARGUMENT` (bad or unknown option, duplicate name), `E_LIMIT`
+  /// (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the message
+  /// names the path tried), `E_STATE` (manager shut down).
+  #[napi(ts_args_type = "options: SpawnOptions", ts_return_type = "Promise<SessionInfo>")]
+  pub fn spawn<'env>(&self, env: &'env Env, options: Value) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let keepalive = env
+      .create_function_from_closure::<(), (), _>("openclawSessionKeepAlive", |_| Ok(()))?
+      .build_threadsafe_function::<()>()
+      .build()?;
+    promise(
+      env,
+      async move {
+        let opts: core::SpawnOptions = core::options::from_json("spawn options", options)?;
+        inner.spawn(opts, Some(Box::new(keepalive))).await
+      },
+      SessionInfo::from,
+    )
+  }
+
+  /// Sends the next user message to a session that is `waiting-for-input`.
+  ///
+  /// @param ref - session id, name, or Claude session id.
+  /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end),
+  /// `E_INVALID_ARGUMENT` (empty text).
+  #[napi(ts_args_type = "ref: string, text: string", ts_return_type = "Promise<SessionInfo>")]
+  pub fn send<'env>(&self, env: &'env Env, r#ref: String, text: String) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    promise(
+      env,
+      async move { inner.send(&r#ref, &text).await },
+      SessionInfo::from,
+    )
+  }
+
+  /// Ends the conversation normally: closes stdin, waits for the CLI to exit
+  /// (`completed` on exit 0), SIGKILL after `closeTimeoutMs`. A finished session resolves as is.
+  ///
+  /// @throws `E_NOT_FOUND`.
+  #[napi(ts_args_type = "ref: string", ts_return_type = "Promise<SessionInfo>")]
+  pub fn close<'env>(&self, env: &'env Env, r#ref: String) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    promise(
+      env,
+      async move { inner.close(&r#ref).await },
+      SessionInfo::from,
+    )
+  }
+
+  /// Hard stop: SIGKILL to the session's whole process group; resolves once the process is
+  /// reaped, status `killed`. A finished session resolves as is.
+  ///
+  /// @throws `E_NOT_FOUND`.
+  #[napi(ts_args_type = "ref: string", ts_return_type = "Promise<SessionInfo>")]
+  pub fn kill<'env>(&self, env: &'env Env, r#ref: String) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    promise(
+      env,
+      async move { inner.kill(&r#ref).await },
+      SessionInfo::from,
+    )
+  }
+
+  /// A snapshot of one session.
+  ///
+  /// @throws `E_NOT_FOUND`.
+  #[napi(ts_args_type = "ref: string")]
+  pub fn get(&self, r#ref: String) -> Result<SessionInfo, Code> {
+    self.inner.get(&r#ref).map(SessionInfo::from).map_err(throw)
+  }
+
+  /// Snapshots of the sessions in memory, oldest first.
+  ///
+  /// @throws `E_INVALID_ARGUMENT` on an unknown filter key or status.
+  #[napi(ts_args_type = "filter?: ListFilter")]
+  pub fn list(&self, filter: Option<Value>) -> Result<Vec<SessionInfo>, Code> {
+    let f: core::ListFilter =
+      core::options::from_json("list filter", filter.unwrap_or(Value::Null).or_empty()).map_err(throw)?;
+    Ok(self.inner.list(&f).into_iter().map(SessionInfo::from).collect())
+  }
+
+  /// The last lines of assistant text (default: every kept line, at most `outputLines`).
+  ///
+  /// @throws `E_NOT_FOUND`.
+  #[napi(ts_args_type = "ref: string, options?: OutputQuery")]
+  pub fn output(&self, r#ref: String, options: Option<OutputQuery>) -> Result<Vec<String>, Code> {
+    let lines = options.and_then(|o| o.lines);
+    self.inner.output(&r#ref, lines).map_err(throw)
+  }
+
+  /// Logged events (the last `eventLogLimit`) with `seq > sinceSeq`, optionally only `kinds`.
+  ///
+  /// @throws `E_NOT_FOUND`.
+  #[napi(ts_args_type = "ref: string, options?: EventsQuery", ts_return_type = "AgentEvent[]")]
+  pub fn events(&self, r#ref: String, options: Option<EventsQuery>) -> Result<Vec<Value>, Code> {
+    let o = options.unwrap_or_default();
+    let since = o.since_seq.unwrap_or(0.0).max(0.0) as u64;
+    let events = self
+      .inner
+      .events(&r#ref, since, &o.kinds.unwrap_or_default())
+      .map_err(throw)?;
+    Ok(events.iter().map(core::AgentEvent::to_json).collect())
+  }
+
+  /// Calls `callback` with every event of every session, in order per session. The callback
+  /// never keeps Node alive by itself. Returns a function that unsubscribes (it returns false
+  /// when already unsubscribed).
+  #[napi(
+    ts_args_type = "callback: (event: AgentEvent) => void",
+    ts_return_type = "() => boolean"
+  )]
+  pub fn on_event<'env>(
+    &self,
+    env: &'env Env,
+    callback: Function<'_, Value, ()>,
+  ) -> Result<Function<'env, (), bool>> {
+    let tsfn = callback
+      .build_threadsafe_function::<Value>()
+      .callee_handled::<false>()
+      .weak::<true>()
+      .build()?;
+    let id = self.inner.subscribe(Arc::new(move |ev: &core::AgentEvent| {
+      tsfn.call(ev.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
+    }));
+    let inner = Arc::clone(&self.inner);
+    env.create_function_from_closure("unsubscribe", move |_| Ok(inner.unsubscribe(id)))
+  }
+
+  /// Manager-wide counters.
+  #[napi]
+  pub fn stats(&self) -> Stats {
+    self.inner.stats().into()
+  }
+
+  /// Refuses new sessions and SIGKILLs every live one; resolves with the final stats once all
+  /// are reaped. Afterwards nothing of the manager keeps Node alive.
+  #[napi(ts_return_type = "Promise<Stats>")]
+  pub fn shutdown<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Stats>> {
+    let inner = Arc::clone(&self.inner);
+    env.spawn_future(async move { Ok(Stats::from(inner.shutdown().await)) })
+  }
+}
+
+/// A promise for a core future: resolves with `convert(value)`, rejects with the core error's code.
+fn promise<'env, T, V, F>(env: &'env Env, fut: F, convert: fn(T) -> V) -> Result<PromiseRaw<'env, V>>
+where
+  T: Send + 'static,
+  V: ToNapiValue + 'static,
+  F: std::future::Future<Output = core::Result<T>> + Send + 'static,
+{
+  env.spawn_future_with_callback(async move { Ok::<_, napi::Error>(fut.await) }, move |env, r| {
+    r.map(convert).map_err(|e| reject(env, e))
+  })
+}
+
+trait OrEmpty {
+  fn or_empty(self) -> Value;
+}
+
+impl OrEmpty for Value {
+  /// `undefined` / `null` options mean "all defaults".
+  fn or_empty(self) -> Value {
+    if self.is_null() {
+      Value::Object(Default::default())
+    } else {
+      self
+    }
+  }
+}
