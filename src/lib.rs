@@ -28,9 +28,11 @@ impl SessionManager {
   /// @throws `E_INVALID_ARGUMENT` on an unknown key or a bad value.
   #[napi(constructor, ts_args_type = "options?: ManagerOptions")]
   pub fn new(env: Env, options: Option<Value>) -> Result<Self, Code> {
-    let opts: core::ManagerOptions =
-      core::options::from_json("SessionManager options", options.unwrap_or(Value::Null).or_empty())
-        .map_err(throw)?;
+    let opts: core::ManagerOptions = core::options::from_json(
+      "SessionManager options",
+      options.unwrap_or(Value::Null).or_empty(),
+    )
+    .map_err(throw)?;
     let inner = Arc::new(core::Manager::new(opts).map_err(throw)?);
     let hook = Arc::clone(&inner);
     env
@@ -46,8 +48,15 @@ impl SessionManager {
   /// @throws `E_INVALID_ARGUMENT` (bad or unknown option, duplicate name), `E_LIMIT`
   /// (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the message
   /// names the path tried), `E_STATE` (manager shut down).
-  #[napi(ts_args_type = "options: SpawnOptions", ts_return_type = "Promise<SessionInfo>")]
-  pub fn spawn<'env>(&self, env: &'env Env, options: Value) -> Result<PromiseRaw<'env, SessionInfo>> {
+  #[napi(
+    ts_args_type = "options: SpawnOptions",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn spawn<'env>(
+    &self,
+    env: &'env Env,
+    options: Value,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
     let inner = Arc::clone(&self.inner);
     let keepalive = env
       .create_function_from_closure::<(), (), _>("openclawSessionKeepAlive", |_| Ok(()))?
@@ -68,8 +77,16 @@ impl SessionManager {
   /// @param ref - session id, name, or Claude session id.
   /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end),
   /// `E_INVALID_ARGUMENT` (empty text).
-  #[napi(ts_args_type = "ref: string, text: string", ts_return_type = "Promise<SessionInfo>")]
-  pub fn send<'env>(&self, env: &'env Env, r#ref: String, text: String) -> Result<PromiseRaw<'env, SessionInfo>> {
+  #[napi(
+    ts_args_type = "ref: string, text: string",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn send<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: String,
+    text: String,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
     let inner = Arc::clone(&self.inner);
     promise(
       env,
@@ -83,7 +100,11 @@ impl SessionManager {
   ///
   /// @throws `E_NOT_FOUND`.
   #[napi(ts_args_type = "ref: string", ts_return_type = "Promise<SessionInfo>")]
-  pub fn close<'env>(&self, env: &'env Env, r#ref: String) -> Result<PromiseRaw<'env, SessionInfo>> {
+  pub fn close<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: String,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
     let inner = Arc::clone(&self.inner);
     promise(
       env,
@@ -120,8 +141,16 @@ impl SessionManager {
   #[napi(ts_args_type = "filter?: ListFilter")]
   pub fn list(&self, filter: Option<Value>) -> Result<Vec<SessionInfo>, Code> {
     let f: core::ListFilter =
-      core::options::from_json("list filter", filter.unwrap_or(Value::Null).or_empty()).map_err(throw)?;
-    Ok(self.inner.list(&f).into_iter().map(SessionInfo::from).collect())
+      core::options::from_json("list filter", filter.unwrap_or(Value::Null).or_empty())
+        .map_err(throw)?;
+    Ok(
+      self
+        .inner
+        .list(&f)
+        .into_iter()
+        .map(SessionInfo::from)
+        .collect(),
+    )
   }
 
   /// The last lines of assistant text (default: every kept line, at most `outputLines`).
@@ -136,7 +165,10 @@ impl SessionManager {
   /// Logged events (the last `eventLogLimit`) with `seq > sinceSeq`, optionally only `kinds`.
   ///
   /// @throws `E_NOT_FOUND`.
-  #[napi(ts_args_type = "ref: string, options?: EventsQuery", ts_return_type = "AgentEvent[]")]
+  #[napi(
+    ts_args_type = "ref: string, options?: EventsQuery",
+    ts_return_type = "AgentEvent[]"
+  )]
   pub fn events(&self, r#ref: String, options: Option<EventsQuery>) -> Result<Vec<Value>, Code> {
     let o = options.unwrap_or_default();
     let since = o.since_seq.unwrap_or(0.0).max(0.0) as u64;
@@ -187,15 +219,20 @@ impl SessionManager {
 }
 
 /// A promise for a core future: resolves with `convert(value)`, rejects with the core error's code.
-fn promise<'env, T, V, F>(env: &'env Env, fut: F, convert: fn(T) -> V) -> Result<PromiseRaw<'env, V>>
+fn promise<'env, T, V, F>(
+  env: &'env Env,
+  fut: F,
+  convert: fn(T) -> V,
+) -> Result<PromiseRaw<'env, V>>
 where
   T: Send + 'static,
   V: ToNapiValue + 'static,
   F: std::future::Future<Output = core::Result<T>> + Send + 'static,
 {
-  env.spawn_future_with_callback(async move { Ok::<_, napi::Error>(fut.await) }, move |env, r| {
-    r.map(convert).map_err(|e| reject(env, e))
-  })
+  env.spawn_future_with_callback(
+    async move { Ok::<_, napi::Error>(fut.await) },
+    move |env, r| r.map(convert).map_err(|e| reject(env, e)),
+  )
 }
 
 trait OrEmpty {

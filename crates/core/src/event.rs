@@ -8,304 +8,308 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
-    /// The process is up; no message from the CLI yet.
-    Starting,
-    /// A turn is in progress.
-    Running,
-    /// A turn ended; the agent waits for the user (see [`WaitingReason`]).
-    WaitingForInput,
-    /// The conversation ended normally (terminal).
-    Completed,
-    /// The agent or the manager hit an error (terminal).
-    Failed,
-    /// Graceful stop; resumable (terminal).
-    Interrupted,
-    /// Hard stop, SIGKILL to the process group (terminal).
-    Killed,
+  /// The process is up; no message from the CLI yet.
+  Starting,
+  /// A turn is in progress.
+  Running,
+  /// A turn ended; the agent waits for the user (see [`WaitingReason`]).
+  WaitingForInput,
+  /// The conversation ended normally (terminal).
+  Completed,
+  /// The agent or the manager hit an error (terminal).
+  Failed,
+  /// Graceful stop; resumable (terminal).
+  Interrupted,
+  /// Hard stop, SIGKILL to the process group (terminal).
+  Killed,
 }
 
 impl Status {
-    /// `completed`, `failed`, `interrupted` and `killed` are terminal.
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Status::Completed | Status::Failed | Status::Interrupted | Status::Killed
-        )
-    }
+  /// `completed`, `failed`, `interrupted` and `killed` are terminal.
+  pub fn is_terminal(self) -> bool {
+    matches!(
+      self,
+      Status::Completed | Status::Failed | Status::Interrupted | Status::Killed
+    )
+  }
 
-    /// The wire name, e.g. `waiting-for-input`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Starting => "starting",
-            Status::Running => "running",
-            Status::WaitingForInput => "waiting-for-input",
-            Status::Completed => "completed",
-            Status::Failed => "failed",
-            Status::Interrupted => "interrupted",
-            Status::Killed => "killed",
-        }
+  /// The wire name, e.g. `waiting-for-input`.
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Status::Starting => "starting",
+      Status::Running => "running",
+      Status::WaitingForInput => "waiting-for-input",
+      Status::Completed => "completed",
+      Status::Failed => "failed",
+      Status::Interrupted => "interrupted",
+      Status::Killed => "killed",
     }
+  }
 
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Status> {
-        ALL_STATUSES.iter().copied().find(|st| st.as_str() == s)
-    }
+  /// Parses a wire name.
+  pub fn parse(s: &str) -> Option<Status> {
+    ALL_STATUSES.iter().copied().find(|st| st.as_str() == s)
+  }
 }
 
 /// Every status, in lifecycle order.
 pub const ALL_STATUSES: [Status; 7] = [
-    Status::Starting,
-    Status::Running,
-    Status::WaitingForInput,
-    Status::Completed,
-    Status::Failed,
-    Status::Interrupted,
-    Status::Killed,
+  Status::Starting,
+  Status::Running,
+  Status::WaitingForInput,
+  Status::Completed,
+  Status::Failed,
+  Status::Interrupted,
+  Status::Killed,
 ];
 
 /// Why a session waits for input, or why it ended. Serialized kebab-case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StatusReason {
-    /// A turn ended (`result` from Claude).
-    TurnEnded,
-    /// The last assistant message asks the user something.
-    Question,
-    /// A tool approval is pending.
-    Permission,
-    /// The safety-net timer saw no output for a while.
-    Idle,
-    /// Ended by the user (`close`, `kill`).
-    User,
-    /// The CLI exited on its own.
-    Exited,
-    /// The model API returned an error that ended the session.
-    ApiError,
-    /// The manager is shutting down.
-    Shutdown,
+  /// A turn ended (`result` from Claude).
+  TurnEnded,
+  /// The last assistant message asks the user something.
+  Question,
+  /// A tool approval is pending.
+  Permission,
+  /// The safety-net timer saw no output for a while.
+  Idle,
+  /// Ended by the user (`close`, `kill`).
+  User,
+  /// The CLI exited on its own.
+  Exited,
+  /// The model API returned an error that ended the session.
+  ApiError,
+  /// The manager is shutting down.
+  Shutdown,
 }
 
 /// Token counts as reported by the CLI (Anthropic usage names).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_input_tokens: u64,
-    pub cache_creation_input_tokens: u64,
+  pub input_tokens: u64,
+  pub output_tokens: u64,
+  pub cache_read_input_tokens: u64,
+  pub cache_creation_input_tokens: u64,
 }
 
 impl Usage {
-    /// Adds `other` to `self`, field by field.
-    pub fn add(&mut self, other: &Usage) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.cache_read_input_tokens += other.cache_read_input_tokens;
-        self.cache_creation_input_tokens += other.cache_creation_input_tokens;
-    }
+  /// Adds `other` to `self`, field by field.
+  pub fn add(&mut self, other: &Usage) {
+    self.input_tokens += other.input_tokens;
+    self.output_tokens += other.output_tokens;
+    self.cache_read_input_tokens += other.cache_read_input_tokens;
+    self.cache_creation_input_tokens += other.cache_creation_input_tokens;
+  }
 }
 
 /// What happened, without the envelope. Tagged by `kind` (kebab-case) when serialized.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[serde(
+  tag = "kind",
+  rename_all = "kebab-case",
+  rename_all_fields = "camelCase"
+)]
 pub enum EventPayload {
-    /// The session changed status.
-    Status {
-        status: Status,
-        previous: Option<Status>,
-        reason: Option<StatusReason>,
-    },
-    /// The CLI announced its session (Claude `system/init`, sent at the start of every turn).
-    Init {
-        backend_session_id: String,
-        model: Option<String>,
-        cwd: Option<String>,
-        permission_mode: Option<String>,
-        tools: Vec<String>,
-        cli_version: Option<String>,
-    },
-    /// One assistant text block.
-    AssistantText {
-        text: String,
-        message_id: Option<String>,
-        parent_tool_use_id: Option<String>,
-    },
-    /// One assistant thinking block.
-    Thinking {
-        text: String,
-        message_id: Option<String>,
-    },
-    /// The agent calls a tool.
-    ToolUse {
-        tool_use_id: String,
-        name: String,
-        input: Value,
-        parent_tool_use_id: Option<String>,
-    },
-    /// A tool's result came back to the agent.
-    ToolResult {
-        tool_use_id: String,
-        content: String,
-        is_error: bool,
-    },
-    /// A user message echoed or synthesized by the CLI (e.g. `[Request interrupted by user]`).
-    UserText { text: String },
-    /// A turn ended (Claude `result`). `costUsd` is this turn's share of `totalCostUsd`.
-    TurnCompleted {
-        /// 1-based turn number within the session.
-        turn: u32,
-        /// The CLI's `subtype`, e.g. `success`, `error_max_turns`.
-        subtype: String,
-        /// The CLI's `is_error`: trust this, not `subtype`.
-        is_error: bool,
-        /// Final text (success only).
-        result: Option<String>,
-        /// HTTP status of a failed model API call, if any.
-        api_error_status: Option<u16>,
-        errors: Vec<String>,
-        stop_reason: Option<String>,
-        terminal_reason: Option<String>,
-        /// The CLI's `num_turns` (not a count of API calls).
-        num_turns: u32,
-        duration_ms: u64,
-        /// This turn's cost in USD (difference of the CLI's running total).
-        cost_usd: f64,
-        /// The CLI's `total_cost_usd`: running total for the process, USD.
-        total_cost_usd: f64,
-        /// This turn's tokens.
-        usage: Usage,
-    },
-    /// The agent asks to use a tool (Claude `can_use_tool` control request).
-    PermissionRequest {
-        request_id: String,
-        tool_name: String,
-        input: Value,
-        tool_use_id: Option<String>,
-    },
-    /// The CLI answered one of our control requests.
-    ControlResponse {
-        request_id: String,
-        subtype: String,
-        error: Option<String>,
-    },
-    /// A `system` message other than `init` (status, compact_boundary, api_retry, ...).
-    System { subtype: String, data: Value },
-    /// A partial-message stream event (`--include-partial-messages`).
-    StreamEvent { event: Value },
-    /// An error reported by the agent or detected by the manager.
-    Error {
-        message: String,
-        /// Whether it ended the session.
-        fatal: bool,
-    },
-    /// One line the CLI wrote to stderr.
-    Stderr { line: String },
-    /// The process exited.
-    Exit {
-        exit_code: Option<i32>,
-        signal: Option<i32>,
-    },
-    /// A message of a type this version does not know; kept verbatim, never an error.
-    Other { message_type: String, raw: Value },
+  /// The session changed status.
+  Status {
+    status: Status,
+    previous: Option<Status>,
+    reason: Option<StatusReason>,
+  },
+  /// The CLI announced its session (Claude `system/init`, sent at the start of every turn).
+  Init {
+    backend_session_id: String,
+    model: Option<String>,
+    cwd: Option<String>,
+    permission_mode: Option<String>,
+    tools: Vec<String>,
+    cli_version: Option<String>,
+  },
+  /// One assistant text block.
+  AssistantText {
+    text: String,
+    message_id: Option<String>,
+    parent_tool_use_id: Option<String>,
+  },
+  /// One assistant thinking block.
+  Thinking {
+    text: String,
+    message_id: Option<String>,
+  },
+  /// The agent calls a tool.
+  ToolUse {
+    tool_use_id: String,
+    name: String,
+    input: Value,
+    parent_tool_use_id: Option<String>,
+  },
+  /// A tool's result came back to the agent.
+  ToolResult {
+    tool_use_id: String,
+    content: String,
+    is_error: bool,
+  },
+  /// A user message echoed or synthesized by the CLI (e.g. `[Request interrupted by user]`).
+  UserText { text: String },
+  /// A turn ended (Claude `result`). `costUsd` is this turn's share of `totalCostUsd`.
+  TurnCompleted {
+    /// 1-based turn number within the session.
+    turn: u32,
+    /// The CLI's `subtype`, e.g. `success`, `error_max_turns`.
+    subtype: String,
+    /// The CLI's `is_error`: trust this, not `subtype`.
+    is_error: bool,
+    /// Final text (success only).
+    result: Option<String>,
+    /// HTTP status of a failed model API call, if any.
+    api_error_status: Option<u16>,
+    errors: Vec<String>,
+    stop_reason: Option<String>,
+    terminal_reason: Option<String>,
+    /// The CLI's `num_turns` (not a count of API calls).
+    num_turns: u32,
+    duration_ms: u64,
+    /// This turn's cost in USD (difference of the CLI's running total).
+    cost_usd: f64,
+    /// The CLI's `total_cost_usd`: running total for the process, USD.
+    total_cost_usd: f64,
+    /// This turn's tokens.
+    usage: Usage,
+  },
+  /// The agent asks to use a tool (Claude `can_use_tool` control request).
+  PermissionRequest {
+    request_id: String,
+    tool_name: String,
+    input: Value,
+    tool_use_id: Option<String>,
+  },
+  /// The CLI answered one of our control requests.
+  ControlResponse {
+    request_id: String,
+    subtype: String,
+    error: Option<String>,
+  },
+  /// A `system` message other than `init` (status, compact_boundary, api_retry, ...).
+  System { subtype: String, data: Value },
+  /// A partial-message stream event (`--include-partial-messages`).
+  StreamEvent { event: Value },
+  /// An error reported by the agent or detected by the manager.
+  Error {
+    message: String,
+    /// Whether it ended the session.
+    fatal: bool,
+  },
+  /// One line the CLI wrote to stderr.
+  Stderr { line: String },
+  /// The process exited.
+  Exit {
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+  },
+  /// A message of a type this version does not know; kept verbatim, never an error.
+  Other { message_type: String, raw: Value },
 }
 
 impl EventPayload {
-    /// The `kind` tag, e.g. `assistant-text`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            EventPayload::Status { .. } => "status",
-            EventPayload::Init { .. } => "init",
-            EventPayload::AssistantText { .. } => "assistant-text",
-            EventPayload::Thinking { .. } => "thinking",
-            EventPayload::ToolUse { .. } => "tool-use",
-            EventPayload::ToolResult { .. } => "tool-result",
-            EventPayload::UserText { .. } => "user-text",
-            EventPayload::TurnCompleted { .. } => "turn-completed",
-            EventPayload::PermissionRequest { .. } => "permission-request",
-            EventPayload::ControlResponse { .. } => "control-response",
-            EventPayload::System { .. } => "system",
-            EventPayload::StreamEvent { .. } => "stream-event",
-            EventPayload::Error { .. } => "error",
-            EventPayload::Stderr { .. } => "stderr",
-            EventPayload::Exit { .. } => "exit",
-            EventPayload::Other { .. } => "other",
-        }
+  /// The `kind` tag, e.g. `assistant-text`.
+  pub fn kind(&self) -> &'static str {
+    match self {
+      EventPayload::Status { .. } => "status",
+      EventPayload::Init { .. } => "init",
+      EventPayload::AssistantText { .. } => "assistant-text",
+      EventPayload::Thinking { .. } => "thinking",
+      EventPayload::ToolUse { .. } => "tool-use",
+      EventPayload::ToolResult { .. } => "tool-result",
+      EventPayload::UserText { .. } => "user-text",
+      EventPayload::TurnCompleted { .. } => "turn-completed",
+      EventPayload::PermissionRequest { .. } => "permission-request",
+      EventPayload::ControlResponse { .. } => "control-response",
+      EventPayload::System { .. } => "system",
+      EventPayload::StreamEvent { .. } => "stream-event",
+      EventPayload::Error { .. } => "error",
+      EventPayload::Stderr { .. } => "stderr",
+      EventPayload::Exit { .. } => "exit",
+      EventPayload::Other { .. } => "other",
     }
+  }
 }
 
 /// An event as listeners and `events()` see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentEvent {
-    /// Per-session sequence number, starting at 1, without gaps.
-    pub seq: u64,
-    /// The manager's session id.
-    pub session_id: String,
-    /// Milliseconds since the Unix epoch.
-    pub at: u64,
-    #[serde(flatten)]
-    pub payload: EventPayload,
+  /// Per-session sequence number, starting at 1, without gaps.
+  pub seq: u64,
+  /// The manager's session id.
+  pub session_id: String,
+  /// Milliseconds since the Unix epoch.
+  pub at: u64,
+  #[serde(flatten)]
+  pub payload: EventPayload,
 }
 
 impl AgentEvent {
-    /// The event as a JSON object: `{ seq, sessionId, at, kind, ...fields }`.
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
-    }
+  /// The event as a JSON object: `{ seq, sessionId, at, kind, ...fields }`.
+  pub fn to_json(&self) -> Value {
+    serde_json::to_value(self).unwrap_or(Value::Null)
+  }
 }
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+  std::time::SystemTime::now()
+    .duration_since(std::time::UNIX_EPOCH)
+    .map(|d| d.as_millis() as u64)
+    .unwrap_or(0)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+  use super::*;
 
-    #[test]
-    fn serializes_flat_with_kind_tag() {
-        let ev = AgentEvent {
-            seq: 3,
-            session_id: "s".into(),
-            at: 5,
-            payload: EventPayload::Status {
-                status: Status::WaitingForInput,
-                previous: Some(Status::Running),
-                reason: Some(StatusReason::TurnEnded),
-            },
-        };
-        let v = ev.to_json();
-        assert_eq!(v["kind"], "status");
-        assert_eq!(v["status"], "waiting-for-input");
-        assert_eq!(v["previous"], "running");
-        assert_eq!(v["reason"], "turn-ended");
-        assert_eq!(v["sessionId"], "s");
-        assert_eq!(v["seq"], 3);
-    }
+  #[test]
+  fn serializes_flat_with_kind_tag() {
+    let ev = AgentEvent {
+      seq: 3,
+      session_id: "s".into(),
+      at: 5,
+      payload: EventPayload::Status {
+        status: Status::WaitingForInput,
+        previous: Some(Status::Running),
+        reason: Some(StatusReason::TurnEnded),
+      },
+    };
+    let v = ev.to_json();
+    assert_eq!(v["kind"], "status");
+    assert_eq!(v["status"], "waiting-for-input");
+    assert_eq!(v["previous"], "running");
+    assert_eq!(v["reason"], "turn-ended");
+    assert_eq!(v["sessionId"], "s");
+    assert_eq!(v["seq"], 3);
+  }
 
-    #[test]
-    fn kind_matches_serde_tag() {
-        let p = EventPayload::ToolResult {
-            tool_use_id: "t".into(),
-            content: "c".into(),
-            is_error: false,
-        };
-        let v = serde_json::to_value(&p).unwrap();
-        assert_eq!(v["kind"], p.kind());
-        assert_eq!(v["toolUseId"], "t");
-    }
+  #[test]
+  fn kind_matches_serde_tag() {
+    let p = EventPayload::ToolResult {
+      tool_use_id: "t".into(),
+      content: "c".into(),
+      is_error: false,
+    };
+    let v = serde_json::to_value(&p).unwrap();
+    assert_eq!(v["kind"], p.kind());
+    assert_eq!(v["toolUseId"], "t");
+  }
 
-    #[test]
-    fn status_names_round_trip() {
-        for s in ALL_STATUSES {
-            assert_eq!(Status::parse(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-        }
-        assert!(Status::Killed.is_terminal());
-        assert!(!Status::WaitingForInput.is_terminal());
+  #[test]
+  fn status_names_round_trip() {
+    for s in ALL_STATUSES {
+      assert_eq!(Status::parse(s.as_str()), Some(s));
+      assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
     }
+    assert!(Status::Killed.is_terminal());
+    assert!(!Status::WaitingForInput.is_terminal());
+  }
 }

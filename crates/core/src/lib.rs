@@ -5,10 +5,10 @@
 pub mod driver;
 pub mod error;
 pub mod event;
-pub mod process;
 pub mod listeners;
 pub mod manager;
 pub mod options;
+pub mod process;
 pub mod protocol;
 pub mod session;
 

@@ -23,342 +23,366 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ListFilter {
-    #[serde(rename = "status")]
-    pub statuses: Vec<Status>,
-    pub backend: Option<Backend>,
-    /// Only live (non-terminal) sessions.
-    pub live_only: bool,
+  #[serde(rename = "status")]
+  pub statuses: Vec<Status>,
+  pub backend: Option<Backend>,
+  /// Only live (non-terminal) sessions.
+  pub live_only: bool,
 }
 
 /// Manager-wide counters (`stats()`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
-    /// Sessions not in a terminal status.
-    pub live: u32,
-    /// Sessions held in memory.
-    pub total: u32,
-    /// Count per status name, every status present.
-    pub by_status: BTreeMap<String, u32>,
-    /// Processes started since the manager was created.
-    pub spawned: u64,
-    pub spawn_failures: u64,
-    /// Turns ended, over sessions in memory.
-    pub turns: u64,
-    /// USD, over sessions in memory.
-    pub total_cost_usd: f64,
-    pub events_emitted: u64,
-    pub listeners: u32,
-    pub max_sessions: u32,
+  /// Sessions not in a terminal status.
+  pub live: u32,
+  /// Sessions held in memory.
+  pub total: u32,
+  /// Count per status name, every status present.
+  pub by_status: BTreeMap<String, u32>,
+  /// Processes started since the manager was created.
+  pub spawned: u64,
+  pub spawn_failures: u64,
+  /// Turns ended, over sessions in memory.
+  pub turns: u64,
+  /// USD, over sessions in memory.
+  pub total_cost_usd: f64,
+  pub events_emitted: u64,
+  pub listeners: u32,
+  pub max_sessions: u32,
 }
 
 /// The session manager.
 pub struct Manager {
-    opts: ManagerOptions,
-    sessions: RwLock<Vec<Arc<LiveSession>>>,
-    listeners: Arc<Listeners>,
-    closed: AtomicBool,
-    spawned: AtomicU64,
-    spawn_failures: AtomicU64,
+  opts: ManagerOptions,
+  sessions: RwLock<Vec<Arc<LiveSession>>>,
+  listeners: Arc<Listeners>,
+  closed: AtomicBool,
+  spawned: AtomicU64,
+  spawn_failures: AtomicU64,
 }
 
 impl Manager {
-    /// Fails with `E_INVALID_ARGUMENT` on bad options.
-    pub fn new(opts: ManagerOptions) -> Result<Self> {
-        opts.validate()?;
-        Ok(Manager {
-            opts,
-            sessions: RwLock::new(Vec::new()),
-            listeners: Arc::new(Listeners::default()),
-            closed: AtomicBool::new(false),
-            spawned: AtomicU64::new(0),
-            spawn_failures: AtomicU64::new(0),
-        })
-    }
+  /// Fails with `E_INVALID_ARGUMENT` on bad options.
+  pub fn new(opts: ManagerOptions) -> Result<Self> {
+    opts.validate()?;
+    Ok(Manager {
+      opts,
+      sessions: RwLock::new(Vec::new()),
+      listeners: Arc::new(Listeners::default()),
+      closed: AtomicBool::new(false),
+      spawned: AtomicU64::new(0),
+      spawn_failures: AtomicU64::new(0),
+    })
+  }
 
-    pub fn options(&self) -> &ManagerOptions {
-        &self.opts
-    }
+  pub fn options(&self) -> &ManagerOptions {
+    &self.opts
+  }
 
-    fn all(&self) -> Vec<Arc<LiveSession>> {
-        self.sessions.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
+  fn all(&self) -> Vec<Arc<LiveSession>> {
+    self
+      .sessions
+      .read()
+      .unwrap_or_else(|e| e.into_inner())
+      .clone()
+  }
 
-    /// Finds a session by id, then name (newest first), then backend session id.
-    fn find(&self, r: &str) -> Result<Arc<LiveSession>> {
-        let all = self.all();
-        let by = |pred: &dyn Fn(&SessionState) -> bool| {
-            all.iter().rev().find(|s| pred(&s.state())).cloned()
-        };
-        by(&|st| st.id() == r)
-            .or_else(|| by(&|st| st.name() == Some(r)))
-            .or_else(|| by(&|st| st.backend_session_id() == r))
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "no session with id, name or backend session id `{r}`; list() shows the known ones"
-                ))
-            })
-    }
+  /// Finds a session by id, then name (newest first), then backend session id.
+  fn find(&self, r: &str) -> Result<Arc<LiveSession>> {
+    let all = self.all();
+    let by =
+      |pred: &dyn Fn(&SessionState) -> bool| all.iter().rev().find(|s| pred(&s.state())).cloned();
+    by(&|st| st.id() == r)
+      .or_else(|| by(&|st| st.name() == Some(r)))
+      .or_else(|| by(&|st| st.backend_session_id() == r))
+      .ok_or_else(|| {
+        Error::NotFound(format!(
+          "no session with id, name or backend session id `{r}`; list() shows the known ones"
+        ))
+      })
+  }
 
-    /// Starts a session: validates `opts`, spawns the CLI and sends the first prompt.
-    /// Resolves once the prompt is written, with status `starting` (or later).
-    pub async fn spawn(&self, opts: SpawnOptions, keepalive: Option<KeepAlive>) -> Result<SessionInfo> {
-        let backend = opts.validate()?;
-        let backend_session_id = uuid::Uuid::new_v4().to_string();
-        let spec = self.command(backend, &opts, &backend_session_id)?;
-        let limits = Limits {
-            event_log: self.opts.event_log_limit as usize,
-            output_lines: self.opts.output_lines as usize,
-            stderr_lines: self.opts.stderr_lines as usize,
-        };
-        let state = SessionState::new(
-            NewSession {
-                id: uuid::Uuid::new_v4().to_string(),
-                name: opts.name.clone(),
-                backend,
-                backend_session_id,
-                workdir: opts.workdir.clone(),
-                model: opts.model.clone(),
-                first_prompt: opts.prompt.clone(),
-                origin: opts.origin.clone(),
-            },
-            limits,
-        );
-        let session = LiveSession::new(state, Arc::clone(&self.listeners));
-        self.reserve(&session, opts.name.as_deref())?;
-        let child = match process::spawn(&spec) {
-            Ok(c) => c,
-            Err(e) => {
-                self.spawn_failures.fetch_add(1, Ordering::Relaxed);
-                session.finish_without_process();
-                self.remove(&session);
-                return Err(Error::Spawn(format!(
-                    "cannot start {}: {e}. Check the path or set the `claudePath` option",
-                    spec.program.display()
-                )));
-            }
-        };
-        self.spawned.fetch_add(1, Ordering::Relaxed);
-        session.update(|st| ((), vec![st.started()]));
-        session.start(child, self.opts.max_line_bytes as usize, keepalive);
-        // A failed write means the CLI already died; its exit sets the status and context.
-        let _ = session.write(&claude::user_message(&opts.prompt)).await;
-        let info = session.state().info();
-        Ok(info)
-    }
+  /// Starts a session: validates `opts`, spawns the CLI and sends the first prompt.
+  /// Resolves once the prompt is written, with status `starting` (or later).
+  pub async fn spawn(
+    &self,
+    opts: SpawnOptions,
+    keepalive: Option<KeepAlive>,
+  ) -> Result<SessionInfo> {
+    let backend = opts.validate()?;
+    let backend_session_id = uuid::Uuid::new_v4().to_string();
+    let spec = self.command(backend, &opts, &backend_session_id)?;
+    let limits = Limits {
+      event_log: self.opts.event_log_limit as usize,
+      output_lines: self.opts.output_lines as usize,
+      stderr_lines: self.opts.stderr_lines as usize,
+    };
+    let state = SessionState::new(
+      NewSession {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: opts.name.clone(),
+        backend,
+        backend_session_id,
+        workdir: opts.workdir.clone(),
+        model: opts.model.clone(),
+        first_prompt: opts.prompt.clone(),
+        origin: opts.origin.clone(),
+      },
+      limits,
+    );
+    let session = LiveSession::new(state, Arc::clone(&self.listeners));
+    self.reserve(&session, opts.name.as_deref())?;
+    let child = match process::spawn(&spec) {
+      Ok(c) => c,
+      Err(e) => {
+        self.spawn_failures.fetch_add(1, Ordering::Relaxed);
+        session.finish_without_process();
+        self.remove(&session);
+        return Err(Error::Spawn(format!(
+          "cannot start {}: {e}. Check the path or set the `claudePath` option",
+          spec.program.display()
+        )));
+      }
+    };
+    self.spawned.fetch_add(1, Ordering::Relaxed);
+    session.update(|st| ((), vec![st.started()]));
+    session.start(child, self.opts.max_line_bytes as usize, keepalive);
+    // A failed write means the CLI already died; its exit sets the status and context.
+    let _ = session.write(&claude::user_message(&opts.prompt)).await;
+    let info = session.state().info();
+    Ok(info)
+  }
 
-    /// Registers a new session, atomically with the limit and name checks.
-    fn reserve(&self, session: &Arc<LiveSession>, name: Option<&str>) -> Result<()> {
-        let mut list = self.sessions.write().unwrap_or_else(|e| e.into_inner());
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::State("the manager is shut down; create a new SessionManager".into()));
-        }
-        let live: Vec<_> = list.iter().filter(|s| !s.state().status().is_terminal()).collect();
-        if live.len() >= self.opts.max_sessions as usize {
-            return Err(Error::Limit(format!(
-                "{} live sessions already (maxSessions = {}); close or kill one first",
-                live.len(),
-                self.opts.max_sessions
-            )));
-        }
-        if let Some(name) = name {
-            if live.iter().any(|s| s.state().name() == Some(name)) {
-                return Err(Error::InvalidArgument(format!(
-                    "a live session is already named `{name}`; pick another name"
-                )));
-            }
-        }
-        list.push(Arc::clone(session));
-        Ok(())
+  /// Registers a new session, atomically with the limit and name checks.
+  fn reserve(&self, session: &Arc<LiveSession>, name: Option<&str>) -> Result<()> {
+    let mut list = self.sessions.write().unwrap_or_else(|e| e.into_inner());
+    if self.closed.load(Ordering::SeqCst) {
+      return Err(Error::State(
+        "the manager is shut down; create a new SessionManager".into(),
+      ));
     }
-
-    fn remove(&self, session: &Arc<LiveSession>) {
-        self.sessions
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|s| !Arc::ptr_eq(s, session));
+    let live: Vec<_> = list
+      .iter()
+      .filter(|s| !s.state().status().is_terminal())
+      .collect();
+    if let Some(name) = name {
+      if live.iter().any(|s| s.state().name() == Some(name)) {
+        return Err(Error::InvalidArgument(format!(
+          "a live session is already named `{name}`; pick another name"
+        )));
+      }
     }
+    if live.len() >= self.opts.max_sessions as usize {
+      return Err(Error::Limit(format!(
+        "{} live sessions already (maxSessions = {}); close or kill one first",
+        live.len(),
+        self.opts.max_sessions
+      )));
+    }
+    list.push(Arc::clone(session));
+    Ok(())
+  }
 
-    fn command(&self, backend: Backend, o: &SpawnOptions, session_id: &str) -> Result<CommandSpec> {
-        let mut env: Vec<(OsString, OsString)> = self
-            .opts
-            .env
-            .iter()
-            .chain(o.env.iter())
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        let path_env = env.iter().rev().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
-        match backend {
-            Backend::Claude => {
-                let wanted = self.opts.claude_path.as_deref().unwrap_or("claude");
-                let program = process::resolve_program(wanted, path_env.as_deref()).map_err(|why| {
-                    Error::Spawn(format!(
-                        "Claude Code CLI not usable: {why}. Install @anthropic-ai/claude-code or set \
+  fn remove(&self, session: &Arc<LiveSession>) {
+    self
+      .sessions
+      .write()
+      .unwrap_or_else(|e| e.into_inner())
+      .retain(|s| !Arc::ptr_eq(s, session));
+  }
+
+  fn command(&self, backend: Backend, o: &SpawnOptions, session_id: &str) -> Result<CommandSpec> {
+    let mut env: Vec<(OsString, OsString)> = self
+      .opts
+      .env
+      .iter()
+      .chain(o.env.iter())
+      .map(|(k, v)| (k.into(), v.into()))
+      .collect();
+    let path_env = env
+      .iter()
+      .rev()
+      .find(|(k, _)| k == "PATH")
+      .map(|(_, v)| v.clone());
+    match backend {
+      Backend::Claude => {
+        let wanted = self.opts.claude_path.as_deref().unwrap_or("claude");
+        let program = process::resolve_program(wanted, path_env.as_deref()).map_err(|why| {
+          Error::Spawn(format!(
+            "Claude Code CLI not usable: {why}. Install @anthropic-ai/claude-code or set \
                          the `claudePath` option of SessionManager to the CLI's path"
-                    ))
-                })?;
-                let bypass = o.permission_mode.as_deref() == Some("bypassPermissions");
-                if bypass && nix::unistd::geteuid().is_root() {
-                    // The CLI refuses bypass as root unless told it is sandboxed (PROTOCOLS.md A1).
-                    env.push(("IS_SANDBOX".into(), "1".into()));
-                }
-                let args = claude::args(&claude::ClaudeArgs {
-                    session_id: session_id.to_owned(),
-                    model: o.model.clone(),
-                    permission_mode: o.permission_mode.clone(),
-                    allowed_tools: o.allowed_tools.clone(),
-                    disallowed_tools: o.disallowed_tools.clone(),
-                    append_system_prompt: o.append_system_prompt.clone(),
-                    max_turns: o.max_turns,
-                    add_dirs: o.add_dirs.clone(),
-                });
-                Ok(CommandSpec {
-                    program,
-                    args,
-                    cwd: o.workdir.clone().into(),
-                    env,
-                })
-            }
-        }
-    }
-
-    /// Sends the next user message. `E_STATE` unless the session is `waiting-for-input`.
-    pub async fn send(&self, r: &str, text: &str) -> Result<SessionInfo> {
-        if text.trim().is_empty() {
-            return Err(Error::InvalidArgument("message text is empty".into()));
-        }
-        let s = self.find(r)?;
-        s.update(|st| match st.begin_turn() {
-            Ok(ev) => (Ok(()), ev.into_iter().collect()),
-            Err(status) => (
-                Err(Error::State(format!(
-                    "session `{}` is {}, not waiting-for-input; wait for the turn to end",
-                    st.id(),
-                    status.as_str()
-                ))),
-                vec![],
-            ),
+          ))
         })?;
-        s.write(&claude::user_message(text)).await.map_err(|e| {
-            Error::State(format!("the session's CLI no longer reads input ({e}); it is ending"))
-        })?;
-        let info = s.state().info();
-        Ok(info)
-    }
-
-    /// Ends the conversation: stdin EOF, then waits for the CLI to exit (`completed` on exit 0).
-    /// After `closeTimeoutMs` the process group is killed. A finished session is returned as is.
-    pub async fn close(&self, r: &str) -> Result<SessionInfo> {
-        let s = self.find(r)?;
-        if s.is_done() {
-            return Ok(s.state().info());
+        let bypass = o.permission_mode.as_deref() == Some("bypassPermissions");
+        if bypass && nix::unistd::geteuid().is_root() {
+          // The CLI refuses bypass as root unless told it is sandboxed (PROTOCOLS.md A1).
+          env.push(("IS_SANDBOX".into(), "1".into()));
         }
-        s.state().request_stop(StopRequest::Close);
-        s.close_stdin().await;
-        let wait = Duration::from_millis(self.opts.close_timeout_ms as u64);
-        if tokio::time::timeout(wait, s.wait_done()).await.is_err() {
-            s.signal(Signal::SIGKILL);
-            s.wait_done().await;
-        }
-        let info = s.state().info();
-        Ok(info)
+        let args = claude::args(&claude::ClaudeArgs {
+          session_id: session_id.to_owned(),
+          model: o.model.clone(),
+          permission_mode: o.permission_mode.clone(),
+          allowed_tools: o.allowed_tools.clone(),
+          disallowed_tools: o.disallowed_tools.clone(),
+          append_system_prompt: o.append_system_prompt.clone(),
+          max_turns: o.max_turns,
+          add_dirs: o.add_dirs.clone(),
+        });
+        Ok(CommandSpec {
+          program,
+          args,
+          cwd: o.workdir.clone().into(),
+          env,
+        })
+      }
     }
+  }
 
-    /// Hard stop: SIGKILL to the whole process group; resolves once reaped (`killed`).
-    /// A finished session is returned as is.
-    pub async fn kill(&self, r: &str) -> Result<SessionInfo> {
-        let s = self.find(r)?;
-        Ok(self.kill_session(&s, EndReason::User).await)
+  /// Sends the next user message. `E_STATE` unless the session is `waiting-for-input`.
+  pub async fn send(&self, r: &str, text: &str) -> Result<SessionInfo> {
+    if text.trim().is_empty() {
+      return Err(Error::InvalidArgument("message text is empty".into()));
     }
+    let s = self.find(r)?;
+    s.update(|st| match st.begin_turn() {
+      Ok(ev) => (Ok(()), ev.into_iter().collect()),
+      Err(status) => (
+        Err(Error::State(format!(
+          "session `{}` is {}, not waiting-for-input; wait for the turn to end",
+          st.id(),
+          status.as_str()
+        ))),
+        vec![],
+      ),
+    })?;
+    s.write(&claude::user_message(text)).await.map_err(|e| {
+      Error::State(format!(
+        "the session's CLI no longer reads input ({e}); it is ending"
+      ))
+    })?;
+    let info = s.state().info();
+    Ok(info)
+  }
 
-    async fn kill_session(&self, s: &Arc<LiveSession>, why: EndReason) -> SessionInfo {
-        if !s.is_done() {
-            s.state().request_stop(StopRequest::Kill(why));
-            s.signal(Signal::SIGKILL);
-            s.wait_done().await;
-        }
-        let info = s.state().info();
-        info
+  /// Ends the conversation: stdin EOF, then waits for the CLI to exit (`completed` on exit 0).
+  /// After `closeTimeoutMs` the process group is killed. A finished session is returned as is.
+  pub async fn close(&self, r: &str) -> Result<SessionInfo> {
+    let s = self.find(r)?;
+    if s.is_done() {
+      return Ok(s.state().info());
     }
+    s.state().request_stop(StopRequest::Close);
+    s.close_stdin().await;
+    let wait = Duration::from_millis(self.opts.close_timeout_ms as u64);
+    if tokio::time::timeout(wait, s.wait_done()).await.is_err() {
+      s.signal(Signal::SIGKILL);
+      s.wait_done().await;
+    }
+    let info = s.state().info();
+    Ok(info)
+  }
 
-    /// A snapshot of one session.
-    pub fn get(&self, r: &str) -> Result<SessionInfo> {
-        Ok(self.find(r)?.state().info())
-    }
+  /// Hard stop: SIGKILL to the whole process group; resolves once reaped (`killed`).
+  /// A finished session is returned as is.
+  pub async fn kill(&self, r: &str) -> Result<SessionInfo> {
+    let s = self.find(r)?;
+    Ok(self.kill_session(&s, EndReason::User).await)
+  }
 
-    /// Snapshots of the sessions in memory, oldest first.
-    pub fn list(&self, f: &ListFilter) -> Vec<SessionInfo> {
-        self.all()
-            .iter()
-            .map(|s| s.state().info())
-            .filter(|i| f.statuses.is_empty() || f.statuses.contains(&i.status))
-            .filter(|i| f.backend.is_none_or(|b| b == i.backend))
-            .filter(|i| !f.live_only || !i.status.is_terminal())
-            .collect()
+  async fn kill_session(&self, s: &Arc<LiveSession>, why: EndReason) -> SessionInfo {
+    if !s.is_done() {
+      s.state().request_stop(StopRequest::Kill(why));
+      s.signal(Signal::SIGKILL);
+      s.wait_done().await;
     }
+    let info = s.state().info();
+    info
+  }
 
-    /// The last `lines` lines of assistant text (default: all kept).
-    pub fn output(&self, r: &str, lines: Option<u32>) -> Result<Vec<String>> {
-        let n = lines.map(|n| n as usize).unwrap_or(usize::MAX);
-        Ok(self.find(r)?.state().output(n))
-    }
+  /// A snapshot of one session.
+  pub fn get(&self, r: &str) -> Result<SessionInfo> {
+    Ok(self.find(r)?.state().info())
+  }
 
-    /// Logged events after `since_seq`, optionally of the given kinds.
-    pub fn events(&self, r: &str, since_seq: u64, kinds: &[String]) -> Result<Vec<AgentEvent>> {
-        Ok(self.find(r)?.state().events(since_seq, kinds))
-    }
+  /// Snapshots of the sessions in memory, oldest first.
+  pub fn list(&self, f: &ListFilter) -> Vec<SessionInfo> {
+    self
+      .all()
+      .iter()
+      .map(|s| s.state().info())
+      .filter(|i| f.statuses.is_empty() || f.statuses.contains(&i.status))
+      .filter(|i| f.backend.is_none_or(|b| b == i.backend))
+      .filter(|i| !f.live_only || !i.status.is_terminal())
+      .collect()
+  }
 
-    /// Adds an event listener (all sessions); returns its id.
-    pub fn subscribe(&self, f: Listener) -> u64 {
-        self.listeners.subscribe(f)
-    }
+  /// The last `lines` lines of assistant text (default: all kept).
+  pub fn output(&self, r: &str, lines: Option<u32>) -> Result<Vec<String>> {
+    let n = lines.map(|n| n as usize).unwrap_or(usize::MAX);
+    Ok(self.find(r)?.state().output(n))
+  }
 
-    /// Removes a listener; false if it was already removed.
-    pub fn unsubscribe(&self, id: u64) -> bool {
-        self.listeners.unsubscribe(id)
-    }
+  /// Logged events after `since_seq`, optionally of the given kinds.
+  pub fn events(&self, r: &str, since_seq: u64, kinds: &[String]) -> Result<Vec<AgentEvent>> {
+    Ok(self.find(r)?.state().events(since_seq, kinds))
+  }
 
-    pub fn stats(&self) -> Stats {
-        let infos = self.list(&ListFilter::default());
-        let mut by_status: BTreeMap<String, u32> =
-            ALL_STATUSES.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
-        for i in &infos {
-            *by_status.entry(i.status.as_str().to_owned()).or_default() += 1;
-        }
-        Stats {
-            live: infos.iter().filter(|i| !i.status.is_terminal()).count() as u32,
-            total: infos.len() as u32,
-            by_status,
-            spawned: self.spawned.load(Ordering::Relaxed),
-            spawn_failures: self.spawn_failures.load(Ordering::Relaxed),
-            turns: infos.iter().map(|i| i.turns as u64).sum(),
-            total_cost_usd: infos.iter().map(|i| i.total_cost_usd).sum(),
-            events_emitted: self.listeners.emitted(),
-            listeners: self.listeners.len() as u32,
-            max_sessions: self.opts.max_sessions,
-        }
-    }
+  /// Adds an event listener (all sessions); returns its id.
+  pub fn subscribe(&self, f: Listener) -> u64 {
+    self.listeners.subscribe(f)
+  }
 
-    /// Refuses new sessions and kills every live one; resolves once all are reaped.
-    pub async fn shutdown(&self) -> Stats {
-        self.closed.store(true, Ordering::SeqCst);
-        let live: Vec<_> = self.all().into_iter().filter(|s| !s.is_done()).collect();
-        for s in &live {
-            s.state().request_stop(StopRequest::Kill(EndReason::Shutdown));
-            s.signal(Signal::SIGKILL);
-        }
-        for s in &live {
-            s.wait_done().await;
-        }
-        self.stats()
-    }
+  /// Removes a listener; false if it was already removed.
+  pub fn unsubscribe(&self, id: u64) -> bool {
+    self.listeners.unsubscribe(id)
+  }
 
-    /// Synchronous last resort (e.g. the host is exiting): SIGKILL to every live process group.
-    pub fn kill_all_now(&self) {
-        self.closed.store(true, Ordering::SeqCst);
-        for s in self.all() {
-            s.state().request_stop(StopRequest::Kill(EndReason::Shutdown));
-            s.signal(Signal::SIGKILL);
-        }
+  pub fn stats(&self) -> Stats {
+    let infos = self.list(&ListFilter::default());
+    let mut by_status: BTreeMap<String, u32> = ALL_STATUSES
+      .iter()
+      .map(|s| (s.as_str().to_owned(), 0))
+      .collect();
+    for i in &infos {
+      *by_status.entry(i.status.as_str().to_owned()).or_default() += 1;
     }
+    Stats {
+      live: infos.iter().filter(|i| !i.status.is_terminal()).count() as u32,
+      total: infos.len() as u32,
+      by_status,
+      spawned: self.spawned.load(Ordering::Relaxed),
+      spawn_failures: self.spawn_failures.load(Ordering::Relaxed),
+      turns: infos.iter().map(|i| i.turns as u64).sum(),
+      total_cost_usd: infos.iter().map(|i| i.total_cost_usd).sum(),
+      events_emitted: self.listeners.emitted(),
+      listeners: self.listeners.len() as u32,
+      max_sessions: self.opts.max_sessions,
+    }
+  }
+
+  /// Refuses new sessions and kills every live one; resolves once all are reaped.
+  pub async fn shutdown(&self) -> Stats {
+    self.closed.store(true, Ordering::SeqCst);
+    let live: Vec<_> = self.all().into_iter().filter(|s| !s.is_done()).collect();
+    for s in &live {
+      s.state()
+        .request_stop(StopRequest::Kill(EndReason::Shutdown));
+      s.signal(Signal::SIGKILL);
+    }
+    for s in &live {
+      s.wait_done().await;
+    }
+    self.stats()
+  }
+
+  /// Synchronous last resort (e.g. the host is exiting): SIGKILL to every live process group.
+  pub fn kill_all_now(&self) {
+    self.closed.store(true, Ordering::SeqCst);
+    for s in self.all() {
+      s.state()
+        .request_stop(StopRequest::Kill(EndReason::Shutdown));
+      s.signal(Signal::SIGKILL);
+    }
+  }
 }

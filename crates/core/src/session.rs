@@ -12,583 +12,584 @@ use std::collections::VecDeque;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EndReason {
-    /// Asked for by the caller (`close`, `kill`).
-    User,
-    /// The manager shut down.
-    Shutdown,
-    /// The CLI exited on its own.
-    Exited,
-    /// The model API failed.
-    ApiError,
-    /// The manager could not talk to the CLI (e.g. stdin closed under it).
-    ProtocolError,
+  /// Asked for by the caller (`close`, `kill`).
+  User,
+  /// The manager shut down.
+  Shutdown,
+  /// The CLI exited on its own.
+  Exited,
+  /// The model API failed.
+  ApiError,
+  /// The manager could not talk to the CLI (e.g. stdin closed under it).
+  ProtocolError,
 }
 
 /// A stop the caller asked for; decides the terminal status when the process exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopRequest {
-    /// stdin closed: exit 0 means `completed`.
-    Close,
-    /// SIGKILL sent: `killed`.
-    Kill(EndReason),
+  /// stdin closed: exit 0 means `completed`.
+  Close,
+  /// SIGKILL sent: `killed`.
+  Kill(EndReason),
 }
 
 /// Bounds of one session's memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    pub event_log: usize,
-    pub output_lines: usize,
-    pub stderr_lines: usize,
+  pub event_log: usize,
+  pub output_lines: usize,
+  pub stderr_lines: usize,
 }
 
 /// A snapshot of one session for callers (`get`, `list`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
-    pub id: String,
-    pub name: Option<String>,
-    pub backend: Backend,
-    /// Claude's `session_id`, known at spawn (`--session-id`).
-    pub backend_session_id: String,
-    pub status: Status,
-    pub status_reason: Option<StatusReason>,
-    pub end_reason: Option<EndReason>,
-    pub workdir: String,
-    pub model: Option<String>,
-    pub first_prompt: String,
-    pub pid: Option<u32>,
-    /// ms since the Unix epoch.
-    pub created_at: u64,
-    pub updated_at: u64,
-    pub ended_at: Option<u64>,
-    /// Turns ended (`result` messages).
-    pub turns: u32,
-    /// Sum of the CLI's `num_turns` over all turns.
-    pub num_turns: u32,
-    /// USD.
-    pub total_cost_usd: f64,
-    pub usage: Usage,
-    pub last_assistant_text: Option<String>,
-    pub last_error: Option<String>,
-    pub exit_code: Option<i32>,
-    pub exit_signal: Option<i32>,
-    pub stderr_tail: Vec<String>,
-    pub origin: Option<Origin>,
-    /// Highest event sequence number so far.
-    pub last_seq: u64,
+  pub id: String,
+  pub name: Option<String>,
+  pub backend: Backend,
+  /// Claude's `session_id`, known at spawn (`--session-id`).
+  pub backend_session_id: String,
+  pub status: Status,
+  pub status_reason: Option<StatusReason>,
+  pub end_reason: Option<EndReason>,
+  pub workdir: String,
+  pub model: Option<String>,
+  pub first_prompt: String,
+  pub pid: Option<u32>,
+  /// ms since the Unix epoch.
+  pub created_at: u64,
+  pub updated_at: u64,
+  pub ended_at: Option<u64>,
+  /// Turns ended (`result` messages).
+  pub turns: u32,
+  /// Sum of the CLI's `num_turns` over all turns.
+  pub num_turns: u32,
+  /// USD.
+  pub total_cost_usd: f64,
+  pub usage: Usage,
+  pub last_assistant_text: Option<String>,
+  pub last_error: Option<String>,
+  pub exit_code: Option<i32>,
+  pub exit_signal: Option<i32>,
+  pub stderr_tail: Vec<String>,
+  pub origin: Option<Origin>,
+  /// Highest event sequence number so far.
+  pub last_seq: u64,
 }
 
 /// The state of one session.
 #[derive(Debug)]
 pub struct SessionState {
-    info: SessionInfo,
-    limits: Limits,
-    events: VecDeque<AgentEvent>,
-    output: Tail,
-    stderr: Tail,
-    /// The CLI's running `total_cost_usd` at the previous `result` of this process.
-    process_cost: f64,
-    turn_text: String,
-    stop: Option<StopRequest>,
-    api_failed: bool,
+  info: SessionInfo,
+  limits: Limits,
+  events: VecDeque<AgentEvent>,
+  output: Tail,
+  stderr: Tail,
+  /// The CLI's running `total_cost_usd` at the previous `result` of this process.
+  process_cost: f64,
+  turn_text: String,
+  stop: Option<StopRequest>,
+  api_failed: bool,
 }
 
 /// What a turn-completed payload meant for the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TurnOutcome {
-    /// Not a turn end.
-    None,
-    /// The turn ended; the session waits for input.
-    Waiting,
-    /// The model API failed: the session is failing; the caller should end the process.
-    ApiFailed,
+  /// Not a turn end.
+  None,
+  /// The turn ended; the session waits for input.
+  Waiting,
+  /// The model API failed: the session is failing; the caller should end the process.
+  ApiFailed,
 }
 
 /// Fields a new session starts from.
 pub struct NewSession {
-    pub id: String,
-    pub name: Option<String>,
-    pub backend: Backend,
-    pub backend_session_id: String,
-    pub workdir: String,
-    pub model: Option<String>,
-    pub first_prompt: String,
-    pub origin: Option<Origin>,
+  pub id: String,
+  pub name: Option<String>,
+  pub backend: Backend,
+  pub backend_session_id: String,
+  pub workdir: String,
+  pub model: Option<String>,
+  pub first_prompt: String,
+  pub origin: Option<Origin>,
 }
 
 impl SessionState {
-    pub fn new(n: NewSession, limits: Limits) -> Self {
-        let now = now_ms();
-        SessionState {
-            info: SessionInfo {
-                id: n.id,
-                name: n.name,
-                backend: n.backend,
-                backend_session_id: n.backend_session_id,
-                status: Status::Starting,
-                status_reason: None,
-                end_reason: None,
-                workdir: n.workdir,
-                model: n.model,
-                first_prompt: n.first_prompt,
-                pid: None,
-                created_at: now,
-                updated_at: now,
-                ended_at: None,
-                turns: 0,
-                num_turns: 0,
-                total_cost_usd: 0.0,
-                usage: Usage::default(),
-                last_assistant_text: None,
-                last_error: None,
-                exit_code: None,
-                exit_signal: None,
-                stderr_tail: Vec::new(),
-                origin: n.origin,
-                last_seq: 0,
-            },
-            limits,
-            events: VecDeque::new(),
-            output: Tail::new(limits.output_lines, usize::MAX),
-            stderr: Tail::new(limits.stderr_lines, 64 * 1024),
-            process_cost: 0.0,
-            turn_text: String::new(),
-            stop: None,
-            api_failed: false,
+  pub fn new(n: NewSession, limits: Limits) -> Self {
+    let now = now_ms();
+    SessionState {
+      info: SessionInfo {
+        id: n.id,
+        name: n.name,
+        backend: n.backend,
+        backend_session_id: n.backend_session_id,
+        status: Status::Starting,
+        status_reason: None,
+        end_reason: None,
+        workdir: n.workdir,
+        model: n.model,
+        first_prompt: n.first_prompt,
+        pid: None,
+        created_at: now,
+        updated_at: now,
+        ended_at: None,
+        turns: 0,
+        num_turns: 0,
+        total_cost_usd: 0.0,
+        usage: Usage::default(),
+        last_assistant_text: None,
+        last_error: None,
+        exit_code: None,
+        exit_signal: None,
+        stderr_tail: Vec::new(),
+        origin: n.origin,
+        last_seq: 0,
+      },
+      limits,
+      events: VecDeque::new(),
+      output: Tail::new(limits.output_lines, usize::MAX),
+      stderr: Tail::new(limits.stderr_lines, 64 * 1024),
+      process_cost: 0.0,
+      turn_text: String::new(),
+      stop: None,
+      api_failed: false,
+    }
+  }
+
+  /// A snapshot for callers.
+  pub fn info(&self) -> SessionInfo {
+    let mut info = self.info.clone();
+    info.stderr_tail = self.stderr.lines();
+    info
+  }
+
+  pub fn status(&self) -> Status {
+    self.info.status
+  }
+
+  pub fn id(&self) -> &str {
+    &self.info.id
+  }
+
+  pub fn name(&self) -> Option<&str> {
+    self.info.name.as_deref()
+  }
+
+  pub fn backend_session_id(&self) -> &str {
+    &self.info.backend_session_id
+  }
+
+  pub fn stop_request(&self) -> Option<StopRequest> {
+    self.stop
+  }
+
+  pub fn set_pid(&mut self, pid: u32) {
+    self.info.pid = Some(pid);
+  }
+
+  /// The last `n` lines of assistant text, oldest first.
+  pub fn output(&self, n: usize) -> Vec<String> {
+    self.output.last(n)
+  }
+
+  /// Logged events with `seq > since_seq`, optionally only of the given kinds.
+  pub fn events(&self, since_seq: u64, kinds: &[String]) -> Vec<AgentEvent> {
+    self
+      .events
+      .iter()
+      .filter(|e| e.seq > since_seq)
+      .filter(|e| kinds.is_empty() || kinds.iter().any(|k| k == e.payload.kind()))
+      .cloned()
+      .collect()
+  }
+
+  /// Stamps, logs and returns one event.
+  pub fn record(&mut self, payload: EventPayload) -> AgentEvent {
+    self.info.last_seq += 1;
+    let now = now_ms();
+    self.info.updated_at = now;
+    let ev = AgentEvent {
+      seq: self.info.last_seq,
+      session_id: self.info.id.clone(),
+      at: now,
+      payload,
+    };
+    if self.events.len() >= self.limits.event_log {
+      self.events.pop_front();
+    }
+    self.events.push_back(ev.clone());
+    ev
+  }
+
+  /// Moves to `status`; returns the status event, or nothing if unchanged or already terminal.
+  pub fn set_status(&mut self, status: Status, reason: Option<StatusReason>) -> Option<AgentEvent> {
+    let previous = self.info.status;
+    if previous.is_terminal() || (previous == status && self.info.status_reason == reason) {
+      return None;
+    }
+    self.info.status = status;
+    self.info.status_reason = reason;
+    if status.is_terminal() {
+      self.info.ended_at = Some(now_ms());
+    }
+    Some(self.record(EventPayload::Status {
+      status,
+      previous: Some(previous),
+      reason,
+    }))
+  }
+
+  /// The first event of a session: `starting`.
+  pub fn started(&mut self) -> AgentEvent {
+    self.record(EventPayload::Status {
+      status: Status::Starting,
+      previous: None,
+      reason: None,
+    })
+  }
+
+  /// A user message is about to be written: a waiting session runs again.
+  /// Returns the status event, or `Err(status)` when the session is not waiting.
+  pub fn begin_turn(&mut self) -> Result<Option<AgentEvent>, Status> {
+    if self.info.status != Status::WaitingForInput {
+      return Err(self.info.status);
+    }
+    self.turn_text.clear();
+    Ok(self.set_status(Status::Running, None))
+  }
+
+  /// Records a stop request; the first one wins.
+  pub fn request_stop(&mut self, stop: StopRequest) {
+    if self.stop.is_none() {
+      self.stop = Some(stop);
+    }
+  }
+
+  /// One line of stderr.
+  pub fn stderr_line(&mut self, line: &str) -> AgentEvent {
+    let line = truncate(line, 8 * 1024);
+    self.stderr.push(&line);
+    self.record(EventPayload::Stderr { line })
+  }
+
+  /// A payload parsed from the CLI's stdout. Returns the events to publish (the payload's own
+  /// event, plus status changes it causes) and what it meant for the turn.
+  pub fn apply(&mut self, mut payload: EventPayload) -> (Vec<AgentEvent>, TurnOutcome) {
+    let mut out = Vec::with_capacity(2);
+    if self.info.status.is_terminal() {
+      out.push(self.record(payload));
+      return (out, TurnOutcome::None);
+    }
+    if self.info.status == Status::Starting {
+      out.extend(self.set_status(Status::Running, None));
+    }
+    let mut outcome = TurnOutcome::None;
+    match &mut payload {
+      EventPayload::Init {
+        backend_session_id,
+        model,
+        ..
+      } => {
+        if !backend_session_id.is_empty() {
+          self.info.backend_session_id = backend_session_id.clone();
         }
-    }
-
-    /// A snapshot for callers.
-    pub fn info(&self) -> SessionInfo {
-        let mut info = self.info.clone();
-        info.stderr_tail = self.stderr.lines();
-        info
-    }
-
-    pub fn status(&self) -> Status {
-        self.info.status
-    }
-
-    pub fn id(&self) -> &str {
-        &self.info.id
-    }
-
-    pub fn name(&self) -> Option<&str> {
-        self.info.name.as_deref()
-    }
-
-    pub fn backend_session_id(&self) -> &str {
-        &self.info.backend_session_id
-    }
-
-    pub fn stop_request(&self) -> Option<StopRequest> {
-        self.stop
-    }
-
-    pub fn set_pid(&mut self, pid: u32) {
-        self.info.pid = Some(pid);
-    }
-
-    /// The last `n` lines of assistant text, oldest first.
-    pub fn output(&self, n: usize) -> Vec<String> {
-        self.output.last(n)
-    }
-
-    /// Logged events with `seq > since_seq`, optionally only of the given kinds.
-    pub fn events(&self, since_seq: u64, kinds: &[String]) -> Vec<AgentEvent> {
-        self.events
-            .iter()
-            .filter(|e| e.seq > since_seq)
-            .filter(|e| kinds.is_empty() || kinds.iter().any(|k| k == e.payload.kind()))
-            .cloned()
-            .collect()
-    }
-
-    /// Stamps, logs and returns one event.
-    pub fn record(&mut self, payload: EventPayload) -> AgentEvent {
-        self.info.last_seq += 1;
-        let now = now_ms();
-        self.info.updated_at = now;
-        let ev = AgentEvent {
-            seq: self.info.last_seq,
-            session_id: self.info.id.clone(),
-            at: now,
-            payload,
+        if self.info.model.is_none() {
+          self.info.model = model.clone();
+        }
+      }
+      EventPayload::AssistantText { text, .. } => {
+        for line in text.lines() {
+          self.output.push(line);
+        }
+        if !self.turn_text.is_empty() {
+          self.turn_text.push('\n');
+        }
+        self.turn_text.push_str(text);
+        self.info.last_assistant_text = Some(text.clone());
+      }
+      EventPayload::Error { message, .. } => {
+        self.info.last_error = Some(message.clone());
+      }
+      EventPayload::TurnCompleted {
+        turn,
+        subtype,
+        is_error,
+        result,
+        api_error_status,
+        errors,
+        num_turns,
+        cost_usd,
+        total_cost_usd,
+        usage,
+        ..
+      } => {
+        self.info.turns += 1;
+        *turn = self.info.turns;
+        *cost_usd = (*total_cost_usd - self.process_cost).max(0.0);
+        self.process_cost = *total_cost_usd;
+        self.info.total_cost_usd += *cost_usd;
+        self.info.num_turns += *num_turns;
+        self.info.usage.add(usage);
+        if *is_error {
+          let msg = if !errors.is_empty() {
+            errors.join("; ")
+          } else {
+            result
+              .clone()
+              .or_else(|| self.info.last_error.clone())
+              .unwrap_or_else(|| format!("turn ended with error `{subtype}`"))
+          };
+          self.info.last_error = Some(match api_error_status {
+            Some(code) => format!("model API error {code}: {msg}"),
+            None => msg,
+          });
+        }
+        outcome = if crate::protocol::claude::is_api_error(subtype, *is_error, *api_error_status) {
+          self.api_failed = true;
+          TurnOutcome::ApiFailed
+        } else {
+          TurnOutcome::Waiting
         };
-        if self.events.len() >= self.limits.event_log {
-            self.events.pop_front();
-        }
-        self.events.push_back(ev.clone());
-        ev
+      }
+      _ => {}
     }
+    out.push(self.record(payload));
+    if outcome == TurnOutcome::Waiting && self.stop.is_none() {
+      let reason = if self.turn_text.trim_end().ends_with('?') {
+        StatusReason::Question
+      } else {
+        StatusReason::TurnEnded
+      };
+      out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
+    }
+    (out, outcome)
+  }
 
-    /// Moves to `status`; returns the status event, or nothing if unchanged or already terminal.
-    pub fn set_status(
-        &mut self,
-        status: Status,
-        reason: Option<StatusReason>,
-    ) -> Option<AgentEvent> {
-        let previous = self.info.status;
-        if previous.is_terminal() || (previous == status && self.info.status_reason == reason) {
-            return None;
-        }
-        self.info.status = status;
-        self.info.status_reason = reason;
-        if status.is_terminal() {
-            self.info.ended_at = Some(now_ms());
-        }
-        Some(self.record(EventPayload::Status {
-            status,
-            previous: Some(previous),
-            reason,
-        }))
-    }
+  /// A protocol-level problem (unparsable line, oversized line): recorded, not fatal.
+  pub fn protocol_error(&mut self, message: String) -> AgentEvent {
+    self.record(EventPayload::Error {
+      message,
+      fatal: false,
+    })
+  }
 
-    /// The first event of a session: `starting`.
-    pub fn started(&mut self) -> AgentEvent {
-        self.record(EventPayload::Status {
-            status: Status::Starting,
-            previous: None,
-            reason: None,
-        })
+  /// The process exited (`code` or `signal`). Returns the exit and final status events.
+  pub fn exited(&mut self, code: Option<i32>, signal: Option<i32>) -> Vec<AgentEvent> {
+    self.info.exit_code = code;
+    self.info.exit_signal = signal;
+    self.info.pid = None;
+    let mut out = vec![self.record(EventPayload::Exit {
+      exit_code: code,
+      signal,
+    })];
+    if self.info.status.is_terminal() {
+      return out;
     }
-
-    /// A user message is about to be written: a waiting session runs again.
-    /// Returns the status event, or `Err(status)` when the session is not waiting.
-    pub fn begin_turn(&mut self) -> Result<Option<AgentEvent>, Status> {
-        if self.info.status != Status::WaitingForInput {
-            return Err(self.info.status);
-        }
-        self.turn_text.clear();
-        Ok(self.set_status(Status::Running, None))
+    let (status, reason, end) = match self.stop {
+      Some(StopRequest::Kill(end)) => (Status::Killed, StatusReason::User, end),
+      _ if self.api_failed => (Status::Failed, StatusReason::ApiError, EndReason::ApiError),
+      Some(StopRequest::Close) if code == Some(0) => {
+        (Status::Completed, StatusReason::User, EndReason::User)
+      }
+      None if code == Some(0) => (Status::Completed, StatusReason::Exited, EndReason::Exited),
+      _ => (Status::Failed, StatusReason::Exited, EndReason::Exited),
+    };
+    if status == Status::Failed {
+      let how = match (code, signal) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(s)) => format!("signal {s}"),
+        _ => "an unknown status".into(),
+      };
+      let context = self
+        .info
+        .last_error
+        .clone()
+        .or_else(|| self.stderr.last(1).pop())
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+      let message = format!("{} exited with {how}{context}", self.info.backend.as_str());
+      self.info.last_error = Some(message.clone());
+      out.push(self.record(EventPayload::Error {
+        message,
+        fatal: true,
+      }));
     }
-
-    /// Records a stop request; the first one wins.
-    pub fn request_stop(&mut self, stop: StopRequest) {
-        if self.stop.is_none() {
-            self.stop = Some(stop);
-        }
-    }
-
-    /// One line of stderr.
-    pub fn stderr_line(&mut self, line: &str) -> AgentEvent {
-        let line = truncate(line, 8 * 1024);
-        self.stderr.push(&line);
-        self.record(EventPayload::Stderr { line })
-    }
-
-    /// A payload parsed from the CLI's stdout. Returns the events to publish (the payload's own
-    /// event, plus status changes it causes) and what it meant for the turn.
-    pub fn apply(&mut self, mut payload: EventPayload) -> (Vec<AgentEvent>, TurnOutcome) {
-        let mut out = Vec::with_capacity(2);
-        if self.info.status.is_terminal() {
-            out.push(self.record(payload));
-            return (out, TurnOutcome::None);
-        }
-        if self.info.status == Status::Starting {
-            out.extend(self.set_status(Status::Running, None));
-        }
-        let mut outcome = TurnOutcome::None;
-        match &mut payload {
-            EventPayload::Init {
-                backend_session_id,
-                model,
-                ..
-            } => {
-                if !backend_session_id.is_empty() {
-                    self.info.backend_session_id = backend_session_id.clone();
-                }
-                if self.info.model.is_none() {
-                    self.info.model = model.clone();
-                }
-            }
-            EventPayload::AssistantText { text, .. } => {
-                for line in text.lines() {
-                    self.output.push(line);
-                }
-                if !self.turn_text.is_empty() {
-                    self.turn_text.push('\n');
-                }
-                self.turn_text.push_str(text);
-                self.info.last_assistant_text = Some(text.clone());
-            }
-            EventPayload::Error { message, .. } => {
-                self.info.last_error = Some(message.clone());
-            }
-            EventPayload::TurnCompleted {
-                turn,
-                subtype,
-                is_error,
-                result,
-                api_error_status,
-                errors,
-                num_turns,
-                cost_usd,
-                total_cost_usd,
-                usage,
-                ..
-            } => {
-                self.info.turns += 1;
-                *turn = self.info.turns;
-                *cost_usd = (*total_cost_usd - self.process_cost).max(0.0);
-                self.process_cost = *total_cost_usd;
-                self.info.total_cost_usd += *cost_usd;
-                self.info.num_turns += *num_turns;
-                self.info.usage.add(usage);
-                if *is_error {
-                    let msg = if !errors.is_empty() {
-                        errors.join("; ")
-                    } else {
-                        result
-                            .clone()
-                            .or_else(|| self.info.last_error.clone())
-                            .unwrap_or_else(|| format!("turn ended with error `{subtype}`"))
-                    };
-                    self.info.last_error = Some(match api_error_status {
-                        Some(code) => format!("model API error {code}: {msg}"),
-                        None => msg,
-                    });
-                }
-                outcome = if crate::protocol::claude::is_api_error(subtype, *is_error, *api_error_status) {
-                    self.api_failed = true;
-                    TurnOutcome::ApiFailed
-                } else {
-                    TurnOutcome::Waiting
-                };
-            }
-            _ => {}
-        }
-        out.push(self.record(payload));
-        if outcome == TurnOutcome::Waiting && self.stop.is_none() {
-            let reason = if self.turn_text.trim_end().ends_with('?') {
-                StatusReason::Question
-            } else {
-                StatusReason::TurnEnded
-            };
-            out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
-        }
-        (out, outcome)
-    }
-
-    /// A protocol-level problem (unparsable line, oversized line): recorded, not fatal.
-    pub fn protocol_error(&mut self, message: String) -> AgentEvent {
-        self.record(EventPayload::Error {
-            message,
-            fatal: false,
-        })
-    }
-
-    /// The process exited (`code` or `signal`). Returns the exit and final status events.
-    pub fn exited(&mut self, code: Option<i32>, signal: Option<i32>) -> Vec<AgentEvent> {
-        self.info.exit_code = code;
-        self.info.exit_signal = signal;
-        self.info.pid = None;
-        let mut out = vec![self.record(EventPayload::Exit {
-            exit_code: code,
-            signal,
-        })];
-        if self.info.status.is_terminal() {
-            return out;
-        }
-        let (status, reason, end) = match self.stop {
-            Some(StopRequest::Kill(end)) => (Status::Killed, StatusReason::User, end),
-            _ if self.api_failed => (Status::Failed, StatusReason::ApiError, EndReason::ApiError),
-            Some(StopRequest::Close) if code == Some(0) => {
-                (Status::Completed, StatusReason::User, EndReason::User)
-            }
-            None if code == Some(0) => (Status::Completed, StatusReason::Exited, EndReason::Exited),
-            _ => (Status::Failed, StatusReason::Exited, EndReason::Exited),
-        };
-        if status == Status::Failed {
-            let how = match (code, signal) {
-                (Some(c), _) => format!("exit code {c}"),
-                (None, Some(s)) => format!("signal {s}"),
-                _ => "an unknown status".into(),
-            };
-            let context = self
-                .info
-                .last_error
-                .clone()
-                .or_else(|| self.stderr.last(1).pop())
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default();
-            let message = format!("{} exited with {how}{context}", self.info.backend.as_str());
-            self.info.last_error = Some(message.clone());
-            out.push(self.record(EventPayload::Error {
-                message,
-                fatal: true,
-            }));
-        }
-        self.info.end_reason = Some(end);
-        out.extend(self.set_status(status, Some(reason)));
-        out
-    }
+    self.info.end_reason = Some(end);
+    out.extend(self.set_status(status, Some(reason)));
+    out
+  }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+  use super::*;
 
-    fn state() -> SessionState {
-        SessionState::new(
-            NewSession {
-                id: "s1".into(),
-                name: None,
-                backend: Backend::Claude,
-                backend_session_id: "b1".into(),
-                workdir: "/tmp".into(),
-                model: None,
-                first_prompt: "hi".into(),
-                origin: None,
-            },
-            Limits {
-                event_log: 5,
-                output_lines: 3,
-                stderr_lines: 2,
-            },
-        )
+  fn state() -> SessionState {
+    SessionState::new(
+      NewSession {
+        id: "s1".into(),
+        name: None,
+        backend: Backend::Claude,
+        backend_session_id: "b1".into(),
+        workdir: "/tmp".into(),
+        model: None,
+        first_prompt: "hi".into(),
+        origin: None,
+      },
+      Limits {
+        event_log: 5,
+        output_lines: 3,
+        stderr_lines: 2,
+      },
+    )
+  }
+
+  fn result(total: f64, is_error: bool, subtype: &str, api: Option<u16>) -> EventPayload {
+    EventPayload::TurnCompleted {
+      turn: 0,
+      subtype: subtype.into(),
+      is_error,
+      result: Some("done".into()),
+      api_error_status: api,
+      errors: vec![],
+      stop_reason: None,
+      terminal_reason: None,
+      num_turns: 2,
+      duration_ms: 10,
+      cost_usd: 0.0,
+      total_cost_usd: total,
+      usage: Usage {
+        input_tokens: 10,
+        output_tokens: 5,
+        ..Default::default()
+      },
     }
+  }
 
-    fn result(total: f64, is_error: bool, subtype: &str, api: Option<u16>) -> EventPayload {
-        EventPayload::TurnCompleted {
-            turn: 0,
-            subtype: subtype.into(),
-            is_error,
-            result: Some("done".into()),
-            api_error_status: api,
-            errors: vec![],
-            stop_reason: None,
-            terminal_reason: None,
-            num_turns: 2,
-            duration_ms: 10,
-            cost_usd: 0.0,
-            total_cost_usd: total,
-            usage: Usage {
-                input_tokens: 10,
-                output_tokens: 5,
-                ..Default::default()
-            },
-        }
+  fn statuses(evs: &[AgentEvent]) -> Vec<Status> {
+    evs
+      .iter()
+      .filter_map(|e| match e.payload {
+        EventPayload::Status { status, .. } => Some(status),
+        _ => None,
+      })
+      .collect()
+  }
+
+  #[test]
+  fn turns_cost_and_statuses() {
+    let mut s = state();
+    s.started();
+    let (evs, _) = s.apply(EventPayload::AssistantText {
+      text: "a\nb".into(),
+      message_id: None,
+      parent_tool_use_id: None,
+    });
+    assert_eq!(statuses(&evs), vec![Status::Running]);
+    let (evs, outcome) = s.apply(result(0.5, false, "success", None));
+    assert_eq!(outcome, TurnOutcome::Waiting);
+    assert_eq!(statuses(&evs), vec![Status::WaitingForInput]);
+    match &evs[0].payload {
+      EventPayload::TurnCompleted { turn, cost_usd, .. } => {
+        assert_eq!(*turn, 1);
+        assert!((cost_usd - 0.5).abs() < 1e-9);
+      }
+      other => panic!("{other:?}"),
     }
-
-    fn statuses(evs: &[AgentEvent]) -> Vec<Status> {
-        evs.iter()
-            .filter_map(|e| match e.payload {
-                EventPayload::Status { status, .. } => Some(status),
-                _ => None,
-            })
-            .collect()
+    assert!(s.begin_turn().unwrap().is_some());
+    assert_eq!(s.begin_turn(), Err(Status::Running));
+    let (evs, _) = s.apply(result(0.75, false, "success", None));
+    match &evs[0].payload {
+      EventPayload::TurnCompleted { turn, cost_usd, .. } => {
+        assert_eq!(*turn, 2);
+        assert!((cost_usd - 0.25).abs() < 1e-9);
+      }
+      other => panic!("{other:?}"),
     }
+    let info = s.info();
+    assert_eq!(info.turns, 2);
+    assert_eq!(info.num_turns, 4);
+    assert!((info.total_cost_usd - 0.75).abs() < 1e-9);
+    assert_eq!(info.usage.input_tokens, 20);
+    s.request_stop(StopRequest::Close);
+    let evs = s.exited(Some(0), None);
+    assert_eq!(statuses(&evs), vec![Status::Completed]);
+    assert_eq!(s.info().end_reason, Some(EndReason::User));
+    // Terminal is final.
+    assert!(s.set_status(Status::Running, None).is_none());
+  }
 
-    #[test]
-    fn turns_cost_and_statuses() {
-        let mut s = state();
-        s.started();
-        let (evs, _) = s.apply(EventPayload::AssistantText {
-            text: "a\nb".into(),
-            message_id: None,
-            parent_tool_use_id: None,
-        });
-        assert_eq!(statuses(&evs), vec![Status::Running]);
-        let (evs, outcome) = s.apply(result(0.5, false, "success", None));
-        assert_eq!(outcome, TurnOutcome::Waiting);
-        assert_eq!(statuses(&evs), vec![Status::WaitingForInput]);
-        match &evs[0].payload {
-            EventPayload::TurnCompleted { turn, cost_usd, .. } => {
-                assert_eq!(*turn, 1);
-                assert!((cost_usd - 0.5).abs() < 1e-9);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(s.begin_turn().unwrap().is_some());
-        assert_eq!(s.begin_turn(), Err(Status::Running));
-        let (evs, _) = s.apply(result(0.75, false, "success", None));
-        match &evs[0].payload {
-            EventPayload::TurnCompleted { turn, cost_usd, .. } => {
-                assert_eq!(*turn, 2);
-                assert!((cost_usd - 0.25).abs() < 1e-9);
-            }
-            other => panic!("{other:?}"),
-        }
-        let info = s.info();
-        assert_eq!(info.turns, 2);
-        assert_eq!(info.num_turns, 4);
-        assert!((info.total_cost_usd - 0.75).abs() < 1e-9);
-        assert_eq!(info.usage.input_tokens, 20);
-        s.request_stop(StopRequest::Close);
-        let evs = s.exited(Some(0), None);
-        assert_eq!(statuses(&evs), vec![Status::Completed]);
-        assert_eq!(s.info().end_reason, Some(EndReason::User));
-        // Terminal is final.
-        assert!(s.set_status(Status::Running, None).is_none());
+  #[test]
+  fn question_is_detected_from_the_turn_text() {
+    let mut s = state();
+    s.apply(EventPayload::AssistantText {
+      text: "Which file should I edit?".into(),
+      message_id: None,
+      parent_tool_use_id: None,
+    });
+    s.apply(result(0.0, false, "success", None));
+    assert_eq!(s.info().status_reason, Some(StatusReason::Question));
+  }
+
+  #[test]
+  fn api_error_fails_with_context() {
+    let mut s = state();
+    let (_, outcome) = s.apply(result(0.0, true, "success", Some(400)));
+    assert_eq!(outcome, TurnOutcome::ApiFailed);
+    assert_eq!(s.status(), Status::Running);
+    s.stderr_line("boom on stderr");
+    let evs = s.exited(Some(1), None);
+    assert_eq!(statuses(&evs), vec![Status::Failed]);
+    let info = s.info();
+    assert_eq!(info.exit_code, Some(1));
+    assert!(info.last_error.unwrap().contains("400"));
+    assert_eq!(info.stderr_tail, vec!["boom on stderr"]);
+  }
+
+  #[test]
+  fn max_turns_error_keeps_the_session_usable() {
+    let mut s = state();
+    let (_, outcome) = s.apply(result(0.0, true, "error_max_turns", None));
+    assert_eq!(outcome, TurnOutcome::Waiting);
+    assert_eq!(s.status(), Status::WaitingForInput);
+  }
+
+  #[test]
+  fn unexpected_exit_fails_and_kill_is_killed() {
+    let mut s = state();
+    s.stderr_line("fatal: no key");
+    s.exited(Some(3), None);
+    let info = s.info();
+    assert_eq!(info.status, Status::Failed);
+    assert!(info
+      .last_error
+      .unwrap()
+      .contains("exit code 3: fatal: no key"));
+
+    let mut s = state();
+    s.request_stop(StopRequest::Kill(EndReason::User));
+    s.request_stop(StopRequest::Close);
+    s.exited(None, Some(9));
+    assert_eq!(s.status(), Status::Killed);
+  }
+
+  #[test]
+  fn logs_and_rings_are_bounded() {
+    let mut s = state();
+    for i in 0..10 {
+      s.apply(EventPayload::AssistantText {
+        text: format!("line {i}"),
+        message_id: None,
+        parent_tool_use_id: None,
+      });
     }
-
-    #[test]
-    fn question_is_detected_from_the_turn_text() {
-        let mut s = state();
-        s.apply(EventPayload::AssistantText {
-            text: "Which file should I edit?".into(),
-            message_id: None,
-            parent_tool_use_id: None,
-        });
-        s.apply(result(0.0, false, "success", None));
-        assert_eq!(s.info().status_reason, Some(StatusReason::Question));
-    }
-
-    #[test]
-    fn api_error_fails_with_context() {
-        let mut s = state();
-        let (_, outcome) = s.apply(result(0.0, true, "success", Some(400)));
-        assert_eq!(outcome, TurnOutcome::ApiFailed);
-        assert_eq!(s.status(), Status::Running);
-        s.stderr_line("boom on stderr");
-        let evs = s.exited(Some(1), None);
-        assert_eq!(statuses(&evs), vec![Status::Failed]);
-        let info = s.info();
-        assert_eq!(info.exit_code, Some(1));
-        assert!(info.last_error.unwrap().contains("400"));
-        assert_eq!(info.stderr_tail, vec!["boom on stderr"]);
-    }
-
-    #[test]
-    fn max_turns_error_keeps_the_session_usable() {
-        let mut s = state();
-        let (_, outcome) = s.apply(result(0.0, true, "error_max_turns", None));
-        assert_eq!(outcome, TurnOutcome::Waiting);
-        assert_eq!(s.status(), Status::WaitingForInput);
-    }
-
-    #[test]
-    fn unexpected_exit_fails_and_kill_is_killed() {
-        let mut s = state();
-        s.stderr_line("fatal: no key");
-        s.exited(Some(3), None);
-        let info = s.info();
-        assert_eq!(info.status, Status::Failed);
-        assert!(info.last_error.unwrap().contains("exit code 3: fatal: no key"));
-
-        let mut s = state();
-        s.request_stop(StopRequest::Kill(EndReason::User));
-        s.request_stop(StopRequest::Close);
-        s.exited(None, Some(9));
-        assert_eq!(s.status(), Status::Killed);
-    }
-
-    #[test]
-    fn logs_and_rings_are_bounded() {
-        let mut s = state();
-        for i in 0..10 {
-            s.apply(EventPayload::AssistantText {
-                text: format!("line {i}"),
-                message_id: None,
-                parent_tool_use_id: None,
-            });
-        }
-        assert_eq!(s.output(100), vec!["line 7", "line 8", "line 9"]);
-        let evs = s.events(0, &[]);
-        assert_eq!(evs.len(), 5);
-        assert_eq!(evs.last().unwrap().seq, s.info().last_seq);
-        assert!(evs.windows(2).all(|w| w[1].seq == w[0].seq + 1));
-        assert!(s.events(0, &["status".into()]).is_empty());
-    }
+    assert_eq!(s.output(100), vec!["line 7", "line 8", "line 9"]);
+    let evs = s.events(0, &[]);
+    assert_eq!(evs.len(), 5);
+    assert_eq!(evs.last().unwrap().seq, s.info().last_seq);
+    assert!(evs.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    assert!(s.events(0, &["status".into()]).is_empty());
+  }
 }

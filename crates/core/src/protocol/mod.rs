@@ -8,6 +8,6 @@ pub mod claude;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unparsable output line ({len} bytes): {reason}")]
 pub struct ParseError {
-    pub len: usize,
-    pub reason: String,
+  pub len: usize,
+  pub reason: String,
 }

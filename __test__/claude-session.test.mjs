@@ -1,0 +1,138 @@
+// The real Claude Code CLI (pinned devDependency) driven through the addon against the
+// scripted model on 127.0.0.1: multi-turn continuity, statuses, ids, cost, errors, kill.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { SessionManager } from '../index.js'
+import { startScriptedModel } from 'openclaw-sessions/testing'
+import { claudeBin, claudeEnv, processesInGroup, waitForStatus } from './helpers/claude.mjs'
+
+let model
+let t
+let manager
+let events
+
+test.beforeEach(async () => {
+  model = await startScriptedModel()
+  t = claudeEnv(model.url)
+  manager = new SessionManager({ claudePath: claudeBin(), env: t.env })
+  events = []
+  manager.onEvent((e) => events.push(e))
+})
+
+test.afterEach(async () => {
+  await manager.shutdown()
+  await model.close()
+  t.cleanup()
+})
+
+const statusesOf = (id) => events.filter((e) => e.sessionId === id && e.kind === 'status').map((e) => e.status)
+
+test('two turns keep the conversation, in order, with ids, cost and turns', async () => {
+  const s = await manager.spawn({ backend: 'claude', prompt: "Hello, I'm John", workdir: t.workdir, name: 'john' })
+  assert.match(s.backendSessionId, /^[0-9a-f-]{36}$/)
+  assert.equal(s.name, 'john')
+
+  const first = await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
+  assert.equal(first.status, 'waiting-for-input', first.lastError ?? '')
+  assert.equal(first.turns, 1)
+  assert.equal(first.lastAssistantText, 'Nice to meet you, John!')
+  assert.ok(first.totalCostUsd > 0, 'the CLI reports a cost')
+
+  // The ref can be the name or the Claude session id as well as the id.
+  await manager.send('john', "What's my name?")
+  const second = await waitForStatus(manager, s.backendSessionId, ['waiting-for-input', 'failed'])
+  assert.equal(second.lastAssistantText, 'Your name is John.')
+  assert.equal(second.turns, 2)
+  assert.ok(second.totalCostUsd > first.totalCostUsd, 'cost accumulates')
+  assert.ok(second.numTurns >= 2)
+  assert.ok(second.usage.inputTokens > first.usage.inputTokens, 'tokens accumulate')
+
+  // The second request to the model carries the first turn.
+  const reqs = model.messagesRequests()
+  const last = reqs.at(-1)
+  const history = JSON.stringify(last.body.messages)
+  assert.match(history, /Hello, I'm John/)
+  assert.match(history, /Nice to meet you, John!/)
+  assert.equal(last.prompt, "What's my name?")
+  // The id known at spawn is the CLI's own session id: in its header and in its init message.
+  assert.equal(last.headers['x-claude-code-session-id'], s.backendSessionId)
+  const init = events.find((e) => e.sessionId === s.id && e.kind === 'init')
+  assert.equal(init.backendSessionId, s.backendSessionId)
+
+  const closed = await manager.close(s.id)
+  assert.equal(closed.status, 'completed')
+  assert.equal(closed.exitCode, 0)
+  assert.equal(closed.endReason, 'user')
+  assert.deepEqual(statusesOf(s.id), [
+    'starting',
+    'running',
+    'waiting-for-input',
+    'running',
+    'waiting-for-input',
+    'completed',
+  ])
+
+  // Event log: sequence numbers without gaps, per-turn costs that add up to the total.
+  const log = manager.events(s.id)
+  assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i + 1))
+  const turns = manager.events(s.id, { kinds: ['turn-completed'] })
+  assert.deepEqual(turns.map((e) => e.turn), [1, 2])
+  const sum = turns.reduce((a, e) => a + e.costUsd, 0)
+  assert.ok(Math.abs(sum - closed.totalCostUsd) < 1e-9)
+  assert.deepEqual(manager.output(s.id), ['Nice to meet you, John!', 'Your name is John.'])
+  assert.deepEqual(manager.output(s.id, { lines: 1 }), ['Your name is John.'])
+  assert.equal(manager.events(s.id, { sinceSeq: log.at(-1).seq }).length, 0)
+})
+
+test('a tool call surfaces as tool-use and tool-result events', async () => {
+  const s = await manager.spawn({
+    backend: 'claude',
+    prompt: 'run: echo tool-call-ok',
+    workdir: t.workdir,
+    allowedTools: ['Bash'],
+  })
+  const info = await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
+  assert.equal(info.status, 'waiting-for-input', info.lastError ?? '')
+  const use = events.find((e) => e.sessionId === s.id && e.kind === 'tool-use')
+  assert.equal(use.name, 'Bash')
+  assert.equal(use.input.command, 'echo tool-call-ok')
+  const result = events.find((e) => e.sessionId === s.id && e.kind === 'tool-result')
+  assert.equal(result.toolUseId, use.toolUseId)
+  assert.equal(result.isError, false)
+  assert.match(result.content, /tool-call-ok/)
+  assert.match(info.lastAssistantText, /Tool result: tool-call-ok/)
+})
+
+test('an HTTP 400 from the model fails the session with the error text and exit code', async () => {
+  model.enqueue({ error: { status: 400, type: 'invalid_request_error', message: 'scripted bad request' } }, { prompt: 'trigger a 400' })
+  const s = await manager.spawn({ backend: 'claude', prompt: 'trigger a 400', workdir: t.workdir })
+  const info = await waitForStatus(manager, s.id, ['failed', 'waiting-for-input', 'completed'])
+  assert.equal(info.status, 'failed')
+  assert.equal(info.exitCode, 1)
+  assert.equal(info.endReason, 'api-error')
+  assert.match(info.lastError, /400/)
+  assert.match(info.lastError, /scripted bad request/)
+  const turn = manager.events(s.id, { kinds: ['turn-completed'] })[0]
+  assert.equal(turn.isError, true)
+  assert.equal(turn.apiErrorStatus, 400)
+  const fatal = manager.events(s.id, { kinds: ['error'] }).filter((e) => e.fatal)
+  assert.equal(fatal.length, 1)
+})
+
+test('kill stops a running turn and leaves no process behind', async () => {
+  model.enqueue({ stall: { ms: 60000 } }, { prompt: 'stall for kill' })
+  const s = await manager.spawn({ backend: 'claude', prompt: 'stall for kill', workdir: t.workdir })
+  await model.waitForRequest({ prompt: 'stall for kill' }, 20000)
+  const pid = manager.get(s.id).pid
+  assert.ok(pid > 0)
+  assert.ok(processesInGroup(pid).length >= 1, 'the CLI runs in its own process group')
+  const killed = await manager.kill(s.id)
+  assert.equal(killed.status, 'killed')
+  assert.equal(killed.endReason, 'user')
+  assert.equal(killed.exitSignal, 9)
+  assert.equal(killed.pid, undefined)
+  assert.deepEqual(processesInGroup(pid), [], 'nothing of the group survives')
+  // A second kill is harmless and says the same.
+  assert.equal((await manager.kill(s.id)).status, 'killed')
+  await assert.rejects(manager.send(s.id, 'hello?'), { code: 'E_STATE' })
+})

@@ -1,0 +1,56 @@
+// Node's lifetime: a live session keeps Node up; once none is live (closed, or shutdown()),
+// nothing of the addon keeps the process alive, and no CLI process outlives it.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { startScriptedModel } from 'openclaw-sessions/testing'
+import { claudeBin, claudeEnv, processesInGroup } from './helpers/claude.mjs'
+
+const child = fileURLToPath(new URL('./helpers/child-session.mjs', import.meta.url))
+
+function runChild(mode, config, timeoutMs = 30000) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [child, mode], {
+      env: { ...process.env, OCS_CHILD_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (err += d))
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL')
+      reject(new Error(`child '${mode}' did not exit on its own within ${timeoutMs} ms; stdout: ${out} stderr: ${err}`))
+    }, timeoutMs)
+    p.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      const lines = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+      resolve({ code, signal, lines, err })
+    })
+  })
+}
+
+for (const mode of ['shutdown', 'close']) {
+  test(`a Node process using the addon exits on its own after ${mode}`, async () => {
+    const model = await startScriptedModel()
+    const t = claudeEnv(model.url)
+    try {
+      const r = await runChild(mode, { claudePath: claudeBin(), env: t.env, workdir: t.workdir })
+      assert.equal(r.code, 0, r.err)
+      const spawned = r.lines.find((l) => l.spawned)
+      assert.ok(spawned, 'the session was spawned')
+      if (mode === 'shutdown') {
+        assert.deepEqual(r.lines.at(-1), { shutdown: 0, killed: 1 })
+      } else {
+        // Without the keep-alive, Node would have exited before the turn ended.
+        assert.deepEqual(r.lines.at(-1), { closed: 'completed' })
+      }
+      assert.deepEqual(processesInGroup(spawned.pid), [], 'no CLI process outlives the session')
+      assert.ok(model.messagesRequests().length >= 1, 'the CLI reached the scripted model')
+    } finally {
+      await model.close()
+      t.cleanup()
+    }
+  })
+}
