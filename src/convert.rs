@@ -5,7 +5,7 @@ use napi::bindgen_prelude::*;
 use napi::JsError;
 use napi_derive::napi;
 use openclaw_sessions_core as core;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// An error code string such as `E_NOT_FOUND`, the `code` of thrown errors.
 pub struct Code(&'static str);
@@ -153,7 +153,7 @@ pub struct Stats {
   pub total: u32,
   /// Sessions per status; every status is present.
   #[napi(ts_type = "Record<SessionStatus, number>")]
-  pub by_status: HashMap<String, u32>,
+  pub by_status: BTreeMap<String, u32>,
   /// Processes started since the manager was created.
   pub spawned: f64,
   /// Spawns that failed to start a process.
@@ -174,7 +174,7 @@ impl From<core::Stats> for Stats {
     Stats {
       live: s.live,
       total: s.total,
-      by_status: s.by_status.into_iter().collect(),
+      by_status: s.by_status,
       spawned: s.spawned as f64,
       spawn_failures: s.spawn_failures as f64,
       turns: s.turns as f64,

@@ -1,7 +1,10 @@
 'use strict'
 // Anthropic Messages API wire format (what Claude Code speaks): request parsing and replies.
 // Streams follow the real API: message_start, ping, per block content_block_start /
-// content_block_delta / content_block_stop, then message_delta and message_stop.
+// content_block_delta / content_block_stop, then message_delta and message_stop. A reply with
+// `thinking` starts with a `thinking` block (thinking_delta chunks, then one signature_delta).
+
+const crypto = require('node:crypto')
 
 const { isInjectedText } = require('./rules')
 const u = require('./util')
@@ -91,7 +94,18 @@ function resolve(plan) {
     const { cmd, ...rest } = input
     input = { command: cmd, ...rest }
   }
-  return { kind: 'tool_use', name, input, id: plan.id || u.uid('toolu_'), text: plan.text }
+  const resolved = { kind: 'tool_use', name, input, id: plan.id || u.uid('toolu_'), text: plan.text }
+  if (plan.thinking !== undefined) resolved.thinking = plan.thinking
+  return resolved
+}
+
+/**
+ * A deterministic stand-in for the opaque signature the real API puts on thinking blocks:
+ * base64 of a SHA-256 over the thinking text, so the same thinking always gets the same one.
+ */
+function thinkingSignature(thinking) {
+  const digest = crypto.createHash('sha256').update(`scripted-thinking:${thinking}`).digest()
+  return Buffer.concat([Buffer.from('scripted-sig:'), digest]).toString('base64')
 }
 
 function errorBody(plan) {
@@ -106,6 +120,9 @@ function sendError(res, plan) {
 
 function contentBlocks(plan) {
   const blocks = []
+  if (plan.thinking !== undefined) {
+    blocks.push({ type: 'thinking', thinking: plan.thinking, signature: thinkingSignature(plan.thinking) })
+  }
   if (plan.text !== undefined && (plan.kind === 'text' || plan.text !== '')) {
     blocks.push({ type: 'text', text: plan.text })
   }
@@ -155,7 +172,21 @@ function finish(ctx, plan) {
     return
   }
   contentBlocks(plan).forEach((block, index) => {
-    if (block.type === 'text') {
+    if (block.type === 'thinking') {
+      u.writeEvent(res, 'content_block_start', {
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'thinking', thinking: '', signature: '' },
+      })
+      for (const chunk of u.splitText(block.thinking)) {
+        u.writeEvent(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: chunk } })
+      }
+      u.writeEvent(res, 'content_block_delta', {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'signature_delta', signature: block.signature },
+      })
+    } else if (block.type === 'text') {
       u.writeEvent(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } })
       for (const chunk of u.splitText(block.text)) {
         u.writeEvent(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: chunk } })
@@ -203,4 +234,5 @@ module.exports = {
   keepAlive,
   finish,
   sendWhole,
+  thinkingSignature,
 }

@@ -29,9 +29,16 @@ export interface ScriptedModelOptions {
   maxStallMs?: number
 }
 
-/** Reply: assistant text. */
+/** Reply: assistant text, optionally after a thinking block. */
 export interface TextReply {
   text: string
+  /**
+   * Anthropic only: stream a `thinking` content block before the text
+   * (`content_block_start {type:'thinking', thinking:'', signature:''}`, `thinking_delta`
+   * chunks, one `signature_delta` with a deterministic base64 signature, `content_block_stop`).
+   * The OpenAI side ignores it.
+   */
+  thinking?: string
 }
 
 /**
@@ -47,6 +54,8 @@ export interface TextReply {
  */
 export interface ToolUseReply {
   text?: string
+  /** Anthropic only: a `thinking` block before the text and the tool call (see {@link TextReply.thinking}). */
+  thinking?: string
   toolUse: {
     /** Tool name. Default `'Bash'` (Anthropic) / `'exec_command'` (OpenAI). */
     name?: string
@@ -113,8 +122,16 @@ export interface EnqueueOptions {
 
 /** What the server sent, as recorded in {@link LoggedRequest.reply}. */
 export type ReplyDescription =
-  | { kind: 'text'; text: string; source?: 'queue' | 'default' }
-  | { kind: 'tool_use'; name: string; input: Record<string, unknown>; id: string; text?: string; source?: 'queue' | 'default' }
+  | { kind: 'text'; text: string; thinking?: string; source?: 'queue' | 'default' }
+  | {
+      kind: 'tool_use'
+      name: string
+      input: Record<string, unknown>
+      id: string
+      text?: string
+      thinking?: string
+      source?: 'queue' | 'default'
+    }
   | { kind: 'error'; status: number; type?: string; message?: string; source?: 'queue' | 'default' }
   | {
       kind: 'stall'

@@ -40,6 +40,7 @@ function describe(plan, source) {
   if (plan.kind === 'text') d.text = plan.text
   if (plan.kind === 'tool_use') Object.assign(d, { name: plan.name, input: plan.input, id: plan.id })
   if (plan.kind === 'tool_use' && plan.text !== undefined) d.text = plan.text
+  if ((plan.kind === 'text' || plan.kind === 'tool_use') && plan.thinking !== undefined) d.thinking = plan.thinking
   if (plan.kind === 'error') {
     Object.assign(d, { status: plan.status, type: plan.type, message: plan.message })
   }

@@ -78,10 +78,12 @@ function parseRequest(body, headers) {
 /**
  * Fills in what a tool call needs on this API. A call without a name, or named `Bash`
  * (Claude style), becomes Codex's `exec_command` with `{cmd}` taken from `cmd` or `command`
- * (and `description` dropped). The `id` given becomes the `call_id`.
+ * (and `description` dropped). The `id` given becomes the `call_id`. A reply's `thinking` is
+ * Anthropic-only and is dropped here.
  */
 function resolve(plan) {
   if (plan.kind === 'stall') return { ...plan, then: resolve(plan.then) }
+  if (plan.kind === 'text') return { kind: 'text', text: plan.text }
   if (plan.kind !== 'tool_use') return plan
   let name = plan.name
   let input = plan.input

@@ -2,8 +2,8 @@
 // Scripted replies: validation of what users enqueue, and the reply queue itself.
 //
 // A user reply (`{text}`, `{toolUse}`, `{error}`, `{stall}`) becomes an API-neutral "plan":
-//   {kind: 'text', text}
-//   {kind: 'tool_use', name?, input, id?, text?}
+//   {kind: 'text', text, thinking?}
+//   {kind: 'tool_use', name?, input, id?, text?, thinking?}
 //   {kind: 'error', status, type?, message?, code?, headers?}
 //   {kind: 'stall', ms, then: <text | tool_use | error plan>}
 // Each wire format (anthropic.js, openai.js) then resolves tool names and ids its own way.
@@ -22,6 +22,10 @@ function normalizeReply(reply, { allowStall = true } = {}) {
   const kinds = ['toolUse', 'error', 'stall'].filter((k) => reply[k] !== undefined)
   if (kinds.length > 1) fail(`a reply may hold only one of toolUse, error, stall (got ${kinds.join(', ')})`)
   if (reply.text !== undefined && typeof reply.text !== 'string') fail('reply.text must be a string')
+  if (reply.thinking !== undefined && typeof reply.thinking !== 'string') fail('reply.thinking must be a string')
+  if (reply.thinking !== undefined && (reply.error !== undefined || reply.stall !== undefined)) {
+    fail('thinking goes with text or toolUse replies (for a stall, put it in stall.then)')
+  }
 
   if (reply.stall !== undefined) {
     if (!allowStall) fail('stall.then cannot itself be a stall')
@@ -55,11 +59,17 @@ function normalizeReply(reply, { allowStall = true } = {}) {
     if (t.name !== undefined && (typeof t.name !== 'string' || t.name === '')) fail('toolUse.name must be a non-empty string')
     if (t.input !== undefined && !isObject(t.input)) fail('toolUse.input must be an object')
     if (t.id !== undefined && typeof t.id !== 'string') fail('toolUse.id must be a string')
-    return { kind: 'tool_use', name: t.name, input: t.input || {}, id: t.id, text: reply.text }
+    return withThinking({ kind: 'tool_use', name: t.name, input: t.input || {}, id: t.id, text: reply.text }, reply)
   }
 
   if (reply.text === undefined) fail('a reply needs text, toolUse, error or stall')
-  return { kind: 'text', text: reply.text }
+  return withThinking({ kind: 'text', text: reply.text }, reply)
+}
+
+/** Adds the optional `thinking` of a text / tool-use reply to its plan. */
+function withThinking(plan, reply) {
+  if (reply.thinking !== undefined) plan.thinking = reply.thinking
+  return plan
 }
 
 /** The queue of scripted replies, matched in FIFO order by prompt and session id. */

@@ -54,8 +54,9 @@ function findName(text) {
  *  3. "what's my name"                   -> the name from an earlier user text, if any
  *  4. prompt introduces a name           -> `Nice to meet you, <name>!`
  *  5. prompt contains "ask me"           -> a question
- *  6. prompt has `sleep N` / `slow N`    -> stall N ms (capped), then `Done after N ms.`
- *  7. otherwise                          -> `You said: <prompt>. This is turn <k>.`
+ *  6. prompt contains `think about X`    -> a thinking block, then `Here is my answer about X.`
+ *  7. prompt has `sleep N` / `slow N`    -> stall N ms (capped), then `Done after N ms.`
+ *  8. otherwise                          -> `You said: <prompt>. This is turn <k>.`
  * @param {Conversation} conv
  * @param {{maxStallMs: number}} options
  */
@@ -91,6 +92,16 @@ function defaultReply(conv, { maxStallMs }) {
   if (name) return { kind: 'text', text: `Nice to meet you, ${name}!` }
 
   if (/ask me/i.test(prompt)) return { kind: 'text', text: 'Which file should I edit?' }
+
+  const think = /\bthink about\s+([^\n]*)/i.exec(prompt)
+  if (think) {
+    const topic = think[1].trim().replace(/[.?!]+$/, '') || 'it'
+    return {
+      kind: 'text',
+      thinking: `The user wants me to think about ${topic}. Let me consider it step by step.`,
+      text: `Here is my answer about ${topic}.`,
+    }
+  }
 
   const slow = /\b(?:sleep|slow)\s+(\d+)\b/i.exec(prompt)
   if (slow) {

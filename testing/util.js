@@ -48,9 +48,9 @@ function inputTokens(rawLength) {
   return Math.max(1, Math.ceil(rawLength / 4))
 }
 
-/** Deterministic output token count for a resolved reply plan: words in it, plus one. */
+/** Deterministic output token count for a resolved reply plan: words in it (thinking included), plus one. */
 function outputTokens(plan) {
-  let words = countWords(plan.text)
+  let words = countWords(plan.text) + countWords(plan.thinking)
   if (plan.kind === 'tool_use') words += countWords(JSON.stringify(plan.input))
   return words + 1
 }
