@@ -1,7 +1,7 @@
 // Bad input is rejected with a stable code and spawns nothing.
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -111,4 +111,32 @@ test('duplicate names, maxSessions and send while running are refused', async ()
     await model.close()
     t.cleanup()
   }
+})
+
+// The option interfaces in index.d.ts are hand-written (types/header.d.ts) while the core reads
+// options through serde; serde's "expected one of" list must name exactly the documented keys.
+test('documented option keys are exactly the keys the core accepts', async () => {
+  const dts = readFileSync(fileURLToPath(new URL('../index.d.ts', import.meta.url)), 'utf8')
+  const documented = (name) => {
+    const body = dts.match(new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`))[1]
+    return [...body.matchAll(/^  (\w+)\??:/gm)].map((m) => m[1]).sort()
+  }
+  const accepted = (err) => [...err.message.matchAll(/`(\w+)`/g)].map((m) => m[1]).slice(1).sort()
+  const m = freshManager()
+  const spawnErr = await m.spawn({ ...base(), zzz: 1 }).catch((e) => e)
+  assert.deepEqual(accepted(spawnErr), documented('SpawnOptions'))
+  let ctorErr
+  try {
+    new SessionManager({ zzz: 1 })
+  } catch (e) {
+    ctorErr = e
+  }
+  assert.deepEqual(accepted(ctorErr), documented('ManagerOptions'))
+  let listErr
+  try {
+    m.list({ zzz: 1 })
+  } catch (e) {
+    listErr = e
+  }
+  assert.deepEqual(accepted(listErr), documented('ListFilter'))
 })

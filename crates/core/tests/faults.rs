@@ -1,0 +1,186 @@
+//! Faults a real CLI can't be made to show, with small fake agents (shell scripts): garbage and
+//! non-UTF-8 output, oversized lines, exit without a result, a grandchild holding stdout open.
+//! Each must end in a defined status with context; the parser must never panic.
+
+use openclaw_sessions_core::{EventPayload, Manager, ManagerOptions, SpawnOptions, Status};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+  fn new(tag: &str) -> Self {
+    let p = std::env::temp_dir().join(format!("ocs-faults-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    Scratch(p)
+  }
+
+  fn agent(&self, body: &str) -> String {
+    let path = self.0.join("agent.sh");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_string_lossy().into_owned()
+  }
+}
+
+impl Drop for Scratch {
+  fn drop(&mut self) {
+    let _ = std::fs::remove_dir_all(&self.0);
+  }
+}
+
+fn manager(agent: String) -> Manager {
+  Manager::new(ManagerOptions {
+    claude_path: Some(agent),
+    max_line_bytes: 1024,
+    close_timeout_ms: 5000,
+    ..Default::default()
+  })
+  .unwrap()
+}
+
+fn spawn_opts(workdir: &std::path::Path) -> SpawnOptions {
+  serde_json::from_value(serde_json::json!({
+    "backend": "claude",
+    "prompt": "hello",
+    "workdir": workdir,
+  }))
+  .unwrap()
+}
+
+async fn wait_status(m: &Manager, id: &str, wanted: &[Status]) -> Status {
+  for _ in 0..200 {
+    let st = m.get(id).unwrap().status;
+    if wanted.contains(&st) {
+      return st;
+    }
+    tokio::time::sleep(Duration::from_millis(25)).await;
+  }
+  panic!("status stayed {:?}", m.get(id).unwrap().status);
+}
+
+fn alive(pid: i32) -> bool {
+  // A zombie counts as dead: it is only waiting to be reaped by its parent.
+  std::fs::read_to_string(format!("/proc/{pid}/stat"))
+    .map(|s| !s[s.rfind(')').unwrap() + 2..].starts_with('Z'))
+    .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_and_oversized_lines_are_errors_not_crashes() {
+  let dir = Scratch::new("garbage");
+  let result = r#"{"type":"result","subtype":"success","is_error":false,"result":"ok","num_turns":1,"total_cost_usd":0.5,"usage":{"input_tokens":3,"output_tokens":4}}"#;
+  let agent = dir.agent(&format!(
+    "read line\necho 'this is not json'\nprintf '\\377\\376 binary\\n'\nhead -c 5000 /dev/zero | tr '\\0' 'x'; echo\necho '{{\"type\":\"assistant\",\"message\":{{\"content\":[{{\"type\":\"text\",\"text\":\"hi there\"}}]}}}}'\necho '{result}'\ncat >/dev/null\nexit 0"
+  ));
+  let m = manager(agent);
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  assert_eq!(
+    wait_status(&m, &s.id, &[Status::WaitingForInput, Status::Failed]).await,
+    Status::WaitingForInput
+  );
+  let errors: Vec<String> = m
+    .events(&s.id, 0, &["error".into()])
+    .unwrap()
+    .into_iter()
+    .map(|e| match e.payload {
+      EventPayload::Error { message, fatal } => {
+        assert!(!fatal);
+        message
+      }
+      _ => unreachable!(),
+    })
+    .collect();
+  assert_eq!(errors.len(), 3, "{errors:?}");
+  assert!(errors[0].contains("unparsable"), "{errors:?}");
+  assert!(
+    errors[2].contains("5000 bytes exceeds maxLineBytes"),
+    "{errors:?}"
+  );
+  let info = m.get(&s.id).unwrap();
+  assert_eq!(info.last_assistant_text.as_deref(), Some("hi there"));
+  assert_eq!(info.turns, 1);
+  let closed = m.close(&s.id).await.unwrap();
+  assert_eq!(closed.status, Status::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_without_a_result_fails_with_context() {
+  let dir = Scratch::new("noresult");
+  let agent = dir.agent(
+    "read line\necho '{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"x\"}'\necho 'crashed: out of cheese' >&2\nprintf '{\"type\":\"assist'\nexit 7",
+  );
+  let m = manager(agent);
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  assert_eq!(
+    wait_status(&m, &s.id, &[Status::Failed, Status::Completed]).await,
+    Status::Failed
+  );
+  let info = m.get(&s.id).unwrap();
+  assert_eq!(info.exit_code, Some(7));
+  assert_eq!(info.stderr_tail, vec!["crashed: out of cheese".to_string()]);
+  assert!(info.last_error.unwrap().contains("exit code 7"));
+  // The half line was reported, not silently dropped.
+  assert!(m.events(&s.id, 0, &["error".into()]).unwrap().iter().any(
+    |e| matches!(&e.payload, EventPayload::Error { message, .. } if message.contains("unparsable"))
+  ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grandchild_holding_stdout_does_not_hang_the_session_and_dies_with_it() {
+  let dir = Scratch::new("grandchild");
+  let pidfile = dir.0.join("grandchild.pid");
+  let agent = dir.agent(&format!(
+    "sleep 300 &\necho $! > {}\nexit 1",
+    pidfile.display()
+  ));
+  let m = manager(agent);
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  assert_eq!(
+    wait_status(&m, &s.id, &[Status::Failed, Status::Completed]).await,
+    Status::Failed
+  );
+  let gc: i32 = std::fs::read_to_string(&pidfile)
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
+  tokio::time::sleep(Duration::from_millis(100)).await;
+  assert!(!alive(gc), "the grandchild was killed with the group");
+  assert_eq!(m.get(&s.id).unwrap().exit_code, Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_takes_the_whole_process_group() {
+  let dir = Scratch::new("kill");
+  let pidfile = dir.0.join("grandchild.pid");
+  let agent = dir.agent(&format!(
+    "sleep 300 &\necho $! > {}\nwait",
+    pidfile.display()
+  ));
+  let m = manager(agent);
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  for _ in 0..100 {
+    if pidfile.exists() && !std::fs::read_to_string(&pidfile).unwrap().trim().is_empty() {
+      break;
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+  }
+  let gc: i32 = std::fs::read_to_string(&pidfile)
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
+  assert!(alive(gc));
+  let info = m.kill(&s.id).await.unwrap();
+  assert_eq!(info.status, Status::Killed);
+  assert_eq!(info.exit_signal, Some(9));
+  tokio::time::sleep(Duration::from_millis(100)).await;
+  assert!(!alive(gc), "the grandchild died with the session");
+  // Killing again is a no-op that returns the same final state.
+  assert_eq!(m.kill(&s.id).await.unwrap().status, Status::Killed);
+  let stats = m.shutdown().await;
+  assert_eq!(stats.live, 0);
+}
