@@ -64,6 +64,8 @@ export interface ManagerOptions {
   maxLineBytes?: number
   /** How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, in ms. Default 30000. */
   closeTimeoutMs?: number
+  /** How long a finished session stays in memory for `get` / `list`, in ms. Default 3600000 (1 h). */
+  finishedTtlMs?: number
 }
 
 /** Where a session came from (for notification routing). */

@@ -81,11 +81,32 @@ impl Manager {
   }
 
   fn all(&self) -> Vec<Arc<LiveSession>> {
+    self.prune();
     self
       .sessions
       .read()
       .unwrap_or_else(|e| e.into_inner())
       .clone()
+  }
+
+  /// Forgets sessions that ended more than `finishedTtlMs` ago.
+  fn prune(&self) {
+    let cutoff = crate::event::now_ms().saturating_sub(self.opts.finished_ttl_ms);
+    let expired =
+      |s: &Arc<LiveSession>| s.is_done() && s.state().ended_at().is_some_and(|t| t <= cutoff);
+    if self
+      .sessions
+      .read()
+      .unwrap_or_else(|e| e.into_inner())
+      .iter()
+      .any(expired)
+    {
+      self
+        .sessions
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|s| !expired(s));
+    }
   }
 
   /// Finds a session by id, then name (newest first), then backend session id.

@@ -43,6 +43,8 @@ pub struct ManagerOptions {
   pub max_line_bytes: u32,
   /// How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, ms. Default 30000.
   pub close_timeout_ms: u32,
+  /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
+  pub finished_ttl_ms: u64,
 }
 
 impl Default for ManagerOptions {
@@ -56,6 +58,7 @@ impl Default for ManagerOptions {
       stderr_lines: 50,
       max_line_bytes: 32 * 1024 * 1024,
       close_timeout_ms: 30_000,
+      finished_ttl_ms: 3_600_000,
     }
   }
 }

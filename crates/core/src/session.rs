@@ -149,7 +149,7 @@ impl SessionState {
       },
       limits,
       events: VecDeque::new(),
-      output: Tail::new(limits.output_lines, usize::MAX),
+      output: Tail::new(limits.output_lines, 1024 * 1024),
       stderr: Tail::new(limits.stderr_lines, 64 * 1024),
       process_cost: 0.0,
       turn_text: String::new(),
@@ -163,6 +163,11 @@ impl SessionState {
     let mut info = self.info.clone();
     info.stderr_tail = self.stderr.lines();
     info
+  }
+
+  /// When the session reached its terminal status, ms since the Unix epoch.
+  pub fn ended_at(&self) -> Option<u64> {
+    self.info.ended_at
   }
 
   pub fn status(&self) -> Status {

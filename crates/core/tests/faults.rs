@@ -184,3 +184,23 @@ async fn kill_takes_the_whole_process_group() {
   let stats = m.shutdown().await;
   assert_eq!(stats.live, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_sessions_leave_memory_after_their_ttl() {
+  let dir = Scratch::new("ttl");
+  let m = Manager::new(ManagerOptions {
+    claude_path: Some(dir.agent("exit 0")),
+    finished_ttl_ms: 300,
+    ..Default::default()
+  })
+  .unwrap();
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  assert_eq!(
+    wait_status(&m, &s.id, &[Status::Completed, Status::Failed]).await,
+    Status::Completed
+  );
+  assert_eq!(m.stats().total, 1, "kept while fresh");
+  tokio::time::sleep(Duration::from_millis(400)).await;
+  assert_eq!(m.stats().total, 0, "forgotten after the TTL");
+  assert_eq!(m.get(&s.id).unwrap_err().code(), "E_NOT_FOUND");
+}
