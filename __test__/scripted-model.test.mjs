@@ -166,6 +166,80 @@ test('Anthropic tool_use reply: text block, tool_use block with input_json_delta
   assert.equal(claudeText(events), 'Let me check.')
 })
 
+test('Anthropic thinking: a thinking block first (thinking_delta, signature_delta), scripted and by default rule', async () => {
+  model.enqueue({ thinking: 'I should run a command first.', toolUse: { input: { command: 'echo hi' }, id: 'toolu_th' } })
+  let { events } = await claude([user('check')])
+  const starts = events.filter((e) => e.event === 'content_block_start').map((e) => e.data)
+  assert.deepEqual(
+    starts.map((s) => [s.index, s.content_block.type]),
+    [
+      [0, 'thinking'],
+      [1, 'tool_use'],
+    ],
+  )
+  assert.deepEqual(starts[0].content_block, { type: 'thinking', thinking: '', signature: '' })
+  const block0 = events.filter((e) => e.event !== 'content_block_start' && e.data.index === 0).map((e) => e.data)
+  const thinkingDeltas = block0.filter((d) => d.delta?.type === 'thinking_delta')
+  assert.ok(thinkingDeltas.length >= 1)
+  assert.equal(thinkingDeltas.map((d) => d.delta.thinking).join(''), 'I should run a command first.')
+  // Deltas in order: thinking chunks, one signature, then the stop.
+  assert.deepEqual(
+    block0.map((d) => d.delta?.type ?? d.type),
+    [...thinkingDeltas.map(() => 'thinking_delta'), 'signature_delta', 'content_block_stop'],
+  )
+  const signature = block0.find((d) => d.delta?.type === 'signature_delta').delta.signature
+  assert.match(signature, /^[A-Za-z0-9+/]{20,}={0,2}$/)
+  assert.equal(events.at(-2).data.delta.stop_reason, 'tool_use')
+  // 6 thinking words + 2 words of JSON input (`{"command":"echo hi"}`) + 1
+  assert.equal(events.at(-2).data.usage.output_tokens, 6 + 2 + 1)
+  assert.deepEqual(model.requests[0].reply, {
+    kind: 'tool_use',
+    name: 'Bash',
+    input: { command: 'echo hi' },
+    id: 'toolu_th',
+    thinking: 'I should run a command first.',
+    source: 'queue',
+  })
+
+  // The same thinking always gets the same signature; non-streaming carries the whole block.
+  model.enqueue({ thinking: 'I should run a command first.', text: 'ok' })
+  const whole = await (await claude([user('x')], { stream: false })).res.json()
+  assert.deepEqual(whole.content, [
+    { type: 'thinking', thinking: 'I should run a command first.', signature },
+    { type: 'text', text: 'ok' },
+  ])
+
+  // Default rule: "think about X" answers with a thinking block and text.
+  ;({ events } = await claude([user('Please think about the weather.')]))
+  assert.deepEqual(
+    events.filter((e) => e.event === 'content_block_start').map((e) => e.data.content_block.type),
+    ['thinking', 'text'],
+  )
+  const thought = events
+    .filter((e) => e.data.delta?.type === 'thinking_delta')
+    .map((e) => e.data.delta.thinking)
+    .join('')
+  assert.equal(thought, 'The user wants me to think about the weather. Let me consider it step by step.')
+  assert.equal(claudeText(events), 'Here is my answer about the weather.')
+  assert.equal(model.requests.at(-1).reply.source, 'default')
+
+  // Validation, and the OpenAI side drops thinking.
+  assert.throws(() => model.enqueue({ thinking: 5, text: 'a' }), TypeError)
+  assert.throws(() => model.enqueue({ thinking: 'a', error: { status: 400 } }), TypeError)
+  assert.throws(() => model.enqueue({ thinking: 'a', stall: { ms: 1 } }), TypeError)
+  model.enqueue({ stall: { ms: 1, then: { thinking: 'hmm', text: 'late' } } })
+  ;({ events } = await claude([user('y')]))
+  assert.deepEqual(
+    events.filter((e) => e.event === 'content_block_start').map((e) => e.data.content_block.type),
+    ['thinking', 'text'],
+  )
+  model.enqueue({ thinking: 'hidden', text: 'visible' })
+  const oa = await codex([oaUser('z')])
+  assert.deepEqual(codexOutput(oa.events).map((i) => i.type), ['message'])
+  assert.equal(codexText(oa.events), 'visible')
+  assert.equal(codexOutput(oa.events).length, 1)
+})
+
 test('Anthropic non-streaming request gets one JSON Message', async () => {
   model.enqueue({ toolUse: { input: { command: 'ls' } } })
   const { res } = await claude([user('list')], { stream: false })
