@@ -3,8 +3,13 @@
 // The hand-written part of the typings (prepended by `napi build`, see `napi.dtsHeaderFile`):
 // option objects read through serde (unknown keys are rejected) and the event union.
 
-/** The agent CLI behind a session. */
-export type Backend = 'claude'
+/**
+ * The agent CLI behind a session:
+ * - `claude`: one live `claude -p --input-format stream-json --output-format stream-json --verbose` process;
+ * - `codex`: one live `codex app-server` process (JSON-RPC: `thread/start`, `turn/start`, ...);
+ * - `codex-exec`: one `codex exec --json` process per turn, follow-ups with `codex exec resume <thread id>`.
+ */
+export type Backend = 'claude' | 'codex' | 'codex-exec'
 
 /** A session's status. `completed`, `failed`, `interrupted` and `killed` are terminal. */
 export type SessionStatus =
@@ -50,8 +55,19 @@ export interface SessionError extends Error {
 export interface ManagerOptions {
   /** Most live (non-terminal) sessions at once; `spawn` past it fails with `E_LIMIT`. Default 5. */
   maxSessions?: number
-  /** The Claude Code binary: a path, or a name searched on `PATH`. Default `'claude'`. */
+  /**
+   * The Claude Code binary: a path, or a name searched on `PATH`. Default: the native binary of
+   * `@anthropic-ai/claude-code` found under `node_modules` (from the current directory upwards),
+   * else `claude` on `PATH`.
+   */
   claudePath?: string
+  /**
+   * The Codex binary. Default: the native binary of `@openai/codex` found under `node_modules`
+   * (spawned directly, not through the Node launcher, so signals reach Codex), else `codex` on `PATH`.
+   */
+  codexPath?: string
+  /** `CODEX_HOME` for Codex sessions. Default: inherited (Codex then uses `~/.codex`). */
+  codexHome?: string
   /** Environment added to every child process, over the inherited one. */
   env?: Record<string, string>
   /** Events kept per session for `events()`. Default 1000. */
@@ -66,6 +82,10 @@ export interface ManagerOptions {
   closeTimeoutMs?: number
   /** How long a finished session stays in memory for `get` / `list`, in ms. Default 3600000 (1 h). */
   finishedTtlMs?: number
+  /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
+  requestTimeoutMs?: number
+  /** How long a starting CLI may take to report its session / thread id, in ms; then `E_TIMEOUT`. Default 120000. */
+  startupTimeoutMs?: number
 }
 
 /** Where a session came from (for notification routing). */
@@ -81,28 +101,42 @@ export interface SpawnOptions {
   backend: Backend
   /** The first user message; must not be empty. Sent on stdin as a stream-json user message, never as argv. */
   prompt: string
-  /** Absolute path of an existing directory: the CLI's working directory (Claude has no `--cwd`). */
+  /** Absolute path of an existing directory: the CLI's working directory (Claude has no `--cwd`; Codex gets it as `thread/start.cwd` too). */
   workdir: string
   /** A name unique among live sessions, usable wherever a session ref is taken. */
   name?: string
-  /** Claude `--model` (passed through unvalidated by the CLI). */
+  /** Claude `--model` / Codex `--model` / `thread/start.model` (passed through unvalidated). */
   model?: string
-  /** Claude `--permission-mode`: `default`, `manual`, `acceptEdits`, `auto`, `bypassPermissions`, `dontAsk`, `plan`. As root, `bypassPermissions` sets `IS_SANDBOX=1` for the child. */
+  /** Claude only: `--permission-mode`: `default`, `manual`, `acceptEdits`, `auto`, `bypassPermissions`, `dontAsk`, `plan`. As root, `bypassPermissions` sets `IS_SANDBOX=1` for the child. */
   permissionMode?: string
-  /** Claude `--allowedTools` (one tool or rule per entry, e.g. `'Bash(git *)'`). */
+  /** Claude only: `--allowedTools` (one tool or rule per entry, e.g. `'Bash(git *)'`). */
   allowedTools?: string[]
-  /** Claude `--disallowedTools`. */
+  /** Claude only: `--disallowedTools`. */
   disallowedTools?: string[]
-  /** Claude `--append-system-prompt`. */
+  /** Claude only: `--append-system-prompt`. */
   appendSystemPrompt?: string
-  /** Claude `--max-turns`: the CLI ends a turn with `error_max_turns` past it. */
+  /** Claude only: `--max-turns`: the CLI ends a turn with `error_max_turns` past it. */
   maxTurns?: number
-  /** Claude `--add-dir`: extra absolute directories the tools may use. */
+  /** Claude only: `--add-dir`: extra absolute directories the tools may use. */
   addDirs?: string[]
   /** Environment for this session's process, over the manager's `env`. */
   env?: Record<string, string>
   /** Where the session came from. */
   origin?: Origin
+  /** Codex only: `--sandbox` / `thread/start.sandbox`: `read-only`, `workspace-write`, `danger-full-access`. Default: the user's Codex config. */
+  sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'
+  /** Codex only: `approval_policy` / `thread/start.approvalPolicy`: `untrusted`, `on-failure`, `on-request`, `never`. Approval requests that do come are declined for now (they appear as `permission-request` events). Default: the user's Codex config. */
+  approvalPolicy?: 'untrusted' | 'on-failure' | 'on-request' | 'never'
+  /** Codex only: `-c key=value` overrides (dotted keys; values are strings, numbers, booleans or arrays of them, written as TOML). The user's own `config.toml` still applies underneath. */
+  config?: Record<string, string | number | boolean | Array<string | number | boolean>>
+  /**
+   * Continue this backend session id instead of starting a new conversation: Claude `--resume <id>` (run from the
+   * original `workdir`), Codex `thread/resume`, codex-exec `codex exec resume <id>`. Must be a UUID (a name would
+   * silently start a new Codex thread); an id the CLI does not have rejects with `E_RESUME_NOT_FOUND`.
+   */
+  resume?: string
+  /** With `resume`: continue a copy under a new id (Claude `--fork-session`, Codex `thread/fork`, `codex exec fork`). */
+  fork?: boolean
 }
 
 /** `manager.list(filter)`. */
@@ -145,7 +179,14 @@ export type AgentEvent = EventBase &
     | { kind: 'tool-result'; toolUseId: string; content: string; isError: boolean }
     /** A user line the CLI echoed or made up, e.g. `[Request interrupted by user]`. */
     | { kind: 'user-text'; text: string }
-    /** Claude `result`. `costUsd` is this turn's USD; `totalCostUsd` the CLI's running total for the process. */
+    /** The app-server's turn id (Codex); `null` for `codex exec`. */
+    | { kind: 'turn-started'; turnId: string | null }
+    /**
+     * A turn ended: Claude `result`, Codex `turn.completed` / `turn.failed` / `turn/completed`. `subtype` is Claude's
+     * subtype or Codex's turn status (`completed`, `interrupted`, `failed`). `costUsd` is this turn's USD (Claude only);
+     * `totalCostUsd` the CLI's running total for the process. `usage` is this turn's tokens; `usageTotal` the thread's
+     * cumulative tokens where the CLI reports totals (Codex). `fatal`: the error ends the session.
+     */
     | {
         kind: 'turn-completed'
         turn: number
@@ -161,8 +202,10 @@ export type AgentEvent = EventBase &
         costUsd: number
         totalCostUsd: number
         usage: EventUsage
+        usageTotal: EventUsage | null
+        fatal: boolean
       }
-    /** Claude `can_use_tool` control request. */
+    /** Claude `can_use_tool` control request, or a Codex approval request (`toolName` is the method, e.g. `item/commandExecution/requestApproval`). */
     | { kind: 'permission-request'; requestId: string; toolName: string; input: unknown; toolUseId: string | null }
     | { kind: 'control-response'; requestId: string; subtype: string; error: string | null }
     /** A Claude `system` message other than `init` (`status`, `compact_boundary`, `api_retry`, ...), verbatim in `data`. */
@@ -188,7 +231,7 @@ export type AgentEventKind = AgentEvent['kind']
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * Manages Claude Code sessions: spawns the real CLI, parses its stream-json output, tracks
+ * Manages Claude Code and Codex sessions: spawns the real CLIs, parses their event streams, tracks
  * each session's status, cost and output. See the README for the lifecycle.
  */
 export declare class SessionManager {
@@ -200,19 +243,24 @@ export declare class SessionManager {
    */
   constructor(options?: ManagerOptions)
   /**
-   * Starts a session and sends `options.prompt` as its first message (on stdin, never argv).
-   * Resolves once the prompt is written, with the session's snapshot; `backendSessionId` is
-   * already the CLI's session id (`--session-id`). While any session is live, Node stays up.
+   * Starts a session and sends `options.prompt` as its first message (Claude: a stdin
+   * message; Codex: `turn/start`; codex-exec: the `codex exec` prompt argument after `--`).
+   * Resolves with the session's snapshot once `backendSessionId` is known: at once for
+   * Claude (`--session-id`), after `thread/start` for Codex, at `thread.started` for
+   * codex-exec. While any session is live, Node stays up.
    *
-   * @throws `E_INVALID_ARGUMENT` (bad or unknown option, duplicate name), `E_LIMIT`
-   * (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the message
-   * names the path tried), `E_STATE` (manager shut down).
+   * @throws `E_INVALID_ARGUMENT` (bad or unknown option, an option of another backend,
+   * duplicate name, non-UUID `resume`), `E_LIMIT` (`maxSessions` live sessions), `E_SPAWN`
+   * (CLI missing or not executable; the message names the path tried), `E_RESUME_NOT_FOUND`
+   * (the CLI has no such conversation; nothing is left running), `E_TIMEOUT` / `E_PROTOCOL`
+   * (the Codex app-server did not complete its handshake), `E_STATE` (manager shut down).
    */
   spawn(options: SpawnOptions): Promise<SessionInfo>
   /**
-   * Sends the next user message to a session that is `waiting-for-input`.
+   * Sends the next user message to a session that is `waiting-for-input` (Claude: stdin;
+   * Codex: `turn/start`; codex-exec: a new `codex exec resume <thread id>` process).
    *
-   * @param ref - session id, name, or Claude session id.
+   * @param ref - session id, name, or backend session id (Claude session id, Codex thread id).
    * @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end),
    * `E_INVALID_ARGUMENT` (empty text).
    */
@@ -290,7 +338,7 @@ export interface SessionInfo {
   id: string
   name?: string
   backend: Backend
-  /** The CLI's own session id (Claude `session_id`), known from spawn on. */
+  /** The CLI's own id: Claude's `session_id` or Codex's thread id, known when `spawn` resolves. */
   backendSessionId: string
   status: SessionStatus
   /**
@@ -311,7 +359,7 @@ export interface SessionInfo {
   updatedAt: number
   /** ms since the Unix epoch. */
   endedAt?: number
-  /** Turns ended (one per Claude `result`). */
+  /** Turns ended (one per Claude `result` / Codex turn end). */
   turns: number
   /** Sum of the CLI's `num_turns` (not a count of API calls). */
   numTurns: number

@@ -608,3 +608,38 @@ test('a stall on the OpenAI API ends with response.failed when its reply is an e
   assert.equal(events[1].data.response.status, 'failed')
   assert.equal(events[1].data.response.error.message, 'late failure')
 })
+
+test('OpenAI web search: toolUse named web_search streams a web_search_call item, then the text', async () => {
+  model.enqueue({ text: 'Found it.', toolUse: { name: 'web_search', input: { query: 'tokio shutdown' } } })
+  const { events } = await codex([oaUser('search the web')])
+  assert.deepEqual(events.map((e) => e.event), [
+    'response.created',
+    'response.output_item.added',
+    'response.web_search_call.in_progress',
+    'response.web_search_call.searching',
+    'response.web_search_call.completed',
+    'response.output_item.done',
+    'response.output_item.added',
+    'response.content_part.added',
+    'response.output_text.delta',
+    'response.output_text.delta',
+    'response.output_text.done',
+    'response.content_part.done',
+    'response.output_item.done',
+    'response.completed',
+  ])
+  const call = events[5].data.item
+  assert.match(call.id, /^ws_/)
+  assert.deepEqual(call, { id: call.id, type: 'web_search_call', status: 'completed', action: { type: 'search', query: 'tokio shutdown' } })
+  // Added carries no action yet, as on the real API.
+  assert.deepEqual(events[1].data.item, { id: call.id, type: 'web_search_call', status: 'in_progress' })
+  assert.equal(events[2].data.item_id, call.id)
+  assert.deepEqual(codexOutput(events).map((i) => i.type), ['web_search_call', 'message'])
+  assert.equal(codexText(events), 'Found it.')
+  assert.equal(model.requests[0].reply.name, 'web_search')
+
+  // A given id and another action pass through; no text gives the search item alone.
+  model.enqueue({ toolUse: { name: 'web_search', id: 'ws_mine', input: { action: { type: 'open_page', url: 'https://example.com' } } } })
+  const out = codexOutput((await codex([oaUser('open it')])).events)
+  assert.deepEqual(out, [{ id: 'ws_mine', type: 'web_search_call', status: 'completed', action: { type: 'open_page', url: 'https://example.com' } }])
+})

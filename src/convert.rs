@@ -56,7 +56,7 @@ pub struct SessionInfo {
   pub name: Option<String>,
   #[napi(ts_type = "Backend")]
   pub backend: String,
-  /// The CLI's own session id (Claude `session_id`), known from spawn on.
+  /// The CLI's own id: Claude's `session_id` or Codex's thread id, known when `spawn` resolves.
   pub backend_session_id: String,
   #[napi(ts_type = "SessionStatus")]
   pub status: String,
@@ -76,7 +76,7 @@ pub struct SessionInfo {
   pub updated_at: f64,
   /// ms since the Unix epoch.
   pub ended_at: Option<f64>,
-  /// Turns ended (one per Claude `result`).
+  /// Turns ended (one per Claude `result` / Codex turn end).
   pub turns: u32,
   /// Sum of the CLI's `num_turns` (not a count of API calls).
   pub num_turns: u32,

@@ -13,7 +13,7 @@ use openclaw_sessions_core as core;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Manages Claude Code sessions: spawns the real CLI, parses its stream-json output, tracks
+/// Manages Claude Code and Codex sessions: spawns the real CLIs, parses their event streams, tracks
 /// each session's status, cost and output. See the README for the lifecycle.
 #[napi]
 pub struct SessionManager {
@@ -41,13 +41,17 @@ impl SessionManager {
     Ok(SessionManager { inner })
   }
 
-  /// Starts a session and sends `options.prompt` as its first message (on stdin, never argv).
-  /// Resolves once the prompt is written, with the session's snapshot; `backendSessionId` is
-  /// already the CLI's session id (`--session-id`). While any session is live, Node stays up.
+  /// Starts a session and sends `options.prompt` as its first message (Claude: a stdin
+  /// message; Codex: `turn/start`; codex-exec: the `codex exec` prompt argument after `--`).
+  /// Resolves with the session's snapshot once `backendSessionId` is known: at once for
+  /// Claude (`--session-id`), after `thread/start` for Codex, at `thread.started` for
+  /// codex-exec. While any session is live, Node stays up.
   ///
-  /// @throws `E_INVALID_ARGUMENT` (bad or unknown option, duplicate name), `E_LIMIT`
-  /// (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the message
-  /// names the path tried), `E_STATE` (manager shut down).
+  /// @throws `E_INVALID_ARGUMENT` (bad or unknown option, an option of another backend,
+  /// duplicate name, non-UUID `resume`), `E_LIMIT` (`maxSessions` live sessions), `E_SPAWN`
+  /// (CLI missing or not executable; the message names the path tried), `E_RESUME_NOT_FOUND`
+  /// (the CLI has no such conversation; nothing is left running), `E_TIMEOUT` / `E_PROTOCOL`
+  /// (the Codex app-server did not complete its handshake), `E_STATE` (manager shut down).
   #[napi(
     ts_args_type = "options: SpawnOptions",
     ts_return_type = "Promise<SessionInfo>"
@@ -72,9 +76,10 @@ impl SessionManager {
     )
   }
 
-  /// Sends the next user message to a session that is `waiting-for-input`.
+  /// Sends the next user message to a session that is `waiting-for-input` (Claude: stdin;
+  /// Codex: `turn/start`; codex-exec: a new `codex exec resume <thread id>` process).
   ///
-  /// @param ref - session id, name, or Claude session id.
+  /// @param ref - session id, name, or backend session id (Claude session id, Codex thread id).
   /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end),
   /// `E_INVALID_ARGUMENT` (empty text).
   #[napi(

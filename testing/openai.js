@@ -76,6 +76,16 @@ function parseRequest(body, headers) {
 }
 
 /**
+ * Tool name that stands for the Responses API's hosted web search: `{ toolUse: { name:
+ * 'web_search', input: { query } } }` (or `input: { action }` for another action such as
+ * `{type: 'open_page', url}`) streams a completed `web_search_call` item
+ * `{id: 'ws_…', type: 'web_search_call', status: 'completed', action: {type: 'search', query}}`,
+ * followed by the reply's text, if any. Nothing comes back for it in the next request, so the
+ * turn ends with this response.
+ */
+const WEB_SEARCH = 'web_search'
+
+/**
  * Fills in what a tool call needs on this API. A call without a name, or named `Bash`
  * (Claude style), becomes Codex's `exec_command` with `{cmd}` taken from `cmd` or `command`
  * (and `description` dropped). The `id` given becomes the `call_id`. A reply's `thinking` is
@@ -85,6 +95,10 @@ function resolve(plan) {
   if (plan.kind === 'stall') return { ...plan, then: resolve(plan.then) }
   if (plan.kind === 'text') return { kind: 'text', text: plan.text }
   if (plan.kind !== 'tool_use') return plan
+  if (plan.name === WEB_SEARCH) {
+    // The hosted web search tool: a `web_search_call` output item, not a function call.
+    return { kind: 'tool_use', name: WEB_SEARCH, input: plan.input, id: plan.id || u.uid('ws_'), text: plan.text }
+  }
   let name = plan.name
   let input = plan.input
   if (!name || name === 'Bash') {
@@ -116,18 +130,31 @@ function sendError(res, plan) {
   u.sendJson(res, plan.status, { error: { ...errorObject(plan), param: null } }, plan.headers)
 }
 
+function messageItem(text) {
+  return {
+    id: u.uid('msg_'),
+    type: 'message',
+    role: 'assistant',
+    status: 'completed',
+    content: [{ type: 'output_text', text, annotations: [] }],
+  }
+}
+
 /** The completed output items for a plan; ids are fixed on first use so events agree. */
 function outputItems(plan) {
   const items = []
-  if (plan.text !== undefined && (plan.kind === 'text' || plan.text !== '')) {
+  if (plan.kind === 'tool_use' && plan.name === WEB_SEARCH) {
+    const { query, action } = plan.input
     items.push({
-      id: u.uid('msg_'),
-      type: 'message',
-      role: 'assistant',
+      id: plan.id,
+      type: 'web_search_call',
       status: 'completed',
-      content: [{ type: 'output_text', text: plan.text, annotations: [] }],
+      action: action !== undefined ? action : { type: 'search', query: query === undefined ? '' : String(query) },
     })
+    if (plan.text !== undefined && plan.text !== '') items.push(messageItem(plan.text))
+    return items
   }
+  if (plan.text !== undefined && (plan.kind === 'text' || plan.text !== '')) items.push(messageItem(plan.text))
   if (plan.kind === 'tool_use') {
     items.push({
       type: 'function_call',
@@ -188,6 +215,18 @@ function keepAlive(ctx) {
 }
 
 function streamItem(ctx, item, outputIndex) {
+  if (item.type === 'web_search_call') {
+    // As the real API: added (in progress, no action yet), the search's progress events, done.
+    emit(ctx, 'response.output_item.added', {
+      output_index: outputIndex,
+      item: { id: item.id, type: 'web_search_call', status: 'in_progress' },
+    })
+    for (const phase of ['in_progress', 'searching', 'completed']) {
+      emit(ctx, `response.web_search_call.${phase}`, { output_index: outputIndex, item_id: item.id })
+    }
+    emit(ctx, 'response.output_item.done', { output_index: outputIndex, item })
+    return
+  }
   if (item.type === 'function_call') {
     emit(ctx, 'response.output_item.added', {
       output_index: outputIndex,

@@ -1,64 +1,105 @@
-//! A live session: its state behind a lock, its child's stdin, and the task that pumps the
-//! child's stdout/stderr into the state machine until the process is reaped. Owns the process
-//! from spawn to reap; decides nothing about statuses itself (that is `session`).
+//! A live session: its state behind a lock, the current child's stdin, the task that pumps the
+//! child's output into the state machine until the process is reaped, and JSON-RPC request
+//! matching for backends that speak it. Owns processes from spawn to reap; decides nothing
+//! about statuses itself (that is `session`).
 
-use crate::event::AgentEvent;
+use crate::error::{Error, Result};
+use crate::event::{AgentEvent, EventPayload};
 use crate::listeners::Listeners;
 use crate::process::{signal_group, Line, LineReader};
-use crate::protocol::claude;
+use crate::protocol::{codex_app_server as rpc, Inbound, Parser, RpcError};
 use crate::session::{SessionState, TurnOutcome};
 use nix::sys::signal::Signal;
+use serde_json::Value;
 use std::any::Any;
+use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, ChildStdin};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 /// How long output is still read after the CLI exited (a grandchild may hold the pipe).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
 /// Something kept alive while the session is live (the binding's handle that keeps Node's
-/// event loop running); dropped when the process is reaped.
+/// event loop running); dropped when the session reaches a terminal status.
 pub type KeepAlive = Box<dyn Any + Send>;
 
-/// One session and, while it lives, its process.
+type Pending = HashMap<u64, oneshot::Sender<std::result::Result<Value, RpcError>>>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+  m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One session and, while one runs, its process.
 pub struct LiveSession {
   state: Mutex<SessionState>,
   stdin: tokio::sync::Mutex<Option<ChildStdin>>,
-  /// The process group id while the leader is not reaped.
+  /// The process group id while a process runs and is not reaped.
   pgid: Mutex<Option<u32>>,
+  /// Bumped on every state change; `wait_until` watches it.
+  version: watch::Sender<u64>,
   done: watch::Sender<bool>,
   listeners: Arc<Listeners>,
   keepalive: Mutex<Option<KeepAlive>>,
+  next_request: Mutex<u64>,
+  pending: Mutex<Pending>,
 }
 
 impl LiveSession {
-  pub fn new(state: SessionState, listeners: Arc<Listeners>) -> Arc<Self> {
+  pub fn new(
+    state: SessionState,
+    listeners: Arc<Listeners>,
+    keepalive: Option<KeepAlive>,
+  ) -> Arc<Self> {
     Arc::new(LiveSession {
       state: Mutex::new(state),
       stdin: tokio::sync::Mutex::new(None),
       pgid: Mutex::new(None),
+      version: watch::channel(0).0,
       done: watch::channel(false).0,
       listeners,
-      keepalive: Mutex::new(None),
+      keepalive: Mutex::new(keepalive),
+      next_request: Mutex::new(0),
+      pending: Mutex::new(HashMap::new()),
     })
   }
 
   /// The state, for reading. Never hold it across an await.
   pub fn state(&self) -> MutexGuard<'_, SessionState> {
-    self.state.lock().unwrap_or_else(|e| e.into_inner())
+    lock(&self.state)
   }
 
   /// Runs `f` on the state and publishes the events it returns, under the lock (ordering).
   pub fn update<R>(&self, f: impl FnOnce(&mut SessionState) -> (R, Vec<AgentEvent>)) -> R {
-    let mut st = self.state();
-    let (r, events) = f(&mut st);
-    for ev in &events {
-      self.listeners.emit(ev);
-    }
+    let r = {
+      let mut st = self.state();
+      let (r, events) = f(&mut st);
+      for ev in &events {
+        self.listeners.emit(ev);
+      }
+      r
+    };
+    self.version.send_modify(|v| *v += 1);
     r
+  }
+
+  /// Waits until `pred` holds for the state, or `timeout` passes (false).
+  pub async fn wait_until(&self, timeout: Duration, pred: impl Fn(&SessionState) -> bool) -> bool {
+    let mut rx = self.version.subscribe();
+    let wait = async {
+      loop {
+        if pred(&self.state()) {
+          return;
+        }
+        if rx.changed().await.is_err() {
+          return;
+        }
+      }
+    };
+    tokio::time::timeout(timeout, wait).await.is_ok() && pred(&self.state())
   }
 
   /// Writes one line to the child's stdin. Fails when stdin is closed or the pipe broke.
@@ -76,47 +117,112 @@ impl LiveSession {
     self.stdin.lock().await.take();
   }
 
-  /// Signals the whole process group; false when the process is already reaped.
+  /// Sends a JSON-RPC request and waits for its response (`E_TIMEOUT` after `timeout`,
+  /// `E_PROTOCOL` when the CLI answers with an error or exits first).
+  pub async fn request(&self, method: &str, params: Value, timeout: Duration) -> Result<Value> {
+    let id = {
+      let mut n = lock(&self.next_request);
+      let id = *n;
+      *n += 1;
+      id
+    };
+    let (tx, rx) = oneshot::channel();
+    lock(&self.pending).insert(id, tx);
+    if let Err(e) = self.write(&rpc::request(id, method, params)).await {
+      lock(&self.pending).remove(&id);
+      return Err(Error::Protocol(format!("cannot send `{method}`: {e}")));
+    }
+    match tokio::time::timeout(timeout, rx).await {
+      Ok(Ok(Ok(v))) => Ok(v),
+      Ok(Ok(Err(e))) => Err(Error::Protocol(format!(
+        "`{method}` failed: {} (code {})",
+        e.message, e.code
+      ))),
+      Ok(Err(_)) => Err(Error::Protocol(format!(
+        "the CLI exited before answering `{method}`"
+      ))),
+      Err(_) => {
+        lock(&self.pending).remove(&id);
+        Err(Error::Timeout(format!(
+          "no answer to `{method}` within {} ms",
+          timeout.as_millis()
+        )))
+      }
+    }
+  }
+
+  /// Sends a JSON-RPC notification.
+  pub async fn notify(&self, method: &str) -> Result<()> {
+    self
+      .write(&rpc::notification(method))
+      .await
+      .map_err(|e| Error::Protocol(format!("cannot send `{method}`: {e}")))
+  }
+
+  /// Signals the whole process group; false when no process is running.
   pub fn signal(&self, sig: Signal) -> bool {
-    match *self.pgid.lock().unwrap_or_else(|e| e.into_inner()) {
+    match *lock(&self.pgid) {
       Some(pgid) => signal_group(pgid, sig),
       None => false,
     }
   }
 
-  /// Whether the process is reaped and the final status set.
+  /// Whether a process is running now.
+  pub fn has_process(&self) -> bool {
+    lock(&self.pgid).is_some()
+  }
+
+  /// Whether the session reached its terminal status (and no process is left).
   pub fn is_done(&self) -> bool {
     *self.done.borrow()
   }
 
-  /// Waits until the process is reaped and the final status set.
+  /// Waits until the session is done.
   pub async fn wait_done(&self) {
     let mut rx = self.done.subscribe();
     let _ = rx.wait_for(|d| *d).await;
   }
 
-  /// Marks a session that never got a process as done (spawn failed).
-  pub fn finish_without_process(&self) {
+  /// The session is over: wake waiters and let go of the keep-alive.
+  fn finish(&self) {
+    lock(&self.keepalive).take();
     self.done.send_replace(true);
   }
 
-  /// Takes ownership of the spawned child and starts pumping its output.
-  pub fn start(self: &Arc<Self>, mut child: Child, line_cap: usize, keepalive: Option<KeepAlive>) {
+  /// Ends a session that has no process, per its stop request (see
+  /// `SessionState::ended_without_process`). Returns false if a process is running after all.
+  pub fn end_without_process(&self) -> bool {
+    let pgid = lock(&self.pgid);
+    if pgid.is_some() || self.is_done() {
+      return pgid.is_none();
+    }
+    self.update(|st| ((), st.ended_without_process()));
+    drop(pgid);
+    self.finish();
+    true
+  }
+
+  /// Marks a session that never got a process as done (spawn failed).
+  pub fn finish_without_process(&self) {
+    self.finish();
+  }
+
+  /// Takes ownership of a spawned child and starts pumping its output with `parser`.
+  pub fn start(self: &Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {
     let pid = child.id().unwrap_or(0);
-    *self.pgid.lock().unwrap_or_else(|e| e.into_inner()) = Some(pid);
-    *self.keepalive.lock().unwrap_or_else(|e| e.into_inner()) = keepalive;
+    *lock(&self.pgid) = Some(pid);
     self.state().set_pid(pid);
     if let Some(stdin) = child.stdin.take() {
-      // Not contended yet: nobody else has seen this session's stdin.
+      // Not contended: the previous process (if any) is reaped and its stdin dropped.
       if let Ok(mut guard) = self.stdin.try_lock() {
         *guard = Some(stdin);
       }
     }
     let me = Arc::clone(self);
-    tokio::spawn(async move { me.pump(child, line_cap).await });
+    tokio::spawn(async move { me.pump(child, parser, line_cap).await });
   }
 
-  async fn pump(self: Arc<Self>, mut child: Child, line_cap: usize) {
+  async fn pump(self: Arc<Self>, mut child: Child, mut parser: Parser, line_cap: usize) {
     let stderr_task = child.stderr.take().map(|err| {
       let me = Arc::clone(&self);
       tokio::spawn(async move {
@@ -133,22 +239,22 @@ impl LiveSession {
       let mut reader = LineReader::new(out, line_cap);
       loop {
         tokio::select! {
-            line = reader.next_line() => match line {
-                Ok(Some(line)) => self.handle_line(line).await,
-                Ok(None) | Err(_) => break,
-            },
-            status = child.wait(), if exit.is_none() => {
-                exit = Some(status);
-                self.reaped();
-                break;
-            }
+          line = reader.next_line() => match line {
+            Ok(Some(line)) => self.handle_line(&mut parser, line).await,
+            Ok(None) | Err(_) => break,
+          },
+          status = child.wait(), if exit.is_none() => {
+            exit = Some(status);
+            self.reaped();
+            break;
+          }
         }
       }
       if exit.is_some() {
         // The leader is gone; read what it left in the pipe, bounded in time.
         let deadline = tokio::time::Instant::now() + DRAIN_AFTER_EXIT;
         while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, reader.next_line()).await {
-          self.handle_line(line).await;
+          self.handle_line(&mut parser, line).await;
         }
       }
     }
@@ -168,26 +274,28 @@ impl LiveSession {
       Err(_) => (None, None),
     };
     self.stdin.lock().await.take();
-    self.update(|st| ((), st.exited(code, signal)));
-    self
-      .keepalive
-      .lock()
-      .unwrap_or_else(|e| e.into_inner())
-      .take();
-    self.done.send_replace(true);
+    // Requests still waiting will never be answered: their senders drop here.
+    lock(&self.pending).clear();
+    let terminal = self.update(|st| {
+      let evs = st.exited(code, signal);
+      (st.status().is_terminal(), evs)
+    });
+    if terminal {
+      self.finish();
+    }
   }
 
   /// The leader was reaped: every descendant goes with it (the group is killed), and the
   /// group id is forgotten so it can never be signalled after reuse.
   fn reaped(&self) {
-    if let Some(pgid) = self.pgid.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    if let Some(pgid) = lock(&self.pgid).take() {
       signal_group(pgid, Signal::SIGKILL);
     }
   }
 
-  async fn handle_line(&self, line: Line) {
-    let payloads = match line {
-      Line::Text(text) => match claude::parse_line(&text) {
+  async fn handle_line(&self, parser: &mut Parser, line: Line) {
+    let inbound = match line {
+      Line::Text(text) => match parser.parse_line(&text) {
         Ok(p) => p,
         Err(e) => {
           self.update(|st| ((), vec![st.protocol_error(e.to_string())]));
@@ -202,15 +310,54 @@ impl LiveSession {
         return;
       }
     };
-    for p in payloads {
-      let outcome = self.update(|st| {
-        let (evs, outcome) = st.apply(p);
-        (outcome, evs)
-      });
-      if outcome == TurnOutcome::ApiFailed {
-        // The conversation cannot go on: let the CLI exit; the exit sets `failed`.
-        self.close_stdin().await;
+    for item in inbound {
+      match item {
+        Inbound::Event(p) => {
+          let outcome = self.update(|st| {
+            let (evs, outcome) = st.apply(p);
+            (outcome, evs)
+          });
+          if outcome == TurnOutcome::ApiFailed {
+            // The conversation cannot go on: let the CLI exit; the exit sets `failed`.
+            self.close_stdin().await;
+          }
+        }
+        Inbound::Response { id, result } => {
+          if let Some(tx) = lock(&self.pending).remove(&id) {
+            let _ = tx.send(result);
+          }
+        }
+        Inbound::Request { id, method, params } => self.server_request(id, method, params).await,
       }
     }
+  }
+
+  /// A request from the CLI. Approvals become `permission-request` events and are declined
+  /// (the session's configured approval policy decides what is asked at all); anything else
+  /// is answered "method not found" so the CLI never waits on us.
+  async fn server_request(&self, id: Value, method: String, params: Value) {
+    let reply = if rpc::is_approval(&method) {
+      let request_id = id.to_string();
+      self.update(|st| {
+        let ev = st.apply(EventPayload::PermissionRequest {
+          request_id,
+          tool_name: method.clone(),
+          input: params.clone(),
+          tool_use_id: params
+            .get("itemId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        });
+        ((), ev.0)
+      });
+      rpc::response(&id, serde_json::json!({ "decision": "decline" }))
+    } else {
+      rpc::error_response(
+        &id,
+        -32601,
+        &format!("openclaw-sessions does not handle `{method}`"),
+      )
+    };
+    let _ = self.write(&reply).await;
   }
 }

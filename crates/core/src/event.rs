@@ -96,6 +96,20 @@ pub struct Usage {
 }
 
 impl Usage {
+  /// `self - earlier`, field by field, never below zero.
+  pub fn since(&self, earlier: &Usage) -> Usage {
+    Usage {
+      input_tokens: self.input_tokens.saturating_sub(earlier.input_tokens),
+      output_tokens: self.output_tokens.saturating_sub(earlier.output_tokens),
+      cache_read_input_tokens: self
+        .cache_read_input_tokens
+        .saturating_sub(earlier.cache_read_input_tokens),
+      cache_creation_input_tokens: self
+        .cache_creation_input_tokens
+        .saturating_sub(earlier.cache_creation_input_tokens),
+    }
+  }
+
   /// Adds `other` to `self`, field by field.
   pub fn add(&mut self, other: &Usage) {
     self.input_tokens += other.input_tokens;
@@ -154,7 +168,13 @@ pub enum EventPayload {
   },
   /// A user message echoed or synthesized by the CLI (e.g. `[Request interrupted by user]`).
   UserText { text: String },
-  /// A turn ended (Claude `result`). `costUsd` is this turn's share of `totalCostUsd`.
+  /// A turn started (Codex `turn.started` / `turn/started`).
+  TurnStarted {
+    /// The app-server's turn id (needed for `turn/interrupt`); none from `codex exec`.
+    turn_id: Option<String>,
+  },
+  /// A turn ended (Claude `result`, Codex `turn.completed` / `turn.failed` / `turn/completed`).
+  /// `costUsd` is this turn's share of `totalCostUsd`.
   TurnCompleted {
     /// 1-based turn number within the session.
     turn: u32,
@@ -178,6 +198,11 @@ pub enum EventPayload {
     total_cost_usd: f64,
     /// This turn's tokens.
     usage: Usage,
+    /// The thread's cumulative tokens when the CLI reports totals (Codex); `usage` is then
+    /// the difference from the previous turn's total.
+    usage_total: Option<Usage>,
+    /// Whether this turn's error ends the session (a failed model API call).
+    fatal: bool,
   },
   /// The agent asks to use a tool (Claude `can_use_tool` control request).
   PermissionRequest {
@@ -214,6 +239,28 @@ pub enum EventPayload {
 }
 
 impl EventPayload {
+  /// A Codex turn end: `status` is `completed`, `interrupted` or `failed` (fatal, with `error`).
+  pub fn turn_end(status: &str, error: Option<String>, usage_total: Option<Usage>) -> Self {
+    let failed = status == "failed";
+    EventPayload::TurnCompleted {
+      turn: 0,
+      subtype: status.to_owned(),
+      is_error: failed,
+      result: None,
+      api_error_status: None,
+      errors: error.into_iter().collect(),
+      stop_reason: None,
+      terminal_reason: None,
+      num_turns: 1,
+      duration_ms: 0,
+      cost_usd: 0.0,
+      total_cost_usd: 0.0,
+      usage: Usage::default(),
+      usage_total,
+      fatal: failed,
+    }
+  }
+
   /// The `kind` tag, e.g. `assistant-text`.
   pub fn kind(&self) -> &'static str {
     match self {
@@ -224,6 +271,7 @@ impl EventPayload {
       EventPayload::ToolUse { .. } => "tool-use",
       EventPayload::ToolResult { .. } => "tool-result",
       EventPayload::UserText { .. } => "user-text",
+      EventPayload::TurnStarted { .. } => "turn-started",
       EventPayload::TurnCompleted { .. } => "turn-completed",
       EventPayload::PermissionRequest { .. } => "permission-request",
       EventPayload::ControlResponse { .. } => "control-response",

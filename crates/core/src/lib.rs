@@ -2,9 +2,11 @@
 //! their event streams, tracks each session's status and keeps its history. Pure Rust, no napi:
 //! the binding crate converts and forwards.
 
+pub mod binaries;
 pub mod driver;
 pub mod error;
 pub mod event;
+pub mod launch;
 pub mod listeners;
 pub mod manager;
 pub mod options;

@@ -5,15 +5,13 @@
 use crate::driver::{KeepAlive, LiveSession};
 use crate::error::{Error, Result};
 use crate::event::{AgentEvent, Status, ALL_STATUSES};
+use crate::launch::Launch;
 use crate::listeners::{Listener, Listeners};
 use crate::options::{Backend, ManagerOptions, SpawnOptions};
-use crate::process::{self, CommandSpec};
-use crate::protocol::claude;
 use crate::session::{EndReason, Limits, NewSession, SessionInfo, SessionState, StopRequest};
 use nix::sys::signal::Signal;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -52,10 +50,16 @@ pub struct Stats {
   pub max_sessions: u32,
 }
 
+/// One registered session and how to start its processes.
+struct Entry {
+  live: Arc<LiveSession>,
+  launch: Arc<Launch>,
+}
+
 /// The session manager.
 pub struct Manager {
   opts: ManagerOptions,
-  sessions: RwLock<Vec<Arc<LiveSession>>>,
+  sessions: RwLock<Vec<Entry>>,
   listeners: Arc<Listeners>,
   closed: AtomicBool,
   spawned: AtomicU64,
@@ -82,41 +86,37 @@ impl Manager {
 
   fn all(&self) -> Vec<Arc<LiveSession>> {
     self.prune();
-    self
-      .sessions
-      .read()
-      .unwrap_or_else(|e| e.into_inner())
-      .clone()
+    self.read().iter().map(|e| Arc::clone(&e.live)).collect()
+  }
+
+  fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Entry>> {
+    self.sessions.read().unwrap_or_else(|e| e.into_inner())
+  }
+
+  fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Entry>> {
+    self.sessions.write().unwrap_or_else(|e| e.into_inner())
   }
 
   /// Forgets sessions that ended more than `finishedTtlMs` ago.
   fn prune(&self) {
     let cutoff = crate::event::now_ms().saturating_sub(self.opts.finished_ttl_ms);
     let expired =
-      |s: &Arc<LiveSession>| s.is_done() && s.state().ended_at().is_some_and(|t| t <= cutoff);
-    if self
-      .sessions
-      .read()
-      .unwrap_or_else(|e| e.into_inner())
-      .iter()
-      .any(expired)
-    {
-      self
-        .sessions
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .retain(|s| !expired(s));
+      |e: &Entry| e.live.is_done() && e.live.state().ended_at().is_some_and(|t| t <= cutoff);
+    if self.read().iter().any(expired) {
+      self.write().retain(|e| !expired(e));
     }
   }
 
   /// Finds a session by id, then name (newest first), then backend session id.
-  fn find(&self, r: &str) -> Result<Arc<LiveSession>> {
-    let all = self.all();
+  fn find(&self, r: &str) -> Result<(Arc<LiveSession>, Arc<Launch>)> {
+    self.prune();
+    let list = self.read();
     let by =
-      |pred: &dyn Fn(&SessionState) -> bool| all.iter().rev().find(|s| pred(&s.state())).cloned();
+      |pred: &dyn Fn(&SessionState) -> bool| list.iter().rev().find(|e| pred(&e.live.state()));
     by(&|st| st.id() == r)
       .or_else(|| by(&|st| st.name() == Some(r)))
       .or_else(|| by(&|st| st.backend_session_id() == r))
+      .map(|e| (Arc::clone(&e.live), Arc::clone(&e.launch)))
       .ok_or_else(|| {
         Error::NotFound(format!(
           "no session with id, name or backend session id `{r}`; list() shows the known ones"
@@ -124,22 +124,33 @@ impl Manager {
       })
   }
 
-  /// Starts a session: validates `opts`, spawns the CLI and sends the first prompt.
-  /// Resolves once the prompt is written, with status `starting` (or later).
+  /// Starts a session: validates `opts`, spawns the CLI and sends the first prompt. Resolves
+  /// once the backend session id is known (see `Launch::first_turn`).
   pub async fn spawn(
     &self,
     opts: SpawnOptions,
     keepalive: Option<KeepAlive>,
   ) -> Result<SessionInfo> {
     let backend = opts.validate()?;
-    let backend_session_id = uuid::Uuid::new_v4().to_string();
-    let spec = self.command(backend, &opts, &backend_session_id)?;
+    let claude_id = match (&opts.resume, opts.fork) {
+      (Some(id), false) => id.clone(),
+      _ => uuid::Uuid::new_v4().to_string(),
+    };
+    let launch = Arc::new(Launch::prepare(&self.opts, &opts, backend, &claude_id)?);
+    let backend_session_id = match backend {
+      Backend::Claude => claude_id,
+      // Known from the CLI: `thread/start`, `thread.started`; a plain resume keeps its id.
+      Backend::Codex | Backend::CodexExec => match (&opts.resume, opts.fork) {
+        (Some(id), false) => id.clone(),
+        _ => String::new(),
+      },
+    };
     let limits = Limits {
       event_log: self.opts.event_log_limit as usize,
       output_lines: self.opts.output_lines as usize,
       stderr_lines: self.opts.stderr_lines as usize,
     };
-    let state = SessionState::new(
+    let mut state = SessionState::new(
       NewSession {
         id: uuid::Uuid::new_v4().to_string(),
         name: opts.name.clone(),
@@ -152,32 +163,61 @@ impl Manager {
       },
       limits,
     );
-    let session = LiveSession::new(state, Arc::clone(&self.listeners));
-    self.reserve(&session, opts.name.as_deref())?;
-    let child = match process::spawn(&spec) {
-      Ok(c) => c,
-      Err(e) => {
-        self.spawn_failures.fetch_add(1, Ordering::Relaxed);
-        session.finish_without_process();
-        self.remove(&session);
-        return Err(Error::Spawn(format!(
-          "cannot start {}: {e}. Check the path or set the `claudePath` option",
-          spec.program.display()
-        )));
+    if let Some(from) = &opts.resume {
+      // Codex reports thread totals: continue from what the thread had, so turn deltas stay
+      // right across the resume.
+      if let Some(total) = self.thread_usage_of(from) {
+        state.set_thread_usage(total);
       }
-    };
-    self.spawned.fetch_add(1, Ordering::Relaxed);
+    }
+    let session = LiveSession::new(state, Arc::clone(&self.listeners), keepalive);
+    self.reserve(&session, &launch, opts.name.as_deref())?;
     session.update(|st| ((), vec![st.started()]));
-    session.start(child, self.opts.max_line_bytes as usize, keepalive);
-    // A failed write means the CLI already died; its exit sets the status and context.
-    let _ = session.write(&claude::user_message(&opts.prompt)).await;
-    let info = session.state().info();
-    Ok(info)
+    match launch.first_turn(&session, &opts.prompt).await {
+      Ok(()) => {
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+        let info = session.state().info();
+        Ok(info)
+      }
+      Err(e) => {
+        if matches!(e, Error::Spawn(_)) {
+          self.spawn_failures.fetch_add(1, Ordering::Relaxed);
+        } else {
+          self.spawned.fetch_add(1, Ordering::Relaxed);
+        }
+        // Nothing is left behind: the process (if any) is killed and reaped, and the session
+        // that never started is forgotten.
+        session
+          .state()
+          .request_stop(StopRequest::Kill(EndReason::User));
+        if !session.signal(Signal::SIGKILL) {
+          session.end_without_process();
+        }
+        session.wait_done().await;
+        self.write().retain(|e| !Arc::ptr_eq(&e.live, &session));
+        Err(e)
+      }
+    }
+  }
+
+  /// The thread totals of the newest session with this backend session id.
+  fn thread_usage_of(&self, backend_id: &str) -> Option<crate::event::Usage> {
+    self
+      .read()
+      .iter()
+      .rev()
+      .find(|e| e.live.state().backend_session_id() == backend_id)
+      .map(|e| e.live.state().thread_usage())
   }
 
   /// Registers a new session, atomically with the limit and name checks.
-  fn reserve(&self, session: &Arc<LiveSession>, name: Option<&str>) -> Result<()> {
-    let mut list = self.sessions.write().unwrap_or_else(|e| e.into_inner());
+  fn reserve(
+    &self,
+    session: &Arc<LiveSession>,
+    launch: &Arc<Launch>,
+    name: Option<&str>,
+  ) -> Result<()> {
+    let mut list = self.write();
     if self.closed.load(Ordering::SeqCst) {
       return Err(Error::State(
         "the manager is shut down; create a new SessionManager".into(),
@@ -185,10 +225,10 @@ impl Manager {
     }
     let live: Vec<_> = list
       .iter()
-      .filter(|s| !s.state().status().is_terminal())
+      .filter(|e| !e.live.state().status().is_terminal())
       .collect();
     if let Some(name) = name {
-      if live.iter().any(|s| s.state().name() == Some(name)) {
+      if live.iter().any(|e| e.live.state().name() == Some(name)) {
         return Err(Error::InvalidArgument(format!(
           "a live session is already named `{name}`; pick another name"
         )));
@@ -201,63 +241,11 @@ impl Manager {
         self.opts.max_sessions
       )));
     }
-    list.push(Arc::clone(session));
+    list.push(Entry {
+      live: Arc::clone(session),
+      launch: Arc::clone(launch),
+    });
     Ok(())
-  }
-
-  fn remove(&self, session: &Arc<LiveSession>) {
-    self
-      .sessions
-      .write()
-      .unwrap_or_else(|e| e.into_inner())
-      .retain(|s| !Arc::ptr_eq(s, session));
-  }
-
-  fn command(&self, backend: Backend, o: &SpawnOptions, session_id: &str) -> Result<CommandSpec> {
-    let mut env: Vec<(OsString, OsString)> = self
-      .opts
-      .env
-      .iter()
-      .chain(o.env.iter())
-      .map(|(k, v)| (k.into(), v.into()))
-      .collect();
-    let path_env = env
-      .iter()
-      .rev()
-      .find(|(k, _)| k == "PATH")
-      .map(|(_, v)| v.clone());
-    match backend {
-      Backend::Claude => {
-        let wanted = self.opts.claude_path.as_deref().unwrap_or("claude");
-        let program = process::resolve_program(wanted, path_env.as_deref()).map_err(|why| {
-          Error::Spawn(format!(
-            "Claude Code CLI not usable: {why}. Install @anthropic-ai/claude-code or set \
-                         the `claudePath` option of SessionManager to the CLI's path"
-          ))
-        })?;
-        let bypass = o.permission_mode.as_deref() == Some("bypassPermissions");
-        if bypass && nix::unistd::geteuid().is_root() {
-          // The CLI refuses bypass as root unless told it is sandboxed (PROTOCOLS.md A1).
-          env.push(("IS_SANDBOX".into(), "1".into()));
-        }
-        let args = claude::args(&claude::ClaudeArgs {
-          session_id: session_id.to_owned(),
-          model: o.model.clone(),
-          permission_mode: o.permission_mode.clone(),
-          allowed_tools: o.allowed_tools.clone(),
-          disallowed_tools: o.disallowed_tools.clone(),
-          append_system_prompt: o.append_system_prompt.clone(),
-          max_turns: o.max_turns,
-          add_dirs: o.add_dirs.clone(),
-        });
-        Ok(CommandSpec {
-          program,
-          args,
-          cwd: o.workdir.clone().into(),
-          env,
-        })
-      }
-    }
   }
 
   /// Sends the next user message. `E_STATE` unless the session is `waiting-for-input`.
@@ -265,7 +253,7 @@ impl Manager {
     if text.trim().is_empty() {
       return Err(Error::InvalidArgument("message text is empty".into()));
     }
-    let s = self.find(r)?;
+    let (s, launch) = self.find(r)?;
     s.update(|st| match st.begin_turn() {
       Ok(ev) => (Ok(()), ev.into_iter().collect()),
       Err(status) => (
@@ -277,28 +265,44 @@ impl Manager {
         vec![],
       ),
     })?;
-    s.write(&claude::user_message(text)).await.map_err(|e| {
-      Error::State(format!(
-        "the session's CLI no longer reads input ({e}); it is ending"
-      ))
-    })?;
+    let sent = launch.next_turn(&s, text).await;
+    if s.is_done() {
+      // Stopped while the turn was being started: nothing may outlive the session.
+      s.signal(Signal::SIGKILL);
+    }
+    if let Err(e) = sent {
+      // The turn never started; a session with no process left cannot go on.
+      if !s.has_process() && !s.is_done() {
+        s.update(|st| {
+          let ev = st.protocol_error(e.to_string());
+          (
+            (),
+            std::iter::once(ev).chain(st.exited(None, None)).collect(),
+          )
+        });
+      }
+      return Err(e);
+    }
     let info = s.state().info();
     Ok(info)
   }
 
   /// Ends the conversation: stdin EOF, then waits for the CLI to exit (`completed` on exit 0).
-  /// After `closeTimeoutMs` the process group is killed. A finished session is returned as is.
+  /// After `closeTimeoutMs` the process group is killed. A `codex-exec` session between turns
+  /// completes at once. A finished session is returned as is.
   pub async fn close(&self, r: &str) -> Result<SessionInfo> {
-    let s = self.find(r)?;
+    let (s, _) = self.find(r)?;
     if s.is_done() {
       return Ok(s.state().info());
     }
     s.state().request_stop(StopRequest::Close);
-    s.close_stdin().await;
-    let wait = Duration::from_millis(self.opts.close_timeout_ms as u64);
-    if tokio::time::timeout(wait, s.wait_done()).await.is_err() {
-      s.signal(Signal::SIGKILL);
-      s.wait_done().await;
+    if !s.end_without_process() {
+      s.close_stdin().await;
+      let wait = Duration::from_millis(self.opts.close_timeout_ms as u64);
+      if tokio::time::timeout(wait, s.wait_done()).await.is_err() {
+        s.signal(Signal::SIGKILL);
+        s.wait_done().await;
+      }
     }
     let info = s.state().info();
     Ok(info)
@@ -307,23 +311,16 @@ impl Manager {
   /// Hard stop: SIGKILL to the whole process group; resolves once reaped (`killed`).
   /// A finished session is returned as is.
   pub async fn kill(&self, r: &str) -> Result<SessionInfo> {
-    let s = self.find(r)?;
-    Ok(self.kill_session(&s, EndReason::User).await)
-  }
-
-  async fn kill_session(&self, s: &Arc<LiveSession>, why: EndReason) -> SessionInfo {
-    if !s.is_done() {
-      s.state().request_stop(StopRequest::Kill(why));
-      s.signal(Signal::SIGKILL);
-      s.wait_done().await;
-    }
+    let (s, _) = self.find(r)?;
+    stop_hard(&s, EndReason::User);
+    s.wait_done().await;
     let info = s.state().info();
-    info
+    Ok(info)
   }
 
   /// A snapshot of one session.
   pub fn get(&self, r: &str) -> Result<SessionInfo> {
-    Ok(self.find(r)?.state().info())
+    Ok(self.find(r)?.0.state().info())
   }
 
   /// Snapshots of the sessions in memory, oldest first.
@@ -341,12 +338,12 @@ impl Manager {
   /// The last `lines` lines of assistant text (default: all kept).
   pub fn output(&self, r: &str, lines: Option<u32>) -> Result<Vec<String>> {
     let n = lines.map(|n| n as usize).unwrap_or(usize::MAX);
-    Ok(self.find(r)?.state().output(n))
+    Ok(self.find(r)?.0.state().output(n))
   }
 
   /// Logged events after `since_seq`, optionally of the given kinds.
   pub fn events(&self, r: &str, since_seq: u64, kinds: &[String]) -> Result<Vec<AgentEvent>> {
-    Ok(self.find(r)?.state().events(since_seq, kinds))
+    Ok(self.find(r)?.0.state().events(since_seq, kinds))
   }
 
   /// Adds an event listener (all sessions); returns its id.
@@ -387,9 +384,7 @@ impl Manager {
     self.closed.store(true, Ordering::SeqCst);
     let live: Vec<_> = self.all().into_iter().filter(|s| !s.is_done()).collect();
     for s in &live {
-      s.state()
-        .request_stop(StopRequest::Kill(EndReason::Shutdown));
-      s.signal(Signal::SIGKILL);
+      stop_hard(s, EndReason::Shutdown);
     }
     for s in &live {
       s.wait_done().await;
@@ -401,9 +396,18 @@ impl Manager {
   pub fn kill_all_now(&self) {
     self.closed.store(true, Ordering::SeqCst);
     for s in self.all() {
-      s.state()
-        .request_stop(StopRequest::Kill(EndReason::Shutdown));
-      s.signal(Signal::SIGKILL);
+      stop_hard(&s, EndReason::Shutdown);
     }
+  }
+}
+
+/// SIGKILL to the session's process group, or, with no process, the end right away.
+fn stop_hard(s: &LiveSession, why: EndReason) {
+  if s.is_done() {
+    return;
+  }
+  s.state().request_stop(StopRequest::Kill(why));
+  if !s.signal(Signal::SIGKILL) {
+    s.end_without_process();
   }
 }

@@ -13,12 +13,18 @@ use std::path::Path;
 pub enum Backend {
   /// One live `claude -p --input-format stream-json` process per session.
   Claude,
+  /// One live `codex app-server` process per session (JSON-RPC).
+  Codex,
+  /// One `codex exec --json` process per turn.
+  CodexExec,
 }
 
 impl Backend {
   pub fn as_str(self) -> &'static str {
     match self {
       Backend::Claude => "claude",
+      Backend::Codex => "codex",
+      Backend::CodexExec => "codex-exec",
     }
   }
 }
@@ -29,8 +35,15 @@ impl Backend {
 pub struct ManagerOptions {
   /// Most live (non-terminal) sessions at once. Default 5.
   pub max_sessions: u32,
-  /// The Claude Code binary: a path, or a name searched on `PATH`. Default `claude`.
+  /// The Claude Code binary: a path, or a name searched on `PATH`. Default: the native binary
+  /// of `@anthropic-ai/claude-code` under `node_modules` (searched upwards from the current
+  /// directory), else `claude` on `PATH`.
   pub claude_path: Option<String>,
+  /// The Codex binary. Default: the native binary of `@openai/codex` under `node_modules`,
+  /// else `codex` on `PATH`.
+  pub codex_path: Option<String>,
+  /// `CODEX_HOME` for Codex sessions (default: inherited, i.e. `~/.codex`).
+  pub codex_home: Option<String>,
   /// Environment added to every child process (after the inherited one).
   pub env: BTreeMap<String, String>,
   /// Events kept per session for `events()`. Default 1000.
@@ -43,6 +56,11 @@ pub struct ManagerOptions {
   pub max_line_bytes: u32,
   /// How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, ms. Default 30000.
   pub close_timeout_ms: u32,
+  /// How long a JSON-RPC request to `codex app-server` may wait for its answer, ms
+  /// (`E_TIMEOUT` after). Default 60000.
+  pub request_timeout_ms: u32,
+  /// How long a starting CLI may take to report its session / thread id, ms. Default 120000.
+  pub startup_timeout_ms: u32,
   /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
   pub finished_ttl_ms: u64,
 }
@@ -52,6 +70,8 @@ impl Default for ManagerOptions {
     ManagerOptions {
       max_sessions: 5,
       claude_path: None,
+      codex_path: None,
+      codex_home: None,
       env: BTreeMap::new(),
       event_log_limit: 1000,
       output_lines: 200,
@@ -59,6 +79,8 @@ impl Default for ManagerOptions {
       max_line_bytes: 32 * 1024 * 1024,
       close_timeout_ms: 30_000,
       finished_ttl_ms: 3_600_000,
+      request_timeout_ms: 60_000,
+      startup_timeout_ms: 120_000,
     }
   }
 }
@@ -76,7 +98,7 @@ pub struct Origin {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpawnOptions {
-  /// `claude`.
+  /// `claude`, `codex` or `codex-exec`.
   pub backend: String,
   /// The first user message. Sent on stdin, never on the command line.
   pub prompt: String,
@@ -105,7 +127,24 @@ pub struct SpawnOptions {
   #[serde(default)]
   pub env: BTreeMap<String, String>,
   pub origin: Option<Origin>,
+  /// Codex `--sandbox` / `thread/start.sandbox`.
+  pub sandbox: Option<String>,
+  /// Codex `approval_policy` / `thread/start.approvalPolicy`.
+  pub approval_policy: Option<String>,
+  /// Codex `-c key=value` overrides (values: string, number, boolean, or arrays of them).
+  #[serde(default)]
+  pub config: BTreeMap<String, serde_json::Value>,
+  /// Continue this backend session / thread id instead of starting a new one.
+  pub resume: Option<String>,
+  /// With `resume`: continue a copy under a new id.
+  #[serde(default)]
+  pub fork: bool,
 }
+
+/// Codex sandbox modes.
+pub const SANDBOX_MODES: &[&str] = &["read-only", "workspace-write", "danger-full-access"];
+/// Codex approval policies.
+pub const APPROVAL_POLICIES: &[&str] = &["untrusted", "on-failure", "on-request", "never"];
 
 /// Turns a serde error into `E_INVALID_ARGUMENT` naming what was being read.
 pub fn from_json<T: for<'de> Deserialize<'de>>(what: &str, v: serde_json::Value) -> Result<T> {
@@ -126,6 +165,11 @@ impl ManagerOptions {
         "eventLogLimit and outputLines must be at least 1".into(),
       ));
     }
+    if self.request_timeout_ms == 0 || self.startup_timeout_ms == 0 {
+      return Err(bad(
+        "requestTimeoutMs and startupTimeoutMs must be at least 1".into(),
+      ));
+    }
     if self.max_line_bytes < 1024 {
       return Err(bad("maxLineBytes must be at least 1024".into()));
     }
@@ -138,8 +182,15 @@ impl SpawnOptions {
   pub fn validate(&self) -> Result<Backend> {
     let backend = match self.backend.as_str() {
       "claude" => Backend::Claude,
-      other => return Err(bad(format!("unknown backend `{other}`: expected `claude`"))),
+      "codex" => Backend::Codex,
+      "codex-exec" => Backend::CodexExec,
+      other => {
+        return Err(bad(format!(
+          "unknown backend `{other}`: expected `claude`, `codex` or `codex-exec`"
+        )))
+      }
     };
+    self.validate_backend_options(backend)?;
     if self.prompt.trim().is_empty() {
       return Err(bad(
         "prompt is empty: give the first message to send".into(),
@@ -176,6 +227,114 @@ impl SpawnOptions {
     }
     Ok(backend)
   }
+}
+
+impl SpawnOptions {
+  /// Options of one backend given to another are refused, not ignored.
+  fn validate_backend_options(&self, backend: Backend) -> Result<()> {
+    let claude_only = [
+      ("permissionMode", self.permission_mode.is_some()),
+      ("allowedTools", !self.allowed_tools.is_empty()),
+      ("disallowedTools", !self.disallowed_tools.is_empty()),
+      ("appendSystemPrompt", self.append_system_prompt.is_some()),
+      ("maxTurns", self.max_turns.is_some()),
+      ("addDirs", !self.add_dirs.is_empty()),
+    ];
+    let codex_only = [
+      ("sandbox", self.sandbox.is_some()),
+      ("approvalPolicy", self.approval_policy.is_some()),
+      ("config", !self.config.is_empty()),
+    ];
+    let foreign: Vec<&str> = match backend {
+      Backend::Claude => codex_only.iter(),
+      Backend::Codex | Backend::CodexExec => claude_only.iter(),
+    }
+    .filter(|(_, set)| *set)
+    .map(|(k, _)| *k)
+    .collect();
+    if !foreign.is_empty() {
+      return Err(bad(format!(
+        "option(s) {} do not apply to backend `{}`",
+        foreign.join(", "),
+        backend.as_str()
+      )));
+    }
+    let one_of = |what: &str, v: &Option<String>, allowed: &[&str]| match v {
+      Some(x) if !allowed.contains(&x.as_str()) => Err(bad(format!(
+        "unknown {what} `{x}`: expected one of {}",
+        allowed.join(", ")
+      ))),
+      _ => Ok(()),
+    };
+    one_of("sandbox", &self.sandbox, SANDBOX_MODES)?;
+    one_of("approvalPolicy", &self.approval_policy, APPROVAL_POLICIES)?;
+    for (k, v) in &self.config {
+      toml_value(k, v)?;
+    }
+    if self.fork && self.resume.is_none() {
+      return Err(bad(
+        "fork needs resume: the id of the session to fork".into(),
+      ));
+    }
+    if let Some(id) = &self.resume {
+      // A name would silently start a new Codex thread (REAL-CLI-TESTING.md); Claude matches
+      // non-UUIDs against titles. Only ids are accepted.
+      if !crate::protocol::codex_items::is_thread_id(id) {
+        return Err(bad(format!(
+          "resume must be a session / thread id (a UUID), got `{id}`"
+        )));
+      }
+    }
+    Ok(())
+  }
+
+  /// The `config` overrides as `(key, TOML value)` pairs.
+  pub fn config_toml(&self) -> Result<Vec<(String, String)>> {
+    self
+      .config
+      .iter()
+      .map(|(k, v)| Ok((k.clone(), toml_value(k, v)?)))
+      .collect()
+  }
+}
+
+/// A JSON value as a TOML value for `-c key=value`: strings, numbers, booleans and arrays of
+/// them. Keys are dotted paths of `[A-Za-z0-9_-]`.
+fn toml_value(key: &str, v: &serde_json::Value) -> Result<String> {
+  use serde_json::Value;
+  let key_ok = !key.is_empty()
+    && key.split('.').all(|p| {
+      !p.is_empty()
+        && p
+          .chars()
+          .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+  if !key_ok {
+    return Err(bad(format!(
+      "config key `{key}` must be a dotted path of letters, digits, `_` and `-`"
+    )));
+  }
+  fn scalar(v: &Value) -> Option<String> {
+    match v {
+      Value::String(s) => Some(serde_json::to_string(s).unwrap_or_default()),
+      Value::Bool(b) => Some(b.to_string()),
+      Value::Number(n) => Some(n.to_string()),
+      _ => None,
+    }
+  }
+  let out = match v {
+    Value::Array(items) => items
+      .iter()
+      .map(scalar)
+      .collect::<Option<Vec<_>>>()
+      .map(|parts| format!("[{}]", parts.join(", "))),
+    other => scalar(other),
+  };
+  out.ok_or_else(|| {
+    bad(format!(
+      "config `{key}`: use a string, number, boolean or an array of them (nested tables as dotted keys)"
+    ))
+  })
 }
 
 fn check_dir(what: &str, dir: &str) -> Result<()> {

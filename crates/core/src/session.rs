@@ -91,6 +91,14 @@ pub struct SessionState {
   turn_text: String,
   stop: Option<StopRequest>,
   api_failed: bool,
+  /// The thread's cumulative tokens at the last turn end (backends that report totals).
+  thread_usage: Usage,
+  /// The running turn's id, where the backend has one (Codex app-server).
+  turn_id: Option<String>,
+  /// `init` events seen (one per Claude turn, one per Codex process or thread start).
+  inits: u32,
+  /// codex-exec: the turn ended well; the session waits once its process has exited.
+  pending_wait: Option<StatusReason>,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -155,6 +163,10 @@ impl SessionState {
       turn_text: String::new(),
       stop: None,
       api_failed: false,
+      thread_usage: Usage::default(),
+      turn_id: None,
+      inits: 0,
+      pending_wait: None,
     }
   }
 
@@ -163,6 +175,32 @@ impl SessionState {
     let mut info = self.info.clone();
     info.stderr_tail = self.stderr.lines();
     info
+  }
+
+  /// How many `init` events were applied.
+  pub fn inits(&self) -> u32 {
+    self.inits
+  }
+
+  /// The thread's cumulative tokens at the last turn end (Codex).
+  pub fn thread_usage(&self) -> Usage {
+    self.thread_usage
+  }
+
+  /// The running (or last) turn's id, for backends that have one.
+  pub fn turn_id(&self) -> Option<&str> {
+    self.turn_id.as_deref()
+  }
+
+  /// Starts the thread's token totals from an earlier session (resume of a Codex thread), so
+  /// that the first turn's usage is a delta, not the whole thread.
+  pub fn set_thread_usage(&mut self, total: Usage) {
+    self.thread_usage = total;
+  }
+
+  /// Sets the backend session id once the CLI told it (Codex `thread/start`).
+  pub fn set_backend_session_id(&mut self, id: &str) {
+    self.info.backend_session_id = id.to_owned();
   }
 
   /// When the session reached its terminal status, ms since the Unix epoch.
@@ -297,6 +335,7 @@ impl SessionState {
         model,
         ..
       } => {
+        self.inits += 1;
         if !backend_session_id.is_empty() {
           self.info.backend_session_id = backend_session_id.clone();
         }
@@ -314,8 +353,14 @@ impl SessionState {
         self.turn_text.push_str(text);
         self.info.last_assistant_text = Some(text.clone());
       }
-      EventPayload::Error { message, .. } => {
+      EventPayload::Error {
+        message,
+        fatal: true,
+      } => {
         self.info.last_error = Some(message.clone());
+      }
+      EventPayload::TurnStarted { turn_id } => {
+        self.turn_id = turn_id.clone();
       }
       EventPayload::TurnCompleted {
         turn,
@@ -328,8 +373,14 @@ impl SessionState {
         cost_usd,
         total_cost_usd,
         usage,
+        usage_total,
+        fatal,
         ..
       } => {
+        if let Some(total) = usage_total {
+          *usage = total.since(&self.thread_usage);
+          self.thread_usage = *total;
+        }
         self.info.turns += 1;
         *turn = self.info.turns;
         *cost_usd = (*total_cost_usd - self.process_cost).max(0.0);
@@ -351,7 +402,7 @@ impl SessionState {
             None => msg,
           });
         }
-        outcome = if crate::protocol::claude::is_api_error(subtype, *is_error, *api_error_status) {
+        outcome = if *fatal {
           self.api_failed = true;
           TurnOutcome::ApiFailed
         } else {
@@ -367,9 +418,29 @@ impl SessionState {
       } else {
         StatusReason::TurnEnded
       };
-      out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
+      if self.info.backend == Backend::CodexExec {
+        // The turn is over when its process is: the next turn's process must not overlap.
+        self.pending_wait = Some(reason);
+      } else {
+        out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
+      }
     }
     (out, outcome)
+  }
+
+  /// Ends a session that has no process (a `codex exec` session between turns), as the
+  /// pending stop request says: `close` → `completed`, `kill` → `killed`.
+  pub fn ended_without_process(&mut self) -> Vec<AgentEvent> {
+    let (status, end) = match self.stop {
+      Some(StopRequest::Kill(end)) => (Status::Killed, end),
+      _ => (Status::Completed, EndReason::User),
+    };
+    self.info.pid = None;
+    self.info.end_reason = Some(end);
+    self
+      .set_status(status, Some(StatusReason::User))
+      .into_iter()
+      .collect()
   }
 
   /// A protocol-level problem (unparsable line, oversized line): recorded, not fatal.
@@ -391,6 +462,15 @@ impl SessionState {
     })];
     if self.info.status.is_terminal() {
       return out;
+    }
+    // `codex exec` runs one process per turn: after a good turn the session waits for input
+    // with no process (PROTOCOLS.md B2 "Ending").
+    let waiting = self.pending_wait.take();
+    if let Some(reason) = waiting {
+      if self.stop.is_none() && !self.api_failed && code == Some(0) {
+        out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
+        return out;
+      }
     }
     let (status, reason, end) = match self.stop {
       Some(StopRequest::Kill(end)) => (Status::Killed, StatusReason::User, end),
@@ -470,6 +550,8 @@ mod tests {
         output_tokens: 5,
         ..Default::default()
       },
+      usage_total: None,
+      fatal: crate::protocol::claude::is_api_error(subtype, is_error, api),
     }
   }
 
@@ -578,6 +660,80 @@ mod tests {
     s.request_stop(StopRequest::Close);
     s.exited(None, Some(9));
     assert_eq!(s.status(), Status::Killed);
+  }
+
+  #[test]
+  fn codex_totals_become_per_turn_deltas_and_exec_processes_end_per_turn() {
+    let mut s = SessionState::new(
+      NewSession {
+        id: "x".into(),
+        name: None,
+        backend: Backend::CodexExec,
+        backend_session_id: String::new(),
+        workdir: "/tmp".into(),
+        model: None,
+        first_prompt: "hi".into(),
+        origin: None,
+      },
+      Limits {
+        event_log: 50,
+        output_lines: 10,
+        stderr_lines: 2,
+      },
+    );
+    s.set_thread_usage(Usage {
+      input_tokens: 100,
+      ..Default::default()
+    });
+    let total = |n| {
+      Some(Usage {
+        input_tokens: n,
+        output_tokens: n / 10,
+        ..Default::default()
+      })
+    };
+    let (evs, _) = s.apply(EventPayload::turn_end("completed", None, total(160)));
+    assert!(
+      matches!(&evs[1].payload, EventPayload::TurnCompleted { usage, .. } if usage.input_tokens == 60)
+    );
+    assert_eq!(s.status(), Status::Running, "the turn's process still runs");
+    // The turn's process exits 0: the session waits, with no process.
+    s.exited(Some(0), None);
+    assert_eq!(s.status(), Status::WaitingForInput);
+    s.begin_turn().unwrap();
+    s.apply(EventPayload::turn_end("completed", None, total(250)));
+    assert_eq!(s.info().usage.input_tokens, 60 + 90);
+    s.exited(Some(0), None);
+    s.request_stop(StopRequest::Close);
+    s.ended_without_process();
+    assert_eq!(s.status(), Status::Completed);
+    // A failed turn ends the session even though exec exits per turn.
+    let mut f = SessionState::new(
+      NewSession {
+        id: "y".into(),
+        name: None,
+        backend: Backend::CodexExec,
+        backend_session_id: String::new(),
+        workdir: "/tmp".into(),
+        model: None,
+        first_prompt: "hi".into(),
+        origin: None,
+      },
+      Limits {
+        event_log: 50,
+        output_lines: 10,
+        stderr_lines: 2,
+      },
+    );
+    let (_, outcome) = f.apply(EventPayload::turn_end(
+      "failed",
+      Some("HTTP 400".into()),
+      None,
+    ));
+    assert_eq!(outcome, TurnOutcome::ApiFailed);
+    f.exited(Some(1), None);
+    assert_eq!(f.status(), Status::Failed);
+    assert!(f.info().last_error.unwrap().contains("HTTP 400"));
   }
 
   #[test]

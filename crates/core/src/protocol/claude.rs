@@ -13,8 +13,13 @@ use std::ffi::OsString;
 /// What the Claude command line is built from. All optional except `session_id`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClaudeArgs {
-  /// Passed as `--session-id` so the id is known before the CLI prints anything.
+  /// Passed as `--session-id` so the id is known before the CLI prints anything (a resume
+  /// without fork keeps the resumed id and passes none: the CLI refuses both).
   pub session_id: String,
+  /// `--resume <id>`.
+  pub resume: Option<String>,
+  /// With `resume`: `--fork-session` (the new id is `session_id`).
+  pub fork: bool,
   pub model: Option<String>,
   pub permission_mode: Option<String>,
   pub allowed_tools: Vec<String>,
@@ -34,12 +39,21 @@ pub fn args(a: &ClaudeArgs) -> Vec<OsString> {
     "--output-format",
     "stream-json",
     "--verbose",
-    "--session-id",
   ]
   .iter()
   .map(OsString::from)
   .collect();
-  v.push(a.session_id.clone().into());
+  if let Some(id) = &a.resume {
+    v.push("--resume".into());
+    v.push(id.into());
+  }
+  if a.resume.is_none() || a.fork {
+    if a.fork {
+      v.push("--fork-session".into());
+    }
+    v.push("--session-id".into());
+    v.push(a.session_id.clone().into());
+  }
   if let Some(m) = &a.model {
     v.push("--model".into());
     v.push(m.into());
@@ -281,6 +295,21 @@ fn parse_user(v: &Value) -> Vec<EventPayload> {
 }
 
 fn parse_result(v: &Value) -> EventPayload {
+  let mut ev = parse_result_fields(v);
+  if let EventPayload::TurnCompleted {
+    subtype,
+    is_error,
+    api_error_status,
+    fatal,
+    ..
+  } = &mut ev
+  {
+    *fatal = is_api_error(subtype, *is_error, *api_error_status);
+  }
+  ev
+}
+
+fn parse_result_fields(v: &Value) -> EventPayload {
   let errors = v
     .get("errors")
     .and_then(Value::as_array)
@@ -314,6 +343,8 @@ fn parse_result(v: &Value) -> EventPayload {
       .and_then(Value::as_f64)
       .unwrap_or(0.0),
     usage: v.get("usage").map(usage).unwrap_or_default(),
+    usage_total: None,
+    fatal: false,
   }
 }
 

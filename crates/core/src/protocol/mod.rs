@@ -2,6 +2,12 @@
 //! stream into [`crate::event::EventPayload`]s and writes its stdin messages. No I/O here.
 
 pub mod claude;
+pub mod codex_app_server;
+pub mod codex_exec;
+pub mod codex_items;
+
+use crate::event::EventPayload;
+use serde_json::Value;
 
 /// A parse failure of one output line. The session records it as a non-fatal `error` event
 /// and goes on: one bad line never ends a session.
@@ -10,4 +16,48 @@ pub mod claude;
 pub struct ParseError {
   pub len: usize,
   pub reason: String,
+}
+
+/// A JSON-RPC error object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcError {
+  pub code: i64,
+  pub message: String,
+}
+
+/// What one output line of any backend means to the driver.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+  /// Something that happened in the session.
+  Event(EventPayload),
+  /// The answer to one of our JSON-RPC requests.
+  Response {
+    id: u64,
+    result: Result<Value, RpcError>,
+  },
+  /// A JSON-RPC request from the CLI (e.g. an approval) that must be answered.
+  Request {
+    id: Value,
+    method: String,
+    params: Value,
+  },
+}
+
+/// A stateful output parser for one process of one backend.
+pub enum Parser {
+  Claude,
+  CodexExec(codex_exec::ExecParser),
+  CodexAppServer(codex_app_server::AppServerParser),
+}
+
+impl Parser {
+  /// Parses one output line.
+  pub fn parse_line(&mut self, line: &str) -> Result<Vec<Inbound>, ParseError> {
+    let events = |v: Vec<EventPayload>| v.into_iter().map(Inbound::Event).collect();
+    match self {
+      Parser::Claude => claude::parse_line(line).map(events),
+      Parser::CodexExec(p) => p.parse_line(line).map(events),
+      Parser::CodexAppServer(p) => p.parse_line(line),
+    }
+  }
 }

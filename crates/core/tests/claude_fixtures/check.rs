@@ -212,10 +212,19 @@ pub fn check_line(json: &Value, payloads: &[EventPayload]) -> Result<(), String>
         cost_usd,
         total_cost_usd,
         usage,
+        usage_total,
+        fatal,
       }] => {
         ensure(*turn == 0 && *cost_usd == 0.0, || {
           "the parser must not number turns".into()
         })?;
+        ensure(usage_total.is_none(), || {
+          "Claude reports per-turn usage, never thread totals".into()
+        })?;
+        ensure(
+          *fatal == is_api_error(subtype, *is_error, *api_error_status),
+          || format!("fatal {fatal} for subtype {subtype}, is_error {is_error}"),
+        )?;
         ensure(json["subtype"] == subtype.as_str(), || {
           format!("subtype {subtype}")
         })?;

@@ -1,0 +1,271 @@
+//! How each backend starts a session and continues it: the command lines (from `protocol`),
+//! the environment, the binary, and the first-turn / next-turn sequences (stdin message,
+//! JSON-RPC handshake, or a new process per turn). The registry (`manager`) decides when; this
+//! module knows how.
+
+use crate::binaries;
+use crate::driver::LiveSession;
+use crate::error::{Error, Result};
+use crate::options::{Backend, ManagerOptions, SpawnOptions};
+use crate::process::{self, CommandSpec};
+use crate::protocol::codex_exec::{CodexArgs, Continue};
+use crate::protocol::{claude, codex_app_server as app, codex_exec, Parser};
+use serde_json::json;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything needed to start this session's processes, fixed at spawn.
+#[derive(Debug, Clone)]
+pub struct Launch {
+  pub backend: Backend,
+  pub program: PathBuf,
+  pub cwd: PathBuf,
+  pub env: Vec<(OsString, OsString)>,
+  pub claude: claude::ClaudeArgs,
+  pub codex: CodexArgs,
+  pub line_cap: usize,
+  pub request_timeout: Duration,
+  pub startup_timeout: Duration,
+}
+
+impl Launch {
+  /// Resolves the binary and the environment; fails with `E_SPAWN` naming what was tried.
+  pub fn prepare(
+    m: &ManagerOptions,
+    o: &SpawnOptions,
+    backend: Backend,
+    session_id: &str,
+  ) -> Result<Launch> {
+    let mut env: Vec<(OsString, OsString)> = m
+      .env
+      .iter()
+      .chain(o.env.iter())
+      .map(|(k, v)| (k.into(), v.into()))
+      .collect();
+    if backend != Backend::Claude {
+      if let Some(home) = &m.codex_home {
+        env.insert(0, ("CODEX_HOME".into(), home.into()));
+      }
+    }
+    let path_env = env
+      .iter()
+      .rev()
+      .find(|(k, _)| k == "PATH")
+      .map(|(_, v)| v.clone());
+    let configured = match backend {
+      Backend::Claude => m.claude_path.as_deref(),
+      Backend::Codex | Backend::CodexExec => m.codex_path.as_deref(),
+    };
+    let cwd = std::env::current_dir().ok();
+    let program = binaries::resolve(backend, configured, path_env.as_deref(), cwd.as_deref())
+      .map_err(|why| Error::Spawn(format!("{} CLI not usable: {why}", backend_label(backend))))?;
+    if o.permission_mode.as_deref() == Some("bypassPermissions") && nix::unistd::geteuid().is_root()
+    {
+      // The CLI refuses bypass as root unless told it is sandboxed (PROTOCOLS.md A1).
+      env.push(("IS_SANDBOX".into(), "1".into()));
+    }
+    Ok(Launch {
+      backend,
+      program,
+      cwd: o.workdir.clone().into(),
+      env,
+      claude: claude::ClaudeArgs {
+        session_id: session_id.to_owned(),
+        resume: o.resume.clone(),
+        fork: o.fork,
+        model: o.model.clone(),
+        permission_mode: o.permission_mode.clone(),
+        allowed_tools: o.allowed_tools.clone(),
+        disallowed_tools: o.disallowed_tools.clone(),
+        append_system_prompt: o.append_system_prompt.clone(),
+        max_turns: o.max_turns,
+        add_dirs: o.add_dirs.clone(),
+      },
+      codex: CodexArgs {
+        model: o.model.clone(),
+        sandbox: o.sandbox.clone(),
+        approval_policy: o.approval_policy.clone(),
+        config: o.config_toml()?,
+      },
+      line_cap: m.max_line_bytes as usize,
+      request_timeout: Duration::from_millis(m.request_timeout_ms as u64),
+      startup_timeout: Duration::from_millis(m.startup_timeout_ms as u64),
+    })
+  }
+
+  fn spec(&self, args: Vec<OsString>, stdin_null: bool) -> CommandSpec {
+    CommandSpec {
+      program: self.program.clone(),
+      args,
+      cwd: self.cwd.clone(),
+      env: self.env.clone(),
+      stdin_null,
+    }
+  }
+
+  fn spawn(
+    &self,
+    session: &Arc<LiveSession>,
+    args: Vec<OsString>,
+    stdin_null: bool,
+    parser: Parser,
+  ) -> Result<()> {
+    let spec = self.spec(args, stdin_null);
+    let child = process::spawn(&spec).map_err(|e| {
+      Error::Spawn(format!(
+        "cannot start {}: {e}. Check the path or set the `{}` option",
+        spec.program.display(),
+        binaries::option_name(self.backend)
+      ))
+    })?;
+    session.start(child, parser, self.line_cap);
+    Ok(())
+  }
+
+  /// Starts the session's first process and sends `prompt`. Resolves when the backend session
+  /// id is known: at once for Claude (`--session-id`), after `thread/start` (or resume / fork)
+  /// for the app-server, at `thread.started` for exec.
+  pub async fn first_turn(&self, s: &Arc<LiveSession>, prompt: &str) -> Result<()> {
+    match self.backend {
+      Backend::Claude => {
+        self.spawn(s, claude::args(&self.claude), false, Parser::Claude)?;
+        // A failed write means the CLI already died; its exit sets the status and context.
+        let _ = s.write(&claude::user_message(prompt)).await;
+        Ok(())
+      }
+      Backend::Codex => {
+        self.spawn(
+          s,
+          app::args(&self.codex),
+          false,
+          Parser::CodexAppServer(Default::default()),
+        )?;
+        self.app_server_handshake(s, prompt).await
+      }
+      Backend::CodexExec => {
+        let how = match (&self.claude.resume, self.claude.fork) {
+          (None, _) => Continue::New,
+          (Some(id), false) => Continue::Resume(id.clone()),
+          (Some(id), true) => Continue::Fork(id.clone()),
+        };
+        let inits = s.state().inits();
+        self.spawn(
+          s,
+          codex_exec::args(&self.codex, &how, prompt),
+          true,
+          Parser::CodexExec(Default::default()),
+        )?;
+        let ready = s
+          .wait_until(self.startup_timeout, |st| {
+            st.inits() > inits || (st.status().is_terminal() && !s.has_process())
+          })
+          .await;
+        if !ready {
+          return Err(Error::Timeout(format!(
+            "codex exec did not report its thread within {} ms",
+            self.startup_timeout.as_millis()
+          )));
+        }
+        resume_not_found(s)
+      }
+    }
+  }
+
+  async fn app_server_handshake(&self, s: &Arc<LiveSession>, prompt: &str) -> Result<()> {
+    let t = self.request_timeout;
+    s.request(
+      "initialize",
+      app::initialize_params(env!("CARGO_PKG_VERSION")),
+      t,
+    )
+    .await?;
+    s.notify("initialized").await?;
+    let result = match (&self.claude.resume, self.claude.fork) {
+      (None, _) => {
+        s.request(
+          "thread/start",
+          app::thread_start_params(&self.cwd.to_string_lossy(), &self.codex),
+          t,
+        )
+        .await
+      }
+      (Some(id), false) => {
+        s.request("thread/resume", json!({ "threadId": id }), t)
+          .await
+      }
+      (Some(id), true) => s.request("thread/fork", json!({ "threadId": id }), t).await,
+    }
+    .map_err(|e| match &e {
+      Error::Protocol(m) if m.contains("no rollout found") => Error::ResumeNotFound(format!(
+        "Codex has no conversation for thread `{}`: {m}",
+        self.claude.resume.as_deref().unwrap_or("")
+      )),
+      _ => e,
+    })?;
+    let thread = app::thread_id(&result)
+      .ok_or_else(|| Error::Protocol(format!("thread response without a thread id: {result}")))?;
+    s.state().set_backend_session_id(&thread);
+    self.app_server_turn(s, &thread, prompt).await
+  }
+
+  async fn app_server_turn(&self, s: &Arc<LiveSession>, thread: &str, text: &str) -> Result<()> {
+    s.request(
+      "turn/start",
+      app::turn_start_params(thread, text),
+      self.request_timeout,
+    )
+    .await?;
+    Ok(())
+  }
+
+  /// Sends the next user message of a session that is waiting (the caller moved it to
+  /// `running`).
+  pub async fn next_turn(&self, s: &Arc<LiveSession>, text: &str) -> Result<()> {
+    let gone = |e: std::io::Error| {
+      Error::State(format!(
+        "the session's CLI no longer reads input ({e}); it is ending"
+      ))
+    };
+    match self.backend {
+      Backend::Claude => s.write(&claude::user_message(text)).await.map_err(gone),
+      Backend::Codex => {
+        let thread = s.state().backend_session_id().to_owned();
+        self.app_server_turn(s, &thread, text).await
+      }
+      Backend::CodexExec => {
+        let thread = s.state().backend_session_id().to_owned();
+        let args = codex_exec::args(&self.codex, &Continue::Resume(thread), text);
+        self.spawn(s, args, true, Parser::CodexExec(Default::default()))
+      }
+    }
+  }
+}
+
+/// `E_RESUME_NOT_FOUND` when the CLI ended saying it has no such conversation.
+fn resume_not_found(s: &LiveSession) -> Result<()> {
+  let info = s.state().info();
+  if !info.status.is_terminal() {
+    return Ok(());
+  }
+  let said = info
+    .stderr_tail
+    .iter()
+    .chain(info.last_error.iter())
+    .find(|l| l.contains("no rollout found") || l.contains("No conversation found"));
+  match said {
+    Some(line) => Err(Error::ResumeNotFound(format!(
+      "the CLI has no conversation `{}` to resume: {line}",
+      info.backend_session_id
+    ))),
+    None => Ok(()),
+  }
+}
+
+fn backend_label(b: Backend) -> &'static str {
+  match b {
+    Backend::Claude => "Claude Code",
+    Backend::Codex | Backend::CodexExec => "Codex",
+  }
+}
