@@ -266,6 +266,16 @@ export declare class SessionManager {
    */
   send(ref: string, text: string): Promise<SessionInfo>
   /**
+   * Cancels the running turn only; the session goes on and returns to `waiting-for-input`
+   * with a `turn-completed` event whose `subtype` says how the CLI ended it (Claude
+   * `error_during_execution`, Codex `interrupted`). Claude: stdin `control_request {subtype:
+   * interrupt}`; Codex: `turn/interrupt`; codex-exec: SIGINT to the turn's process. When no
+   * turn is running it does nothing and resolves with the snapshot.
+   *
+   * @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone).
+   */
+  interruptTurn(ref: string): Promise<SessionInfo>
+  /**
    * Ends the conversation normally: closes stdin, waits for the CLI to exit
    * (`completed` on exit 0), SIGKILL after `closeTimeoutMs`. A finished session resolves as is.
    *

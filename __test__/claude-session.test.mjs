@@ -25,7 +25,7 @@ test.afterEach(async () => {
   t.cleanup()
 })
 
-const statusesOf = (id) => events.filter((e) => e.sessionId === id && e.kind === 'status').map((e) => e.status)
+const statusesOf = (id) => manager.events(id, { kinds: ['status'] }).map((e) => e.status)
 
 test('two turns keep the conversation, in order, with ids, cost and turns', async () => {
   const s = await manager.spawn({ backend: 'claude', prompt: "Hello, I'm John", workdir: t.workdir, name: 'john' })
@@ -56,7 +56,7 @@ test('two turns keep the conversation, in order, with ids, cost and turns', asyn
   assert.equal(last.prompt, "What's my name?")
   // The id known at spawn is the CLI's own session id: in its header and in its init message.
   assert.equal(last.headers['x-claude-code-session-id'], s.backendSessionId)
-  const init = events.find((e) => e.sessionId === s.id && e.kind === 'init')
+  const init = manager.events(s.id, { kinds: ['init'] })[0]
   assert.equal(init.backendSessionId, s.backendSessionId)
 
   const closed = await manager.close(s.id)
@@ -82,6 +82,12 @@ test('two turns keep the conversation, in order, with ids, cost and turns', asyn
   assert.deepEqual(manager.output(s.id), ['Nice to meet you, John!', 'Your name is John.'])
   assert.deepEqual(manager.output(s.id, { lines: 1 }), ['Your name is John.'])
   assert.equal(manager.events(s.id, { sinceSeq: log.at(-1).seq }).length, 0)
+
+  // onEvent delivers the same events, in order, as the log holds.
+  for (let i = 0; i < 200 && events.filter((e) => e.sessionId === s.id).length < log.length; i++) {
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  assert.deepEqual(events.filter((e) => e.sessionId === s.id), log)
 })
 
 test('a tool call surfaces as tool-use and tool-result events', async () => {
@@ -93,10 +99,10 @@ test('a tool call surfaces as tool-use and tool-result events', async () => {
   })
   const info = await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
   assert.equal(info.status, 'waiting-for-input', info.lastError ?? '')
-  const use = events.find((e) => e.sessionId === s.id && e.kind === 'tool-use')
+  const use = manager.events(s.id, { kinds: ['tool-use'] })[0]
   assert.equal(use.name, 'Bash')
   assert.equal(use.input.command, 'echo tool-call-ok')
-  const result = events.find((e) => e.sessionId === s.id && e.kind === 'tool-result')
+  const result = manager.events(s.id, { kinds: ['tool-result'] })[0]
   assert.equal(result.toolUseId, use.toolUseId)
   assert.equal(result.isError, false)
   assert.match(result.content, /tool-call-ok/)
@@ -135,4 +141,21 @@ test('kill stops a running turn and leaves no process behind', async () => {
   // A second kill is harmless and says the same.
   assert.equal((await manager.kill(s.id)).status, 'killed')
   await assert.rejects(manager.send(s.id, 'hello?'), { code: 'E_STATE' })
+})
+
+test('interruptTurn cancels the running turn; the session goes on', async () => {
+  model.enqueue({ stall: { ms: 60000 } }, { prompt: 'a long task' })
+  const s = await manager.spawn({ backend: 'claude', prompt: 'a long task', workdir: t.workdir })
+  await model.waitForRequest({ prompt: 'a long task' }, 20000)
+  await manager.interruptTurn(s.id)
+  const info = await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
+  assert.equal(info.status, 'waiting-for-input', info.lastError ?? '')
+  const turn = manager.events(s.id, { kinds: ['turn-completed'] }).at(-1)
+  assert.equal(turn.subtype, 'error_during_execution')
+  assert.equal(turn.fatal, false)
+  assert.equal(info.lastError, undefined, 'an asked-for interrupt is not an error')
+  await manager.send(s.id, "I'm Ada")
+  const next = await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
+  assert.equal(next.lastAssistantText, 'Nice to meet you, Ada!')
+  assert.equal(next.turns, 2)
 })

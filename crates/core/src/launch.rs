@@ -243,6 +243,46 @@ impl Launch {
   }
 }
 
+impl Launch {
+  /// Cancels the running turn only (the caller checked one runs): Claude `control_request
+  /// {subtype: interrupt}`, Codex `turn/interrupt`, codex-exec SIGINT to the turn's process.
+  pub async fn interrupt_turn(&self, s: &Arc<LiveSession>) -> Result<()> {
+    match self.backend {
+      Backend::Claude => {
+        let id = format!("interrupt-{}", uuid::Uuid::new_v4());
+        s.write(&claude::interrupt_request(&id))
+          .await
+          .map_err(|e| Error::State(format!("the session's CLI no longer reads input ({e})")))
+      }
+      Backend::Codex => {
+        let (thread, turn) = {
+          let st = s.state();
+          (
+            st.backend_session_id().to_owned(),
+            st.turn_id().map(str::to_owned),
+          )
+        };
+        let Some(turn) = turn else {
+          return Err(Error::State(
+            "the running turn has not started yet; try again".into(),
+          ));
+        };
+        s.request(
+          "turn/interrupt",
+          app::turn_interrupt_params(&thread, &turn),
+          self.request_timeout,
+        )
+        .await
+        .map(|_| ())
+      }
+      Backend::CodexExec => {
+        s.signal(nix::sys::signal::Signal::SIGINT);
+        Ok(())
+      }
+    }
+  }
+}
+
 /// `E_RESUME_NOT_FOUND` when the CLI ended saying it has no such conversation.
 fn resume_not_found(s: &LiveSession) -> Result<()> {
   let info = s.state().info();

@@ -287,6 +287,18 @@ impl Manager {
     Ok(info)
   }
 
+  /// Cancels the running turn only; the session goes on (`waiting-for-input` once the CLI
+  /// ends the turn, which it reports as interrupted). When no turn runs, nothing happens and
+  /// the snapshot is returned as is.
+  pub async fn interrupt_turn(&self, r: &str) -> Result<SessionInfo> {
+    let (s, launch) = self.find(r)?;
+    if s.state().request_turn_interrupt() {
+      launch.interrupt_turn(&s).await?;
+    }
+    let info = s.state().info();
+    Ok(info)
+  }
+
   /// Ends the conversation: stdin EOF, then waits for the CLI to exit (`completed` on exit 0).
   /// After `closeTimeoutMs` the process group is killed. A `codex-exec` session between turns
   /// completes at once. A finished session is returned as is.

@@ -99,6 +99,8 @@ pub struct SessionState {
   inits: u32,
   /// codex-exec: the turn ended well; the session waits once its process has exited.
   pending_wait: Option<StatusReason>,
+  /// `interruptTurn` was asked for the running turn.
+  turn_interrupt: bool,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -167,6 +169,7 @@ impl SessionState {
       turn_id: None,
       inits: 0,
       pending_wait: None,
+      turn_interrupt: false,
     }
   }
 
@@ -300,7 +303,19 @@ impl SessionState {
       return Err(self.info.status);
     }
     self.turn_text.clear();
+    self.turn_interrupt = false;
     Ok(self.set_status(Status::Running, None))
+  }
+
+  /// Notes that the running turn is being interrupted (`interruptTurn`): its error result is
+  /// expected, not a failure, and a `codex exec` process that then exits without a terminal
+  /// event ended its turn interrupted. False when no turn is running.
+  pub fn request_turn_interrupt(&mut self) -> bool {
+    if !matches!(self.info.status, Status::Starting | Status::Running) || self.stop.is_some() {
+      return false;
+    }
+    self.turn_interrupt = true;
+    true
   }
 
   /// Records a stop request; the first one wins.
@@ -388,7 +403,7 @@ impl SessionState {
         self.info.total_cost_usd += *cost_usd;
         self.info.num_turns += *num_turns;
         self.info.usage.add(usage);
-        if *is_error {
+        if *is_error && !self.turn_interrupt {
           let msg = if !errors.is_empty() {
             errors.join("; ")
           } else {
@@ -402,6 +417,7 @@ impl SessionState {
             None => msg,
           });
         }
+        self.turn_interrupt = false;
         outcome = if *fatal {
           self.api_failed = true;
           TurnOutcome::ApiFailed
@@ -465,6 +481,21 @@ impl SessionState {
     }
     // `codex exec` runs one process per turn: after a good turn the session waits for input
     // with no process (PROTOCOLS.md B2 "Ending").
+    if self.info.backend == Backend::CodexExec
+      && std::mem::take(&mut self.turn_interrupt)
+      && self.stop.is_none()
+      && self.pending_wait.is_none()
+      && !self.api_failed
+    {
+      // SIGINT ends an exec turn with exit 1 and no terminal event (PROTOCOLS.md B2): the
+      // turn was interrupted, the thread goes on.
+      let (evs, _) = self.apply(EventPayload::turn_end("interrupted", None, None));
+      out.extend(evs);
+      if let Some(reason) = self.pending_wait.take() {
+        out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
+      }
+      return out;
+    }
     let waiting = self.pending_wait.take();
     if let Some(reason) = waiting {
       if self.stop.is_none() && !self.api_failed && code == Some(0) {
