@@ -1,15 +1,13 @@
 #!/usr/bin/env node
-// `npm run demo`: a real Claude Code session through the addon, two turns that prove the
-// conversation carries over. Offline by default (the project's scripted model on 127.0.0.1);
-// `npm run demo -- --live` with ANTHROPIC_API_KEY set talks to the real API instead.
+// `npm run demo`: real Claude Code and Codex sessions through the addon, two turns each that
+// prove the conversation carries over. Offline by default (the project's scripted model on
+// 127.0.0.1, the CLIs from node_modules); `npm run demo -- --live` with ANTHROPIC_API_KEY set
+// runs the Claude session against the real API instead (and skips Codex).
 import { createRequire } from 'node:module'
-import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
 
 const require = createRequire(import.meta.url)
 const { SessionManager } = require('../index.js')
-const { startScriptedModel } = require('../testing/index.js')
+const { startScriptedModel, claudeOfflineEnv, codexOfflineEnv } = require('../testing/index.js')
 
 const live = process.argv.includes('--live')
 if (live && !process.env.ANTHROPIC_API_KEY) {
@@ -17,143 +15,118 @@ if (live && !process.env.ANTHROPIC_API_KEY) {
   process.exit(2)
 }
 
-function claudePath() {
-  if (process.env.CLAUDE_PATH) return process.env.CLAUDE_PATH
-  const tries = []
-  for (const [pkg, file] of [
-    [`@anthropic-ai/claude-code-${process.platform}-${process.arch}`, 'claude'],
-    ['@anthropic-ai/claude-code', 'bin/claude.exe'],
-  ]) {
-    try {
-      const p = join(dirname(require.resolve(`${pkg}/package.json`)), file)
-      tries.push(p)
-      if (existsSync(p)) return p
-    } catch {}
-  }
-  console.error(`Claude Code CLI not found (tried ${tries.join(', ') || 'node_modules'}); run npm install or set CLAUDE_PATH`)
-  process.exit(1)
-}
-
-const root = mkdtempSync(join(tmpdir(), 'openclaw-sessions-demo-'))
-const workdir = join(root, 'work')
-mkdirSync(workdir)
-let model = null
-let env = {}
-if (!live) {
-  model = await startScriptedModel()
-  const home = join(root, 'home')
-  mkdirSync(join(home, '.claude'), { recursive: true })
-  env = {
-    HOME: home,
-    CLAUDE_CONFIG_DIR: join(home, '.claude'),
-    ANTHROPIC_BASE_URL: model.url,
-    ANTHROPIC_API_KEY: 'demo',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-  }
-  console.log(`scripted model listening on ${model.url} (offline; --live uses the real API)`)
-} else {
-  console.log('live mode: the real Anthropic API, your ANTHROPIC_API_KEY')
-}
-
 const t0 = Date.now()
 const ms = () => String(Date.now() - t0).padStart(5) + ' ms'
-const manager = new SessionManager({ claudePath: claudePath(), env })
 
-manager.onEvent((e) => {
+function print(tag, e) {
+  const say = (what, text) => console.log(`${ms()}  ${tag.padEnd(11)} ${what.padEnd(11)} ${text}`)
   switch (e.kind) {
     case 'status':
-      console.log(`${ms()}  [status]     ${e.previous ?? '-'} -> ${e.status}${e.reason ? ` (${e.reason})` : ''}`)
-      break
+      return say('[status]', `${e.previous ?? '-'} -> ${e.status}${e.reason ? ` (${e.reason})` : ''}`)
     case 'init':
-      console.log(`${ms()}  [init]       claude ${e.cliVersion ?? ''} model=${e.model} session=${e.backendSessionId}`)
-      break
+      return say('[init]', `session/thread ${e.backendSessionId}${e.model ? ` model=${e.model}` : ''}`)
     case 'assistant-text':
-      console.log(`${ms()}  [assistant]  ${e.text}`)
-      break
+      return say('[assistant]', e.text)
     case 'tool-use':
-      console.log(`${ms()}  [tool-use]   ${e.name} ${JSON.stringify(e.input)}`)
-      break
+      return say('[tool-use]', `${e.name} ${JSON.stringify(e.input)}`)
     case 'turn-completed':
-      console.log(
-        `${ms()}  [turn ${e.turn}]     ${e.isError ? 'error' : 'ok'} in ${e.durationMs} ms, ` +
-          `cost $${e.costUsd.toFixed(6)} (running total $${e.totalCostUsd.toFixed(6)}), ` +
+      return say(
+        `[turn ${e.turn}]`,
+        `${e.isError ? 'error' : e.subtype} in ${e.durationMs} ms, cost $${e.costUsd.toFixed(6)}, ` +
           `${e.usage.inputTokens} in / ${e.usage.outputTokens} out tokens`,
       )
-      break
     case 'error':
-      console.log(`${ms()}  [error]      ${e.message}`)
-      break
+      return e.fatal ? say('[error]', e.message) : undefined
     case 'exit':
-      console.log(`${ms()}  [exit]       code ${e.exitCode} signal ${e.signal}`)
-      break
+      return say('[exit]', `code ${e.exitCode} signal ${e.signal}`)
   }
-})
-
-function waitForTurn(id) {
-  return new Promise((resolve, reject) => {
-    const off = manager.onEvent((e) => {
-      if (e.sessionId !== id || e.kind !== 'status') return
-      if (e.status === 'waiting-for-input') {
-        off()
-        resolve(manager.get(id))
-      } else if (['failed', 'killed', 'completed', 'interrupted'].includes(e.status)) {
-        off()
-        reject(new Error(`session ended: ${e.status}: ${manager.get(id).lastError}`))
-      }
-    })
-  })
 }
 
-let ok = false
-try {
-  const first = "Hello, I'm John"
-  console.log(`${ms()}  [you]        ${first}`)
-  const s = await manager.spawn({ backend: 'claude', prompt: first, workdir, name: 'demo' })
-  const turn = waitForTurn(s.id)
-  console.log(`${ms()}  [spawned]    id=${s.id} claude session=${s.backendSessionId} pid=${s.pid}`)
-  await turn
-
-  const second = "What's my name?"
-  const next = waitForTurn(s.id)
-  console.log(`${ms()}  [you]        ${second}`)
-  await manager.send('demo', second)
-  const after = await next
-  ok = /John/.test(after.lastAssistantText ?? '')
-  console.log(
-    ok
-      ? `${ms()}  continuity:  the answer names John, so turn 2 saw turn 1`
-      : `${ms()}  continuity:  FAILED, the answer was: ${after.lastAssistantText}`,
-  )
-  if (model) {
-    const req = model.messagesRequests().at(-1)
-    const carried = JSON.stringify(req.body.messages).includes(first)
-    console.log(`${ms()}  model log:   the second request carries the first message: ${carried}`)
-    ok = ok && carried
-  }
-
-  const closed = await manager.close(s.id)
-  console.log('\nfinal session:')
-  console.log({
-    status: closed.status,
-    endReason: closed.endReason,
-    exitCode: closed.exitCode,
-    turns: closed.turns,
-    numTurns: closed.numTurns,
-    totalCostUsd: closed.totalCostUsd,
-    usage: closed.usage,
-    output: manager.output(s.id),
+/** Two turns through one session; true when the second answer proves the first arrived. */
+async function conversation(manager, backend, workdir, model) {
+  const tag = `[${backend}]`
+  const off = manager.onEvent((e) => {
+    if (manager.get(e.sessionId).backend === backend) print(tag, e)
   })
-  console.log('\nmanager stats:')
-  console.log(manager.stats())
+  const turnEnd = (id) =>
+    new Promise((resolve, reject) => {
+      const stop = manager.onEvent((e) => {
+        if (e.sessionId !== id || e.kind !== 'status') return
+        if (e.status === 'waiting-for-input') {
+          stop()
+          resolve(manager.get(id))
+        } else if (['failed', 'killed', 'completed', 'interrupted'].includes(e.status)) {
+          stop()
+          reject(new Error(`session ended: ${e.status}: ${manager.get(id).lastError}`))
+        }
+      })
+    })
+  try {
+    const first = "Hello, I'm John"
+    console.log(`${ms()}  ${tag.padEnd(11)} [you]       ${first}`)
+    const s = await manager.spawn({ backend, prompt: first, workdir, name: `demo-${backend}` })
+    console.log(`${ms()}  ${tag.padEnd(11)} [spawned]   id=${s.id} backend session=${s.backendSessionId}`)
+    if (s.status !== 'waiting-for-input') await turnEnd(s.id)
+
+    const second = "What's my name?"
+    const next = turnEnd(s.id)
+    console.log(`${ms()}  ${tag.padEnd(11)} [you]       ${second}`)
+    await manager.send(s.id, second)
+    const after = await next
+    let ok = /John/.test(after.lastAssistantText ?? '')
+    if (model) {
+      const reqs = backend === 'claude' ? model.messagesRequests() : model.responsesRequests()
+      const body = reqs.at(-1).body
+      ok = ok && JSON.stringify(body.messages ?? body.input).includes(first)
+    }
+    const closed = await manager.close(s.id)
+    console.log(
+      `${ms()}  ${tag.padEnd(11)} ${ok ? 'continuity ok: the answer names John and the second request carried the first turn' : 'continuity FAILED'}`,
+    )
+    console.log(
+      `${ms()}  ${tag.padEnd(11)} final: ${closed.status}, ${closed.turns} turns, $${closed.totalCostUsd.toFixed(6)}, ` +
+        `${closed.usage.inputTokens} in / ${closed.usage.outputTokens} out tokens, output ${JSON.stringify(manager.output(s.id))}\n`,
+    )
+    return ok
+  } finally {
+    off()
+  }
+}
+
+let model = null
+const envs = []
+let ok = true
+const manager = (env) => new SessionManager({ env })
+const managers = []
+try {
+  if (live) {
+    console.log('live mode: Claude Code against the real Anthropic API (your ANTHROPIC_API_KEY)\n')
+    const m = new SessionManager()
+    managers.push(m)
+    const { workdir, cleanup } = claudeOfflineEnv('http://127.0.0.1:9')
+    envs.push({ cleanup })
+    ok = await conversation(m, 'claude', workdir, null)
+  } else {
+    model = await startScriptedModel()
+    console.log(`scripted model on ${model.url} (offline; the CLIs come from node_modules)\n`)
+    const claude = claudeOfflineEnv(model.url)
+    const codex = codexOfflineEnv(model.url)
+    envs.push(claude, codex)
+    const mc = manager(claude.env)
+    const mx = manager(codex.env)
+    managers.push(mc, mx)
+    ok = (await conversation(mc, 'claude', claude.workdir, model)) && ok
+    ok = (await conversation(mx, 'codex', codex.workdir, model)) && ok
+    console.log('manager stats (claude):', JSON.stringify(mc.stats()))
+    console.log('manager stats (codex): ', JSON.stringify(mx.stats()))
+  }
 } catch (err) {
+  ok = false
   console.error(`demo failed: ${err.code ?? ''} ${err.message}`)
 } finally {
-  await manager.shutdown()
+  for (const m of managers) await m.shutdown()
   if (model) await model.close()
-  rmSync(root, { recursive: true, force: true })
+  for (const e of envs) e.cleanup()
 }
 console.log(`\n${ok ? 'demo ok' : 'demo FAILED'} in ${Date.now() - t0} ms`)
 process.exit(ok ? 0 : 1)

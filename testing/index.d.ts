@@ -223,3 +223,41 @@ export interface ScriptedModel {
  * `host` is not a loopback address, an option is invalid, or the port is taken.
  */
 export function startScriptedModel(options?: ScriptedModelOptions): Promise<ScriptedModel>
+
+/** A throwaway directory tree for one offline CLI run. `cleanup()` removes it. */
+export interface OfflineEnv {
+  /** The temp dir holding everything below. */
+  root: string
+  /** The `HOME` the CLI gets. */
+  home: string
+  /** An empty working directory for the session. */
+  workdir: string
+  /** The environment to give the CLI (e.g. `new SessionManager({ env })`). */
+  env: Record<string, string>
+  cleanup(): void
+}
+
+/**
+ * A fresh `HOME` / `CLAUDE_CONFIG_DIR` and the environment that points Claude Code at the scripted
+ * model (`ANTHROPIC_BASE_URL`, a dummy `ANTHROPIC_API_KEY`) with non-essential traffic,
+ * auto-update, telemetry and error reporting switched off, and `CLAUDE_CODE_MAX_RETRIES=1`.
+ */
+export function claudeOfflineEnv(modelUrl: string): OfflineEnv & { configDir: string }
+
+/** Options of {@link codexOfflineEnv} / {@link codexConfig}. */
+export interface CodexOfflineOptions {
+  /** `sandbox_mode`. Default `'read-only'`. */
+  sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'
+  /** `approval_policy`. Default `'never'`. */
+  approvalPolicy?: 'untrusted' | 'on-failure' | 'on-request' | 'never'
+}
+
+/**
+ * A fresh `HOME` / `CODEX_HOME` whose `config.toml` selects a `scripted` Responses-API provider at
+ * `${modelUrl}/v1` (no retries, no websockets) with analytics and plugin sync off, and
+ * `SCRIPTED_API_KEY` in `env`.
+ */
+export function codexOfflineEnv(modelUrl: string, options?: CodexOfflineOptions): OfflineEnv & { codexHome: string }
+
+/** The `config.toml` text {@link codexOfflineEnv} writes. */
+export function codexConfig(modelUrl: string, options?: CodexOfflineOptions): string

@@ -293,4 +293,6 @@ async function startScriptedModel(options = {}) {
   return model
 }
 
-module.exports = { startScriptedModel }
+const { claudeOfflineEnv, codexOfflineEnv, codexConfig } = require('./env')
+
+module.exports = { startScriptedModel, claudeOfflineEnv, codexOfflineEnv, codexConfig }

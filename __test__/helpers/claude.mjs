@@ -1,8 +1,8 @@
 // Shared setup for tests that run the real Claude Code CLI against the scripted model on
 // 127.0.0.1: the binary from the pinned devDependency, and a throwaway HOME per test.
 import { createRequire } from 'node:module'
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { claudeOfflineEnv } from 'openclaw-sessions/testing'
 import { dirname, join } from 'node:path'
 
 const require = createRequire(import.meta.url)
@@ -21,28 +21,9 @@ export function claudeBin() {
   return found
 }
 
-/**
- * A temp dir with a fresh HOME and CLAUDE_CONFIG_DIR, plus the environment that points Claude
- * Code at the scripted model and switches off everything that would leave 127.0.0.1.
- */
+/** A throwaway HOME / CLAUDE_CONFIG_DIR / workdir and the env for Claude against the scripted model. */
 export function claudeEnv(modelUrl) {
-  const root = mkdtempSync(join(tmpdir(), 'ocs-test-'))
-  const home = join(root, 'home')
-  const workdir = join(root, 'work')
-  mkdirSync(join(home, '.claude'), { recursive: true })
-  mkdirSync(workdir)
-  const env = {
-    HOME: home,
-    CLAUDE_CONFIG_DIR: join(home, '.claude'),
-    ANTHROPIC_BASE_URL: modelUrl,
-    ANTHROPIC_API_KEY: 'test',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    CLAUDE_CODE_MAX_RETRIES: '1',
-  }
-  return { root, home, workdir, env, cleanup: () => rmSync(root, { recursive: true, force: true }) }
+  return claudeOfflineEnv(modelUrl)
 }
 
 /**

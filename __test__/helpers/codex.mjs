@@ -1,8 +1,8 @@
 // Shared setup for tests that run the real Codex CLI against the scripted model on 127.0.0.1:
 // the native binary from the pinned devDependency, and a throwaway HOME / CODEX_HOME per test.
 import { createRequire } from 'node:module'
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
+import { codexConfig, codexOfflineEnv } from 'openclaw-sessions/testing'
 import { dirname, join } from 'node:path'
 
 const require = createRequire(import.meta.url)
@@ -35,44 +35,9 @@ export function codexBin() {
   return bin
 }
 
-/** The `config.toml` that points Codex at the scripted model and keeps it off the network. */
-export function codexConfig(modelUrl, { sandbox = 'read-only', approvalPolicy = 'never' } = {}) {
-  return `model = "scripted-model"
-model_provider = "scripted"
-approval_policy = "${approvalPolicy}"
-sandbox_mode = "${sandbox}"
-check_for_update_on_startup = false
-
-[model_providers.scripted]
-name = "Scripted"
-base_url = "${modelUrl}/v1"
-wire_api = "responses"
-env_key = "SCRIPTED_API_KEY"
-request_max_retries = 0
-stream_max_retries = 0
-supports_websockets = false
-
-[analytics]
-enabled = false
-
-[features]
-plugins = false
-`
+/** A throwaway HOME / CODEX_HOME / workdir and the env for Codex against the scripted model. */
+export function codexEnv(modelUrl, options = {}) {
+  return codexOfflineEnv(modelUrl, options)
 }
 
-/**
- * A temp dir with a fresh HOME, CODEX_HOME (holding a config.toml for the scripted model) and
- * workdir, plus the environment for the CLI. Codex refuses to put its helper binaries under
- * /tmp and prints a harmless WARNING about it on stderr.
- */
-export function codexEnv(modelUrl, { sandbox = 'read-only', approvalPolicy = 'never' } = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'ocs-codex-'))
-  const home = join(root, 'home')
-  const codexHome = join(home, '.codex')
-  const workdir = join(root, 'work')
-  mkdirSync(codexHome, { recursive: true })
-  mkdirSync(workdir)
-  writeFileSync(join(codexHome, 'config.toml'), codexConfig(modelUrl, { sandbox, approvalPolicy }))
-  const env = { HOME: home, CODEX_HOME: codexHome, SCRIPTED_API_KEY: 'test' }
-  return { root, home, codexHome, workdir, env, cleanup: () => rmSync(root, { recursive: true, force: true }) }
-}
+export { codexConfig }

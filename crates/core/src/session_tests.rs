@@ -1,0 +1,245 @@
+//! Unit tests of the session state machine.
+use super::*;
+
+fn state() -> SessionState {
+  SessionState::new(
+    NewSession {
+      id: "s1".into(),
+      name: None,
+      backend: Backend::Claude,
+      backend_session_id: "b1".into(),
+      workdir: "/tmp".into(),
+      model: None,
+      first_prompt: "hi".into(),
+      origin: None,
+    },
+    Limits {
+      event_log: 5,
+      output_lines: 3,
+      stderr_lines: 2,
+    },
+  )
+}
+
+fn result(total: f64, is_error: bool, subtype: &str, api: Option<u16>) -> EventPayload {
+  EventPayload::TurnCompleted {
+    turn: 0,
+    subtype: subtype.into(),
+    is_error,
+    result: Some("done".into()),
+    api_error_status: api,
+    errors: vec![],
+    stop_reason: None,
+    terminal_reason: None,
+    num_turns: 2,
+    duration_ms: 10,
+    cost_usd: 0.0,
+    total_cost_usd: total,
+    usage: Usage {
+      input_tokens: 10,
+      output_tokens: 5,
+      ..Default::default()
+    },
+    usage_total: None,
+    fatal: crate::protocol::claude::is_api_error(subtype, is_error, api),
+  }
+}
+
+fn statuses(evs: &[AgentEvent]) -> Vec<Status> {
+  evs
+    .iter()
+    .filter_map(|e| match e.payload {
+      EventPayload::Status { status, .. } => Some(status),
+      _ => None,
+    })
+    .collect()
+}
+
+#[test]
+fn turns_cost_and_statuses() {
+  let mut s = state();
+  s.started();
+  let (evs, _) = s.apply(EventPayload::AssistantText {
+    text: "a\nb".into(),
+    message_id: None,
+    parent_tool_use_id: None,
+  });
+  assert_eq!(statuses(&evs), vec![Status::Running]);
+  let (evs, outcome) = s.apply(result(0.5, false, "success", None));
+  assert_eq!(outcome, TurnOutcome::Waiting);
+  assert_eq!(statuses(&evs), vec![Status::WaitingForInput]);
+  match &evs[0].payload {
+    EventPayload::TurnCompleted { turn, cost_usd, .. } => {
+      assert_eq!(*turn, 1);
+      assert!((cost_usd - 0.5).abs() < 1e-9);
+    }
+    other => panic!("{other:?}"),
+  }
+  assert!(s.begin_turn().unwrap().is_some());
+  assert_eq!(s.begin_turn(), Err(Status::Running));
+  let (evs, _) = s.apply(result(0.75, false, "success", None));
+  match &evs[0].payload {
+    EventPayload::TurnCompleted { turn, cost_usd, .. } => {
+      assert_eq!(*turn, 2);
+      assert!((cost_usd - 0.25).abs() < 1e-9);
+    }
+    other => panic!("{other:?}"),
+  }
+  let info = s.info();
+  assert_eq!(info.turns, 2);
+  assert_eq!(info.num_turns, 4);
+  assert!((info.total_cost_usd - 0.75).abs() < 1e-9);
+  assert_eq!(info.usage.input_tokens, 20);
+  s.request_stop(StopRequest::Close);
+  let evs = s.exited(Some(0), None);
+  assert_eq!(statuses(&evs), vec![Status::Completed]);
+  assert_eq!(s.info().end_reason, Some(EndReason::User));
+  // Terminal is final.
+  assert!(s.set_status(Status::Running, None).is_none());
+}
+
+#[test]
+fn question_is_detected_from_the_turn_text() {
+  let mut s = state();
+  s.apply(EventPayload::AssistantText {
+    text: "Which file should I edit?".into(),
+    message_id: None,
+    parent_tool_use_id: None,
+  });
+  s.apply(result(0.0, false, "success", None));
+  assert_eq!(s.info().status_reason, Some(StatusReason::Question));
+}
+
+#[test]
+fn api_error_fails_with_context() {
+  let mut s = state();
+  let (_, outcome) = s.apply(result(0.0, true, "success", Some(400)));
+  assert_eq!(outcome, TurnOutcome::ApiFailed);
+  assert_eq!(s.status(), Status::Running);
+  s.stderr_line("boom on stderr");
+  let evs = s.exited(Some(1), None);
+  assert_eq!(statuses(&evs), vec![Status::Failed]);
+  let info = s.info();
+  assert_eq!(info.exit_code, Some(1));
+  assert!(info.last_error.unwrap().contains("400"));
+  assert_eq!(info.stderr_tail, vec!["boom on stderr"]);
+}
+
+#[test]
+fn max_turns_error_keeps_the_session_usable() {
+  let mut s = state();
+  let (_, outcome) = s.apply(result(0.0, true, "error_max_turns", None));
+  assert_eq!(outcome, TurnOutcome::Waiting);
+  assert_eq!(s.status(), Status::WaitingForInput);
+}
+
+#[test]
+fn unexpected_exit_fails_and_kill_is_killed() {
+  let mut s = state();
+  s.stderr_line("fatal: no key");
+  s.exited(Some(3), None);
+  let info = s.info();
+  assert_eq!(info.status, Status::Failed);
+  assert!(info
+    .last_error
+    .unwrap()
+    .contains("exit code 3: fatal: no key"));
+
+  let mut s = state();
+  s.request_stop(StopRequest::Kill(EndReason::User));
+  s.request_stop(StopRequest::Close);
+  s.exited(None, Some(9));
+  assert_eq!(s.status(), Status::Killed);
+}
+
+#[test]
+fn codex_totals_become_per_turn_deltas_and_exec_processes_end_per_turn() {
+  let mut s = SessionState::new(
+    NewSession {
+      id: "x".into(),
+      name: None,
+      backend: Backend::CodexExec,
+      backend_session_id: String::new(),
+      workdir: "/tmp".into(),
+      model: None,
+      first_prompt: "hi".into(),
+      origin: None,
+    },
+    Limits {
+      event_log: 50,
+      output_lines: 10,
+      stderr_lines: 2,
+    },
+  );
+  s.set_thread_usage(Usage {
+    input_tokens: 100,
+    ..Default::default()
+  });
+  let total = |n| {
+    Some(Usage {
+      input_tokens: n,
+      output_tokens: n / 10,
+      ..Default::default()
+    })
+  };
+  let (evs, _) = s.apply(EventPayload::turn_end("completed", None, total(160)));
+  assert!(
+    matches!(&evs[1].payload, EventPayload::TurnCompleted { usage, .. } if usage.input_tokens == 60)
+  );
+  assert_eq!(s.status(), Status::Running, "the turn's process still runs");
+  // The turn's process exits 0: the session waits, with no process.
+  s.exited(Some(0), None);
+  assert_eq!(s.status(), Status::WaitingForInput);
+  s.begin_turn().unwrap();
+  s.apply(EventPayload::turn_end("completed", None, total(250)));
+  assert_eq!(s.info().usage.input_tokens, 60 + 90);
+  s.exited(Some(0), None);
+  s.request_stop(StopRequest::Close);
+  s.ended_without_process();
+  assert_eq!(s.status(), Status::Completed);
+  // A failed turn ends the session even though exec exits per turn.
+  let mut f = SessionState::new(
+    NewSession {
+      id: "y".into(),
+      name: None,
+      backend: Backend::CodexExec,
+      backend_session_id: String::new(),
+      workdir: "/tmp".into(),
+      model: None,
+      first_prompt: "hi".into(),
+      origin: None,
+    },
+    Limits {
+      event_log: 50,
+      output_lines: 10,
+      stderr_lines: 2,
+    },
+  );
+  let (_, outcome) = f.apply(EventPayload::turn_end(
+    "failed",
+    Some("HTTP 400".into()),
+    None,
+  ));
+  assert_eq!(outcome, TurnOutcome::ApiFailed);
+  f.exited(Some(1), None);
+  assert_eq!(f.status(), Status::Failed);
+  assert!(f.info().last_error.unwrap().contains("HTTP 400"));
+}
+
+#[test]
+fn logs_and_rings_are_bounded() {
+  let mut s = state();
+  for i in 0..10 {
+    s.apply(EventPayload::AssistantText {
+      text: format!("line {i}"),
+      message_id: None,
+      parent_tool_use_id: None,
+    });
+  }
+  assert_eq!(s.output(100), vec!["line 7", "line 8", "line 9"]);
+  let evs = s.events(0, &[]);
+  assert_eq!(evs.len(), 5);
+  assert_eq!(evs.last().unwrap().seq, s.info().last_seq);
+  assert!(evs.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+  assert!(s.events(0, &["status".into()]).is_empty());
+}
