@@ -159,3 +159,32 @@ test('interruptTurn cancels the running turn; the session goes on', async () => 
   assert.equal(next.lastAssistantText, 'Nice to meet you, Ada!')
   assert.equal(next.turns, 2)
 })
+
+test('resume continues a conversation by its Claude session id; fork copies it; unknown ids are refused', async () => {
+  const s = await manager.spawn({ backend: 'claude', prompt: "Hello, I'm Grace", workdir: t.workdir })
+  await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
+  await manager.close(s.id)
+
+  const r = await manager.spawn({ backend: 'claude', prompt: "What's my name?", workdir: t.workdir, resume: s.backendSessionId })
+  assert.equal(r.backendSessionId, s.backendSessionId, '--resume keeps the session id')
+  const resumed = await waitForStatus(manager, r.id, ['waiting-for-input', 'failed'])
+  assert.equal(resumed.lastAssistantText, 'Your name is Grace.')
+  await manager.close(r.id)
+
+  const f = await manager.spawn({ backend: 'claude', prompt: "What's my name?", workdir: t.workdir, resume: s.backendSessionId, fork: true })
+  assert.notEqual(f.backendSessionId, s.backendSessionId, '--fork-session gets a new id, known at spawn')
+  const forked = await waitForStatus(manager, f.id, ['waiting-for-input', 'failed'])
+  assert.equal(forked.lastAssistantText, 'Your name is Grace.')
+  const init = manager.events(f.id, { kinds: ['init'] })[0]
+  assert.equal(init.backendSessionId, f.backendSessionId)
+
+  const before = manager.stats()
+  const unknown = '0b6f0c8e-1b7b-4c1e-9a8e-7a4a1f0e2d3c'
+  await assert.rejects(manager.spawn({ backend: 'claude', prompt: 'x', workdir: t.workdir, resume: unknown }), (err) => {
+    assert.equal(err.code, 'E_RESUME_NOT_FOUND')
+    assert.match(err.message, new RegExp(`${unknown}\\.jsonl`), 'the message says what was looked for')
+    return true
+  })
+  await assert.rejects(manager.spawn({ backend: 'claude', prompt: 'x', workdir: t.workdir, resume: 'a title' }), { code: 'E_INVALID_ARGUMENT' })
+  assert.equal(manager.stats().spawned, before.spawned, 'nothing was started')
+})

@@ -13,6 +13,7 @@ use crate::protocol::{claude, codex_app_server as app, codex_exec, Parser};
 use serde_json::json;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +29,8 @@ pub struct Launch {
   pub line_cap: usize,
   pub request_timeout: Duration,
   pub startup_timeout: Duration,
+  /// The manager's count of processes started.
+  pub spawned: Arc<AtomicU64>,
 }
 
 impl Launch {
@@ -37,6 +40,7 @@ impl Launch {
     o: &SpawnOptions,
     backend: Backend,
     session_id: &str,
+    spawned: Arc<AtomicU64>,
   ) -> Result<Launch> {
     let mut env: Vec<(OsString, OsString)> = m
       .env
@@ -92,6 +96,7 @@ impl Launch {
       line_cap: m.max_line_bytes as usize,
       request_timeout: Duration::from_millis(m.request_timeout_ms as u64),
       startup_timeout: Duration::from_millis(m.startup_timeout_ms as u64),
+      spawned,
     })
   }
 
@@ -120,8 +125,59 @@ impl Launch {
         binaries::option_name(self.backend)
       ))
     })?;
+    self.spawned.fetch_add(1, Ordering::Relaxed);
     session.start(child, parser, self.line_cap);
     Ok(())
+  }
+
+  /// The environment value the child will see for `key` (ours, else inherited).
+  fn env_var(&self, key: &str) -> Option<OsString> {
+    self
+      .env
+      .iter()
+      .rev()
+      .find(|(k, _)| k == key)
+      .map(|(_, v)| v.clone())
+      .or_else(|| std::env::var_os(key))
+  }
+
+  /// Claude resumes only what it has on disk: `$CLAUDE_CONFIG_DIR/projects/<cwd with every
+  /// non-alphanumeric char as '-'>/<id>.jsonl` (PROTOCOLS.md A5). Long cwds get a hashed
+  /// folder name, so any project folder holding the transcript counts.
+  fn check_claude_transcript(&self, id: &str) -> Result<()> {
+    let config = self
+      .env_var("CLAUDE_CONFIG_DIR")
+      .map(PathBuf::from)
+      .or_else(|| {
+        self
+          .env_var("HOME")
+          .map(|h| PathBuf::from(h).join(".claude"))
+      })
+      .unwrap_or_else(|| PathBuf::from(".claude"));
+    let projects = config.join("projects");
+    let escaped: String = self
+      .cwd
+      .to_string_lossy()
+      .chars()
+      .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+      .collect();
+    let expected = projects.join(&escaped).join(format!("{id}.jsonl"));
+    if expected.is_file() {
+      return Ok(());
+    }
+    let elsewhere = std::fs::read_dir(&projects)
+      .into_iter()
+      .flatten()
+      .flatten()
+      .any(|d| d.path().join(format!("{id}.jsonl")).is_file());
+    if elsewhere {
+      return Ok(());
+    }
+    Err(Error::ResumeNotFound(format!(
+      "Claude Code has no conversation `{id}`: looked for {} (and under {}); nothing was started",
+      expected.display(),
+      projects.display()
+    )))
   }
 
   /// Starts the session's first process and sends `prompt`. Resolves when the backend session
@@ -130,6 +186,9 @@ impl Launch {
   pub async fn first_turn(&self, s: &Arc<LiveSession>, prompt: &str) -> Result<()> {
     match self.backend {
       Backend::Claude => {
+        if let Some(id) = &self.claude.resume {
+          self.check_claude_transcript(id)?;
+        }
         self.spawn(s, claude::args(&self.claude), false, Parser::Claude)?;
         // A failed write means the CLI already died; its exit sets the status and context.
         let _ = s.write(&claude::user_message(prompt)).await;

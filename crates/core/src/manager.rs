@@ -62,7 +62,7 @@ pub struct Manager {
   sessions: RwLock<Vec<Entry>>,
   listeners: Arc<Listeners>,
   closed: AtomicBool,
-  spawned: AtomicU64,
+  spawned: Arc<AtomicU64>,
   spawn_failures: AtomicU64,
 }
 
@@ -75,7 +75,7 @@ impl Manager {
       sessions: RwLock::new(Vec::new()),
       listeners: Arc::new(Listeners::default()),
       closed: AtomicBool::new(false),
-      spawned: AtomicU64::new(0),
+      spawned: Arc::new(AtomicU64::new(0)),
       spawn_failures: AtomicU64::new(0),
     })
   }
@@ -136,7 +136,13 @@ impl Manager {
       (Some(id), false) => id.clone(),
       _ => uuid::Uuid::new_v4().to_string(),
     };
-    let launch = Arc::new(Launch::prepare(&self.opts, &opts, backend, &claude_id)?);
+    let launch = Arc::new(Launch::prepare(
+      &self.opts,
+      &opts,
+      backend,
+      &claude_id,
+      Arc::clone(&self.spawned),
+    )?);
     let backend_session_id = match backend {
       Backend::Claude => claude_id,
       // Known from the CLI: `thread/start`, `thread.started`; a plain resume keeps its id.
@@ -175,15 +181,12 @@ impl Manager {
     session.update(|st| ((), vec![st.started()]));
     match launch.first_turn(&session, &opts.prompt).await {
       Ok(()) => {
-        self.spawned.fetch_add(1, Ordering::Relaxed);
         let info = session.state().info();
         Ok(info)
       }
       Err(e) => {
         if matches!(e, Error::Spawn(_)) {
           self.spawn_failures.fetch_add(1, Ordering::Relaxed);
-        } else {
-          self.spawned.fetch_add(1, Ordering::Relaxed);
         }
         // Nothing is left behind: the process (if any) is killed and reaped, and the session
         // that never started is forgotten.
