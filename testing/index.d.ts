@@ -57,7 +57,11 @@ export interface ToolUseReply {
   /** Anthropic only: a `thinking` block before the text and the tool call (see {@link TextReply.thinking}). */
   thinking?: string
   toolUse: {
-    /** Tool name. Default `'Bash'` (Anthropic) / `'exec_command'` (OpenAI). */
+    /**
+     * Tool name. Default `'Bash'` (Anthropic) / `'exec_command'` (OpenAI). On the OpenAI side, `'web_search'`
+     * streams a hosted `web_search_call` output item (`input: { query }`, or `input: { action }` for another
+     * action such as `{ type: 'open_page', url }`) instead of a function call.
+     */
     name?: string
     /** Tool input (Anthropic `input`; OpenAI `arguments`, JSON-encoded). Default `{}`. */
     input?: Record<string, unknown>

@@ -127,6 +127,8 @@ pub fn item_events(stage: Stage, item: &Value, started: &mut HashSet<String>) ->
         });
       }
     }
+    // `item.started` of a web search carries no query yet (`query: ""`): report it complete.
+    "web_search" if stage != Stage::Completed => {}
     "web_search" => {
       let input = serde_json::json!({
         "query": item.get("query").cloned().unwrap_or(Value::Null),

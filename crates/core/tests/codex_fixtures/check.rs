@@ -126,10 +126,16 @@ impl ItemCheck {
         let status = str_of(item, "status").unwrap_or("");
         self.tool_result(done, &id, status, status != "completed", rest)
       }
+      // `item.started` carries no query yet: a web search is reported when it completes.
+      "web_search" | "webSearch" if !done => {
+        ensure(p.is_empty(), || format!("started web search gave {p:?}"))
+      }
       "web_search" | "webSearch" => {
         let rest = self.tool_use(&id, "web_search", p, |input| {
           ensure(input["query"] == item["query"], || format!("query {input}"))?;
-          ensure(input["action"] == item["action"], || format!("action {input}"))
+          ensure(input["action"] == item["action"], || {
+            format!("action {input}")
+          })
         })?;
         self.tool_result(done, &id, "", false, rest)
       }
@@ -183,7 +189,9 @@ impl ItemCheck {
         content,
         is_error,
       }] => {
-        ensure(tool_use_id == id, || format!("tool result id {tool_use_id}"))?;
+        ensure(tool_use_id == id, || {
+          format!("tool result id {tool_use_id}")
+        })?;
         ensure(content == want_content, || format!("content {content:?}"))?;
         ensure(*is_error == want_error, || format!("is_error {is_error}"))
       }
@@ -339,7 +347,9 @@ impl AppCheck {
           method,
           params,
         }] => {
-          ensure(got == id && method == m, || format!("request {got} {method}"))?;
+          ensure(got == id && method == m, || {
+            format!("request {got} {method}")
+          })?;
           ensure(*params == msg["params"], || "request params".into())
         }
         _ => Err("a server request must give one Request".into()),
@@ -363,11 +373,11 @@ impl AppCheck {
     match m {
       "thread/started" => match p {
         [EventPayload::Init {
-          backend_session_id,
-          ..
-        }] => ensure(params["thread"]["id"] == backend_session_id.as_str(), || {
-          format!("thread id {backend_session_id}")
-        }),
+          backend_session_id, ..
+        }] => ensure(
+          params["thread"]["id"] == backend_session_id.as_str(),
+          || format!("thread id {backend_session_id}"),
+        ),
         _ => Err("thread/started must give one Init".into()),
       },
       "turn/started" => match p {
@@ -378,12 +388,12 @@ impl AppCheck {
       },
       "item/started" => self.items.check("started", &params["item"], p),
       "item/completed" => self.items.check("completed", &params["item"], p),
-      "item/agentMessage/delta" | "item/reasoning/summaryTextDelta" | "item/reasoning/textDelta" => {
-        ensure(
-          matches!(p, [EventPayload::StreamEvent { event }] if event == params),
-          || "a delta must give one StreamEvent with the params".into(),
-        )
-      }
+      "item/agentMessage/delta"
+      | "item/reasoning/summaryTextDelta"
+      | "item/reasoning/textDelta" => ensure(
+        matches!(p, [EventPayload::StreamEvent { event }] if event == params),
+        || "a delta must give one StreamEvent with the params".into(),
+      ),
       "thread/tokenUsage/updated" => {
         self.total = Some(app_usage(&params["tokenUsage"]["total"])?);
         ensure(p.is_empty(), || "token usage gives no payload".into())
