@@ -3,6 +3,8 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { SessionManager } from '../index.js'
 import { startScriptedModel } from 'openclaw-sessions/testing'
 import { codexBin, codexEnv } from './helpers/codex.mjs'
@@ -163,12 +165,46 @@ test('codex: kill leaves no process behind', async () => {
   assert.deepEqual(processesInGroup(pid), [])
 })
 
+test('codex: approval requests become permission-request events and are declined', async () => {
+  const s = await manager.spawn({
+    backend: 'codex',
+    prompt: 'run: touch approved.txt',
+    workdir: t.workdir,
+    approvalPolicy: 'untrusted',
+    sandbox: 'workspace-write',
+  })
+  const info = await settled(s.id)
+  assert.equal(info.status, 'waiting-for-input', info.lastError ?? '')
+  const ask = of(s.id, 'permission-request')[0]
+  assert.ok(ask, 'Codex asked for approval')
+  assert.equal(ask.toolName, 'item/commandExecution/requestApproval')
+  assert.match(ask.input.command, /touch approved\.txt/)
+  const result = of(s.id, 'tool-result').at(-1)
+  assert.equal(result.isError, true, 'the declined command did not run')
+  assert.equal(existsSync(join(t.workdir, 'approved.txt')), false)
+})
+
 test('codex-exec: a session between turns has no process; close and kill end it at once', async () => {
   const s = await manager.spawn({ backend: 'codex-exec', prompt: 'hello there', workdir: t.workdir })
   const info = await settled(s.id)
   assert.equal(info.status, 'waiting-for-input')
   assert.equal(info.pid, undefined, 'no process between turns')
   assert.equal((await manager.kill(s.id)).status, 'killed')
+})
+
+test('codex: a CLI that refuses its config fails spawn with its own words, and nothing is left', async () => {
+  await assert.rejects(
+    manager.spawn({ backend: 'codex', prompt: 'x', workdir: t.workdir, config: { approval_policy: 'untrusted' } }),
+    (err) => {
+      assert.equal(err.code, 'E_PROTOCOL')
+      assert.match(err.message, /exited before answering `initialize`.*no longer supported/)
+      return true
+    },
+  )
+  assert.equal(manager.stats().total, 0)
+  await assert.rejects(manager.spawn({ backend: 'codex-exec', prompt: 'x', workdir: t.workdir, approvalPolicy: 'untrusted' }), {
+    code: 'E_INVALID_ARGUMENT',
+  })
 })
 
 test('options of another backend are refused', async () => {

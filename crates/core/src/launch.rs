@@ -201,7 +201,14 @@ impl Launch {
           false,
           Parser::CodexAppServer(Default::default()),
         )?;
-        self.app_server_handshake(s, prompt).await
+        match self.app_server_handshake(s, prompt).await {
+          Err(Error::Protocol(m)) if m.contains("exited before answering") => {
+            // Say why: the CLI's own last words are on stderr.
+            s.wait_until(DRAIN, |st| st.status().is_terminal()).await;
+            Err(Error::Protocol(format!("{m}{}", stderr_context(s))))
+          }
+          other => other,
+        }
       }
       Backend::CodexExec => {
         let how = match (&self.claude.resume, self.claude.fork) {
@@ -339,6 +346,29 @@ impl Launch {
         Ok(())
       }
     }
+  }
+}
+
+/// How long to wait for a dead CLI's stderr to be read.
+const DRAIN: Duration = Duration::from_secs(3);
+
+/// `: <the last meaningful stderr lines>` (backtrace frames and blank lines left out).
+fn stderr_context(s: &LiveSession) -> String {
+  let tail = s.state().info().stderr_tail;
+  let lines: Vec<&str> = tail
+    .iter()
+    .map(|l| l.trim())
+    .filter(|l| {
+      !l.is_empty()
+        && !l.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && !l.starts_with("Stack backtrace")
+    })
+    .collect();
+  let last: Vec<&str> = lines.iter().rev().take(3).rev().copied().collect();
+  if last.is_empty() {
+    String::new()
+  } else {
+    format!("; its stderr says: {}", last.join(" | "))
   }
 }
 

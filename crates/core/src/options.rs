@@ -268,6 +268,14 @@ impl SpawnOptions {
     };
     one_of("sandbox", &self.sandbox, SANDBOX_MODES)?;
     one_of("approvalPolicy", &self.approval_policy, APPROVAL_POLICIES)?;
+    if backend == Backend::CodexExec && self.approval_policy.as_deref() == Some("untrusted") {
+      // `codex exec` only takes the policy as config, where 0.169 refuses `untrusted`.
+      return Err(bad(
+        "approvalPolicy `untrusted` is not supported by `codex exec` (Codex refuses it in config); \
+         use `on-request`, or the `codex` backend"
+          .into(),
+      ));
+    }
     for (k, v) in &self.config {
       toml_value(k, v)?;
     }

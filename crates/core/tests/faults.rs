@@ -204,3 +204,37 @@ async fn finished_sessions_leave_memory_after_their_ttl() {
   assert_eq!(m.stats().total, 0, "forgotten after the TTL");
   assert_eq!(m.get(&s.id).unwrap_err().code(), "E_NOT_FOUND");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_server_that_never_answers_times_out_and_leaves_nothing() {
+  let dir = Scratch::new("rpc-timeout");
+  let pidfile = dir.0.join("agent.pid");
+  // Reads requests, never answers (a hung `codex app-server`).
+  let agent = dir.agent(&format!(
+    "echo $$ > {}\nexec cat >/dev/null",
+    pidfile.display()
+  ));
+  let m = Manager::new(ManagerOptions {
+    codex_path: Some(agent),
+    request_timeout_ms: 300,
+    ..Default::default()
+  })
+  .unwrap();
+  let mut opts = spawn_opts(&dir.0);
+  opts.backend = "codex".into();
+  let err = m.spawn(opts, None).await.unwrap_err();
+  assert_eq!(err.code(), "E_TIMEOUT", "{err}");
+  assert!(err.to_string().contains("initialize"), "{err}");
+  let pid: i32 = std::fs::read_to_string(&pidfile)
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
+  assert!(!alive(pid), "the hung CLI was killed");
+  assert_eq!(
+    m.stats().total,
+    0,
+    "the session that never started is forgotten"
+  );
+  assert_eq!(m.stats().live, 0);
+}

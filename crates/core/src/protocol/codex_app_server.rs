@@ -13,11 +13,15 @@ use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::ffi::OsString;
 
-/// `codex app-server` plus the shared `-c` overrides (the model and sandbox go in
-/// `thread/start`).
+/// `codex app-server` plus the user's `-c` overrides. The model, sandbox and approval policy go
+/// in `thread/start` (0.169 refuses `approval_policy = "untrusted"` in config, but accepts it
+/// there).
 pub fn args(a: &CodexArgs) -> Vec<OsString> {
   let mut v: Vec<OsString> = vec!["app-server".into()];
-  v.extend(config_flags(a));
+  v.extend(config_flags(&CodexArgs {
+    approval_policy: None,
+    ..a.clone()
+  }));
   v
 }
 
