@@ -125,7 +125,11 @@ export interface SpawnOptions {
   origin?: Origin
   /** Codex only: `--sandbox` / `thread/start.sandbox`: `read-only`, `workspace-write`, `danger-full-access`. Default: the user's Codex config. */
   sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'
-  /** Codex only: `approval_policy` / `thread/start.approvalPolicy`: `untrusted`, `on-failure`, `on-request`, `never`. Approval requests that do come are declined for now (they appear as `permission-request` events). Default: the user's Codex config. */
+  /**
+   * Codex only: `codex`: `thread/start.approvalPolicy`; `codex-exec`: `-c approval_policy=...` (where Codex 0.169 refuses
+   * `untrusted`: `E_INVALID_ARGUMENT`). Approval requests that do come appear as `permission-request` events and are
+   * declined for now. Default: the user's Codex config.
+   */
   approvalPolicy?: 'untrusted' | 'on-failure' | 'on-request' | 'never'
   /** Codex only: `-c key=value` overrides (dotted keys; values are strings, numbers, booleans or arrays of them, written as TOML). The user's own `config.toml` still applies underneath. */
   config?: Record<string, string | number | boolean | Array<string | number | boolean>>
