@@ -25,6 +25,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { reexecInNetns, textRewrite } from './lib/recording.mjs'
 import { claudeBin, claudeEnv } from '../__test__/helpers/claude.mjs'
 
 const require = createRequire(import.meta.url)
@@ -42,23 +43,6 @@ const STEP_TIMEOUT_MS = 45_000
 
 // ---- loopback-only network namespace ---------------------------------------------------------
 
-function reexecInNetns() {
-  if (process.env.OCS_RECORD_IN_NETNS === '1' || process.env.OCS_NO_UNSHARE === '1') return false
-  const hasIp = spawnSync('sh', ['-c', 'command -v ip'], { stdio: 'ignore' }).status === 0
-  for (const flags of [['-n'], ['-rn']]) {
-    if (!hasIp || spawnSync('unshare', [...flags, 'true'], { stdio: 'ignore' }).status !== 0) continue
-    console.log(`# recording inside a loopback-only network namespace (unshare ${flags.join(' ')})`)
-    const r = spawnSync(
-      'unshare',
-      [...flags, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, SCRIPT, ...process.argv.slice(2)],
-      { stdio: 'inherit', env: { ...process.env, OCS_RECORD_IN_NETNS: '1' } },
-    )
-    process.exit(r.status === null ? 1 : r.status)
-  }
-  console.log("# note: 'unshare -n' is not available here; recording without a network namespace (the CLI is still pointed at 127.0.0.1 only)")
-  return false
-}
-
 // ---- one CLI process -------------------------------------------------------------------------
 
 /** The text rewrite applied to everything written out: temp paths become stable fake ones. */
@@ -72,7 +56,7 @@ function makeRewrite(ctx) {
     // Error texts quote the gateway address; its port changes on every run.
     [`127.0.0.1:${ctx.model.port}`, FAKE_MODEL_ADDRESS],
   ]
-  return (text) => pairs.reduce((t, [from, to]) => t.split(from).join(to), text)
+  return textRewrite(pairs)
 }
 
 /**
@@ -459,7 +443,7 @@ function write(scenario, ctx) {
 }
 
 async function main() {
-  reexecInNetns()
+  reexecInNetns(SCRIPT)
   const version = spawnSync(claudeBin(), ['--version'], { encoding: 'utf8' }).stdout.trim()
   if (!version.startsWith(PINNED_VERSION)) {
     throw new Error(`expected Claude Code ${PINNED_VERSION}, found ${version || 'nothing'}`)

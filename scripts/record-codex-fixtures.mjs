@@ -33,6 +33,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { reexecInNetns, textRewrite } from './lib/recording.mjs'
 import { codexBin, codexEnv } from '../__test__/helpers/codex.mjs'
 
 const require = createRequire(import.meta.url)
@@ -54,23 +55,6 @@ const EXEC_FLAGS = ['exec', '--json', '--skip-git-repo-check']
 
 // ---- loopback-only network namespace ---------------------------------------------------------
 
-function reexecInNetns() {
-  if (process.env.OCS_RECORD_IN_NETNS === '1' || process.env.OCS_NO_UNSHARE === '1') return false
-  const hasIp = spawnSync('sh', ['-c', 'command -v ip'], { stdio: 'ignore' }).status === 0
-  for (const flags of [['-n'], ['-rn']]) {
-    if (!hasIp || spawnSync('unshare', [...flags, 'true'], { stdio: 'ignore' }).status !== 0) continue
-    console.log(`# recording inside a loopback-only network namespace (unshare ${flags.join(' ')})`)
-    const r = spawnSync(
-      'unshare',
-      [...flags, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, SCRIPT, ...process.argv.slice(2)],
-      { stdio: 'inherit', env: { ...process.env, OCS_RECORD_IN_NETNS: '1' } },
-    )
-    process.exit(r.status === null ? 1 : r.status)
-  }
-  console.log("# note: 'unshare -n' is not available here; recording without a network namespace (the CLI is still pointed at 127.0.0.1 only)")
-  return false
-}
-
 // ---- one CLI process -------------------------------------------------------------------------
 
 /** The text rewrite applied to everything written out: temp paths become stable fake ones. */
@@ -81,7 +65,7 @@ function makeRewrite(ctx) {
     // Error texts quote the model server's address; its port changes on every run.
     [`127.0.0.1:${ctx.model.port}`, FAKE_MODEL_ADDRESS],
   ]
-  return (text) => pairs.reduce((t, [from, to]) => t.split(from).join(to), text)
+  return textRewrite(pairs)
 }
 
 /**
@@ -621,7 +605,7 @@ function withDependencies(chosen) {
 }
 
 async function main() {
-  reexecInNetns()
+  reexecInNetns(SCRIPT)
   const version = spawnSync(codexBin(), ['--version'], { encoding: 'utf8' }).stdout.trim()
   if (!version.endsWith(PINNED_VERSION)) {
     throw new Error(`expected Codex CLI ${PINNED_VERSION}, found ${version || 'nothing'}`)

@@ -152,15 +152,11 @@ fn content_text(v: Option<&Value>) -> String {
 /// Parses one stdout line into zero or more payloads. Unknown `type`s become
 /// [`EventPayload::Other`]; only a line that is not JSON at all is an error.
 pub fn parse_line(line: &str) -> Result<Vec<EventPayload>, ParseError> {
-  let trimmed = line.trim();
-  if trimmed.is_empty() {
-    return Ok(Vec::new());
-  }
-  let v: Value = serde_json::from_str(trimmed).map_err(|e| ParseError {
-    len: line.len(),
-    reason: e.to_string(),
-  })?;
-  Ok(parse_message(v))
+  Ok(
+    super::decode(line)?
+      .map(parse_message)
+      .unwrap_or_default(),
+  )
 }
 
 /// Parses one already-decoded message.

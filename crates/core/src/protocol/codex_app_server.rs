@@ -120,15 +120,11 @@ pub struct AppServerParser {
 
 impl AppServerParser {
   pub fn parse_line(&mut self, line: &str) -> Result<Vec<Inbound>, ParseError> {
-    let trimmed = line.trim();
-    if trimmed.is_empty() {
-      return Ok(Vec::new());
-    }
-    let v: Value = serde_json::from_str(trimmed).map_err(|e| ParseError {
-      len: line.len(),
-      reason: e.to_string(),
-    })?;
-    Ok(self.parse_message(v))
+    Ok(
+      super::decode(line)?
+        .map(|v| self.parse_message(v))
+        .unwrap_or_default(),
+    )
   }
 
   pub fn parse_message(&mut self, mut v: Value) -> Vec<Inbound> {

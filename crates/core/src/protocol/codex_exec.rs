@@ -96,15 +96,11 @@ impl ExecParser {
   /// Parses one stdout line. Read through `serde_json::Value`, which keeps the last of the
   /// duplicate `id` keys that `web_search` lines carry (PROTOCOLS.md B2).
   pub fn parse_line(&mut self, line: &str) -> Result<Vec<EventPayload>, ParseError> {
-    let trimmed = line.trim();
-    if trimmed.is_empty() {
-      return Ok(Vec::new());
-    }
-    let v: Value = serde_json::from_str(trimmed).map_err(|e| ParseError {
-      len: line.len(),
-      reason: e.to_string(),
-    })?;
-    Ok(self.parse_message(v))
+    Ok(
+      super::decode(line)?
+        .map(|v| self.parse_message(v))
+        .unwrap_or_default(),
+    )
   }
 
   pub fn parse_message(&mut self, v: Value) -> Vec<EventPayload> {

@@ -18,6 +18,21 @@ pub struct ParseError {
   pub reason: String,
 }
 
+/// Decodes one output line as JSON; `None` for a blank line. Every backend's wire format is
+/// one JSON value per line. Through `serde_json::Value`, so duplicate keys keep the last value.
+pub fn decode(line: &str) -> Result<Option<Value>, ParseError> {
+  let trimmed = line.trim();
+  if trimmed.is_empty() {
+    return Ok(None);
+  }
+  serde_json::from_str(trimmed)
+    .map(Some)
+    .map_err(|e| ParseError {
+      len: line.len(),
+      reason: e.to_string(),
+    })
+}
+
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpcError {
