@@ -80,6 +80,8 @@ export interface ManagerOptions {
   maxLineBytes?: number
   /** How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, in ms. Default 30000. */
   closeTimeoutMs?: number
+  /** How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, in ms; SIGINT goes to the process group at half of it. Default 5000. */
+  interruptGraceMs?: number
   /** How long a finished session stays in memory for `get` / `list`, in ms. Default 3600000 (1 h). */
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
@@ -287,6 +289,17 @@ export declare class SessionManager {
    */
   close(ref: string): Promise<SessionInfo>
   /**
+   * Graceful stop → `interrupted` (resumable): the protocol's interrupt (Claude
+   * `control_request {subtype: interrupt}`, Codex `turn/interrupt`, codex-exec SIGINT), stdin
+   * EOF, SIGINT to the process group at half the grace period, SIGKILL when `graceMs`
+   * (default the manager's `interruptGraceMs`, 5000) expires; `forcedStop` then records that.
+   * `endReason` is `user`. A finished session resolves as is: its status says it was not
+   * interrupted.
+   *
+   * @throws `E_NOT_FOUND`.
+   */
+  interrupt(ref: string, options?: StopOptions): Promise<SessionInfo>
+  /**
    * Hard stop: SIGKILL to the session's whole process group; resolves once the process is
    * reaped, status `killed`. A finished session resolves as is.
    *
@@ -326,10 +339,12 @@ export declare class SessionManager {
   /** Manager-wide counters. */
   stats(): Stats
   /**
-   * Refuses new sessions and SIGKILLs every live one; resolves with the final stats once all
-   * are reaped. Afterwards nothing of the manager keeps Node alive.
+   * Refuses new sessions and stops every live one gracefully, as `interrupt` does
+   * (`interrupted`, `endReason: 'shutdown'`, SIGKILL after `graceMs`, default the manager's
+   * `interruptGraceMs`); resolves with the final stats once all are reaped. Afterwards nothing
+   * of the manager keeps Node alive.
    */
-  shutdown(): Promise<Stats>
+  shutdown(options?: StopOptions | undefined | null): Promise<Stats>
 }
 
 /** `events(ref, { sinceSeq, kinds })`. */
@@ -360,7 +375,10 @@ export interface SessionInfo {
    * `exited`, `api-error`, `shutdown`.
    */
   statusReason?: string
-  /** Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`. */
+  /**
+   * Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`.
+   * For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
+   */
   endReason?: string
   workdir: string
   model?: string
@@ -391,6 +409,11 @@ export interface SessionInfo {
   origin?: SessionOrigin
   /** The highest event `seq` so far. */
   lastSeq: number
+  /**
+   * A graceful stop (`interrupt`, `shutdown`) had to SIGKILL the process group when its grace
+   * period expired.
+   */
+  forcedStop: boolean
 }
 
 /** Where a session came from: the chat channel, the gateway agent, the owner. */
@@ -421,6 +444,15 @@ export interface Stats {
   /** Current `onEvent` subscribers. */
   listeners: number
   maxSessions: number
+}
+
+/** `interrupt(ref, { graceMs })`, `shutdown({ graceMs })`. */
+export interface StopOptions {
+  /**
+   * ms between the start of a graceful stop and SIGKILL (default: the manager's
+   * `interruptGraceMs`, 5000). SIGINT goes to the process group at half of it.
+   */
+  graceMs?: number
 }
 
 /** Token counts (Anthropic names). */

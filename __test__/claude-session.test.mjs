@@ -188,3 +188,23 @@ test('resume continues a conversation by its Claude session id; fork copies it; 
   await assert.rejects(manager.spawn({ backend: 'claude', prompt: 'x', workdir: t.workdir, resume: 'a title' }), { code: 'E_INVALID_ARGUMENT' })
   assert.equal(manager.stats().spawned, before.spawned, 'nothing was started')
 })
+
+test('interrupt stops a session gracefully: interrupted, resumable, not forced; kill is killed', async () => {
+  model.enqueue({ stall: { ms: 60000 } }, { prompt: 'a turn to interrupt' })
+  const s = await manager.spawn({ backend: 'claude', prompt: 'a turn to interrupt', workdir: t.workdir })
+  await model.waitForRequest({ prompt: 'a turn to interrupt' }, 20000)
+  const pid = manager.get(s.id).pid
+  const info = await manager.interrupt(s.id, { graceMs: 10000 })
+  assert.equal(info.status, 'interrupted')
+  assert.equal(info.endReason, 'user')
+  assert.equal(info.forcedStop, false, 'Claude stopped within the grace period')
+  assert.deepEqual(processesInGroup(pid), [])
+  // Resumable: the conversation is on disk and a new session continues it.
+  const r = await manager.spawn({ backend: 'claude', prompt: "Hello, I'm Ada", workdir: t.workdir, resume: s.backendSessionId })
+  const resumed = await waitForStatus(manager, r.id, ['waiting-for-input', 'failed'])
+  assert.equal(resumed.status, 'waiting-for-input', resumed.lastError ?? '')
+  // Interrupting a finished session does nothing and says so through its status.
+  assert.equal((await manager.interrupt(s.id)).status, 'interrupted')
+  assert.equal((await manager.kill(r.id)).status, 'killed')
+  assert.equal((await manager.interrupt(r.id)).status, 'killed')
+})

@@ -124,6 +124,18 @@ for (const backend of ['codex', 'codex-exec']) {
     assert.equal((await manager.interruptTurn(s.id)).status, 'waiting-for-input')
   })
 
+  test(`${backend}: interrupt stops the session gracefully (interrupted, not forced)`, async () => {
+    model.enqueue({ stall: { ms: 60000 } }, { prompt: 'stop me gently' })
+    const s = await manager.spawn({ backend, prompt: 'stop me gently', workdir: t.workdir })
+    await model.waitForRequest({ prompt: 'stop me gently' }, 20000)
+    const pid = manager.get(s.id).pid
+    const info = await manager.interrupt(s.id, { graceMs: 10000 })
+    assert.equal(info.status, 'interrupted')
+    assert.equal(info.endReason, 'user')
+    assert.equal(info.forcedStop, false)
+    assert.deepEqual(processesInGroup(pid), [])
+  })
+
   test(`${backend}: resume continues the thread with correct deltas; bad ids are refused`, async () => {
     const s = await manager.spawn({ backend, prompt: "Hello, I'm Grace", workdir: t.workdir })
     await settled(s.id)

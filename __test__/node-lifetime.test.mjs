@@ -3,6 +3,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { startScriptedModel } from 'openclaw-sessions/testing'
 import { claudeBin, claudeEnv, processesInGroup } from './helpers/claude.mjs'
@@ -41,7 +42,7 @@ for (const mode of ['shutdown', 'close']) {
       const spawned = r.lines.find((l) => l.spawned)
       assert.ok(spawned, 'the session was spawned')
       if (mode === 'shutdown') {
-        assert.deepEqual(r.lines.at(-1), { shutdown: 0, killed: 1 })
+        assert.deepEqual(r.lines.at(-1), { shutdown: 0, interrupted: 1 }, 'shutdown stops sessions gracefully')
       } else {
         // Without the keep-alive, Node would have exited before the turn ended.
         assert.deepEqual(r.lines.at(-1), { closed: 'completed' })
@@ -54,3 +55,37 @@ for (const mode of ['shutdown', 'close']) {
     }
   })
 }
+
+test('SIGKILL of the Node process running the manager leaves no agent process alive', async () => {
+  const model = await startScriptedModel()
+  const t = claudeEnv(model.url)
+  model.enqueue({ stall: { ms: 60000 } }, { prompt: 'hold this turn' })
+  const p = spawn(process.execPath, [child, 'hold'], {
+    env: { ...process.env, OCS_CHILD_CONFIG: JSON.stringify({ claudePath: claudeBin(), env: t.env, workdir: t.workdir }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    const spawned = await new Promise((resolve, reject) => {
+      let out = ''
+      p.stdout.on('data', (d) => {
+        out += d
+        const line = out.split('\n').find((l) => l.includes('"pid"'))
+        if (line) resolve(JSON.parse(line))
+      })
+      p.on('exit', () => reject(new Error(`child exited early: ${out}`)))
+    })
+    await model.waitForRequest({ prompt: 'hold this turn' }, 20000)
+    assert.ok(existsSync(`/proc/${spawned.pid}`), 'the agent runs')
+    p.kill('SIGKILL')
+    let left = processesInGroup(spawned.pid)
+    for (let i = 0; i < 100 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      left = processesInGroup(spawned.pid)
+    }
+    assert.deepEqual(left, [], 'the agent died with Node (PR_SET_PDEATHSIG)')
+  } finally {
+    p.kill('SIGKILL')
+    await model.close()
+    t.cleanup()
+  }
+})

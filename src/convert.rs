@@ -64,6 +64,7 @@ pub struct SessionInfo {
   /// `exited`, `api-error`, `shutdown`.
   pub status_reason: Option<String>,
   /// Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`.
+  /// For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
   pub end_reason: Option<String>,
   pub workdir: String,
   pub model: Option<String>,
@@ -94,6 +95,9 @@ pub struct SessionInfo {
   pub origin: Option<SessionOrigin>,
   /// The highest event `seq` so far.
   pub last_seq: f64,
+  /// A graceful stop (`interrupt`, `shutdown`) had to SIGKILL the process group when its grace
+  /// period expired.
+  pub forced_stop: bool,
 }
 
 fn kebab<T: serde::Serialize>(v: &T) -> String {
@@ -140,6 +144,7 @@ impl From<core::SessionInfo> for SessionInfo {
         owner: o.owner,
       }),
       last_seq: i.last_seq as f64,
+      forced_stop: i.forced_stop,
     }
   }
 }
@@ -202,4 +207,13 @@ pub struct EventsQuery {
   pub since_seq: Option<f64>,
   /// Only these kinds, e.g. `['status', 'turn-completed']` (default: all).
   pub kinds: Option<Vec<String>>,
+}
+
+/// `interrupt(ref, { graceMs })`, `shutdown({ graceMs })`.
+#[napi(object)]
+#[derive(Default)]
+pub struct StopOptions {
+  /// ms between the start of a graceful stop and SIGKILL (default: the manager's
+  /// `interruptGraceMs`, 5000). SIGINT goes to the process group at half of it.
+  pub grace_ms: Option<u32>,
 }

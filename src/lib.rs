@@ -5,7 +5,7 @@
 
 mod convert;
 
-use convert::{reject, throw, Code, EventsQuery, OutputQuery, SessionInfo, Stats};
+use convert::{reject, throw, Code, EventsQuery, OutputQuery, SessionInfo, Stats, StopOptions};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
@@ -139,6 +139,33 @@ impl SessionManager {
     )
   }
 
+  /// Graceful stop → `interrupted` (resumable): the protocol's interrupt (Claude
+  /// `control_request {subtype: interrupt}`, Codex `turn/interrupt`, codex-exec SIGINT), stdin
+  /// EOF, SIGINT to the process group at half the grace period, SIGKILL when `graceMs`
+  /// (default the manager's `interruptGraceMs`, 5000) expires; `forcedStop` then records that.
+  /// `endReason` is `user`. A finished session resolves as is: its status says it was not
+  /// interrupted.
+  ///
+  /// @throws `E_NOT_FOUND`.
+  #[napi(
+    ts_args_type = "ref: string, options?: StopOptions",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn interrupt<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: String,
+    options: Option<StopOptions>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let grace = grace(options);
+    promise(
+      env,
+      async move { inner.interrupt(&r#ref, grace).await },
+      SessionInfo::from,
+    )
+  }
+
   /// Hard stop: SIGKILL to the session's whole process group; resolves once the process is
   /// reaped, status `killed`. A finished session resolves as is.
   ///
@@ -235,12 +262,19 @@ impl SessionManager {
     self.inner.stats().into()
   }
 
-  /// Refuses new sessions and SIGKILLs every live one; resolves with the final stats once all
-  /// are reaped. Afterwards nothing of the manager keeps Node alive.
+  /// Refuses new sessions and stops every live one gracefully, as `interrupt` does
+  /// (`interrupted`, `endReason: 'shutdown'`, SIGKILL after `graceMs`, default the manager's
+  /// `interruptGraceMs`); resolves with the final stats once all are reaped. Afterwards nothing
+  /// of the manager keeps Node alive.
   #[napi(ts_return_type = "Promise<Stats>")]
-  pub fn shutdown<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Stats>> {
+  pub fn shutdown<'env>(
+    &self,
+    env: &'env Env,
+    options: Option<StopOptions>,
+  ) -> Result<PromiseRaw<'env, Stats>> {
     let inner = Arc::clone(&self.inner);
-    env.spawn_future(async move { Ok(Stats::from(inner.shutdown().await)) })
+    let grace = grace(options);
+    env.spawn_future(async move { Ok(Stats::from(inner.shutdown(grace).await)) })
   }
 }
 
@@ -259,6 +293,12 @@ where
     async move { Ok::<_, napi::Error>(fut.await) },
     move |env, r| r.map(convert).map_err(|e| reject(env, e)),
   )
+}
+
+fn grace(options: Option<StopOptions>) -> Option<std::time::Duration> {
+  options
+    .and_then(|o| o.grace_ms)
+    .map(|ms| std::time::Duration::from_millis(ms as u64))
 }
 
 trait OrEmpty {

@@ -80,6 +80,8 @@ export interface ManagerOptions {
   maxLineBytes?: number
   /** How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, in ms. Default 30000. */
   closeTimeoutMs?: number
+  /** How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, in ms; SIGINT goes to the process group at half of it. Default 5000. */
+  interruptGraceMs?: number
   /** How long a finished session stays in memory for `get` / `list`, in ms. Default 3600000 (1 h). */
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */

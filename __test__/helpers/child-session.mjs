@@ -1,5 +1,6 @@
 // Run as a child process by node-lifetime.test.mjs. argv[2] is the mode:
 //  - 'shutdown': spawn a session, wait until it waits for input, then shutdown() and do nothing more.
+//  - 'hold':     spawn a session whose turn the model stalls, print its pid, and wait to be killed.
 //  - 'close':    spawn, then only an onEvent listener (no pending promise) that closes the session
 //                when it waits for input. Proves a live session keeps Node up and a finished one
 //                does not.
@@ -11,13 +12,14 @@ const { claudePath, env, workdir } = JSON.parse(process.env.OCS_CHILD_CONFIG)
 const manager = new SessionManager({ claudePath, env })
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n')
 
-const s = await manager.spawn({ backend: 'claude', prompt: "Hello, I'm Ada", workdir })
+const prompt = mode === 'hold' ? 'hold this turn' : "Hello, I'm Ada"
+const s = await manager.spawn({ backend: 'claude', prompt, workdir })
 say({ spawned: s.id, pid: s.pid })
 
 manager.onEvent((e) => {
   if (e.kind !== 'status' || e.status !== 'waiting-for-input') return
   if (mode === 'shutdown') {
-    manager.shutdown().then((stats) => say({ shutdown: stats.live, killed: stats.byStatus.killed }))
+    manager.shutdown().then((stats) => say({ shutdown: stats.live, interrupted: stats.byStatus.interrupted }))
   } else {
     manager.close(s.id).then((info) => say({ closed: info.status }))
   }

@@ -323,6 +323,19 @@ impl Manager {
     Ok(info)
   }
 
+  /// Graceful stop → `interrupted` (resumable): the protocol's interrupt (Claude control
+  /// request, Codex `turn/interrupt`, codex-exec SIGINT), stdin EOF, SIGINT to the process group
+  /// at half the grace period, SIGKILL when it expires (`forcedStop` records that). A session
+  /// between `codex-exec` turns stops at once. A finished session is returned as is (its status
+  /// says it was not interrupted).
+  pub async fn interrupt(&self, r: &str, grace: Option<Duration>) -> Result<SessionInfo> {
+    let (s, launch) = self.find(r)?;
+    let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms as u64));
+    stop_gracefully(&s, &launch, EndReason::User, grace).await;
+    let info = s.state().info();
+    Ok(info)
+  }
+
   /// Hard stop: SIGKILL to the whole process group; resolves once reaped (`killed`).
   /// A finished session is returned as is.
   pub async fn kill(&self, r: &str) -> Result<SessionInfo> {
@@ -394,16 +407,25 @@ impl Manager {
     }
   }
 
-  /// Refuses new sessions and kills every live one; resolves once all are reaped.
-  pub async fn shutdown(&self) -> Stats {
+  /// Refuses new sessions and stops every live one gracefully (as `interrupt`, `endReason:
+  /// shutdown`, SIGKILL after `grace`); resolves once all are reaped.
+  pub async fn shutdown(&self, grace: Option<Duration>) -> Stats {
     self.closed.store(true, Ordering::SeqCst);
-    let live: Vec<_> = self.all().into_iter().filter(|s| !s.is_done()).collect();
-    for s in &live {
-      stop_hard(s, EndReason::Shutdown);
+    let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms as u64));
+    let live: Vec<_> = {
+      self.prune();
+      self
+        .read()
+        .iter()
+        .filter(|e| !e.live.is_done())
+        .map(|e| (Arc::clone(&e.live), Arc::clone(&e.launch)))
+        .collect()
+    };
+    let mut stops = tokio::task::JoinSet::new();
+    for (s, launch) in live {
+      stops.spawn(async move { stop_gracefully(&s, &launch, EndReason::Shutdown, grace).await });
     }
-    for s in &live {
-      s.wait_done().await;
-    }
+    while stops.join_next().await.is_some() {}
     self.stats()
   }
 
@@ -414,6 +436,41 @@ impl Manager {
       stop_hard(&s, EndReason::Shutdown);
     }
   }
+}
+
+/// The graceful stop of `interrupt` and `shutdown`.
+async fn stop_gracefully(s: &Arc<LiveSession>, launch: &Launch, why: EndReason, grace: Duration) {
+  if s.is_done() {
+    return;
+  }
+  let turn_running = {
+    let mut st = s.state();
+    let running = matches!(st.status(), Status::Starting | Status::Running);
+    st.request_stop(StopRequest::Interrupt(why));
+    running
+  };
+  if s.end_without_process() {
+    return;
+  }
+  let start = tokio::time::Instant::now();
+  let half = start + grace / 2;
+  if turn_running {
+    let _ = tokio::time::timeout_at(half, launch.interrupt_turn(s)).await;
+  }
+  s.close_stdin().await;
+  if tokio::time::timeout_at(half, s.wait_done()).await.is_ok() {
+    return;
+  }
+  s.signal(Signal::SIGINT);
+  if tokio::time::timeout_at(start + grace, s.wait_done())
+    .await
+    .is_ok()
+  {
+    return;
+  }
+  s.state().mark_forced_stop();
+  s.signal(Signal::SIGKILL);
+  s.wait_done().await;
 }
 
 /// SIGKILL to the session's process group, or, with no process, the end right away.

@@ -61,6 +61,8 @@ pub struct ManagerOptions {
   pub request_timeout_ms: u32,
   /// How long a starting CLI may take to report its session / thread id, ms. Default 120000.
   pub startup_timeout_ms: u32,
+  /// How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, ms. Default 5000.
+  pub interrupt_grace_ms: u32,
   /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
   pub finished_ttl_ms: u64,
 }
@@ -79,6 +81,7 @@ impl Default for ManagerOptions {
       max_line_bytes: 32 * 1024 * 1024,
       close_timeout_ms: 30_000,
       finished_ttl_ms: 3_600_000,
+      interrupt_grace_ms: 5_000,
       request_timeout_ms: 60_000,
       startup_timeout_ms: 120_000,
     }

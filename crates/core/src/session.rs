@@ -29,8 +29,29 @@ pub enum EndReason {
 pub enum StopRequest {
   /// stdin closed: exit 0 means `completed`.
   Close,
+  /// Graceful stop (protocol interrupt, EOF, SIGINT, SIGKILL after a grace period):
+  /// `interrupted`, whatever the exit code.
+  Interrupt(EndReason),
   /// SIGKILL sent: `killed`.
   Kill(EndReason),
+}
+
+impl StopRequest {
+  /// The status and status reason a session that stopped this way ends in.
+  fn outcome(self) -> Option<(Status, StatusReason, EndReason)> {
+    let reason = |end| {
+      if end == EndReason::Shutdown {
+        StatusReason::Shutdown
+      } else {
+        StatusReason::User
+      }
+    };
+    match self {
+      StopRequest::Kill(end) => Some((Status::Killed, reason(end), end)),
+      StopRequest::Interrupt(end) => Some((Status::Interrupted, reason(end), end)),
+      StopRequest::Close => None,
+    }
+  }
 }
 
 /// Bounds of one session's memory.
@@ -76,6 +97,8 @@ pub struct SessionInfo {
   pub origin: Option<Origin>,
   /// Highest event sequence number so far.
   pub last_seq: u64,
+  /// A graceful stop (`interrupt`) needed SIGKILL because the grace period expired.
+  pub forced_stop: bool,
 }
 
 /// The state of one session.
@@ -156,6 +179,7 @@ impl SessionState {
         stderr_tail: Vec::new(),
         origin: n.origin,
         last_seq: 0,
+        forced_stop: false,
       },
       limits,
       events: VecDeque::new(),
@@ -318,6 +342,11 @@ impl SessionState {
     true
   }
 
+  /// The graceful stop had to SIGKILL the process group.
+  pub fn mark_forced_stop(&mut self) {
+    self.info.forced_stop = true;
+  }
+
   /// Records a stop request; the first one wins.
   pub fn request_stop(&mut self, stop: StopRequest) {
     if self.stop.is_none() {
@@ -447,16 +476,14 @@ impl SessionState {
   /// Ends a session that has no process (a `codex exec` session between turns), as the
   /// pending stop request says: `close` → `completed`, `kill` → `killed`.
   pub fn ended_without_process(&mut self) -> Vec<AgentEvent> {
-    let (status, end) = match self.stop {
-      Some(StopRequest::Kill(end)) => (Status::Killed, end),
-      _ => (Status::Completed, EndReason::User),
-    };
+    let (status, reason, end) = self.stop.and_then(StopRequest::outcome).unwrap_or((
+      Status::Completed,
+      StatusReason::User,
+      EndReason::User,
+    ));
     self.info.pid = None;
     self.info.end_reason = Some(end);
-    self
-      .set_status(status, Some(StatusReason::User))
-      .into_iter()
-      .collect()
+    self.set_status(status, Some(reason)).into_iter().collect()
   }
 
   /// A protocol-level problem (unparsable line, oversized line): recorded, not fatal.
@@ -504,7 +531,9 @@ impl SessionState {
       }
     }
     let (status, reason, end) = match self.stop {
-      Some(StopRequest::Kill(end)) => (Status::Killed, StatusReason::User, end),
+      Some(stop @ (StopRequest::Kill(_) | StopRequest::Interrupt(_))) => stop
+        .outcome()
+        .unwrap_or((Status::Killed, StatusReason::User, EndReason::User)),
       _ if self.api_failed => (Status::Failed, StatusReason::ApiError, EndReason::ApiError),
       Some(StopRequest::Close) if code == Some(0) => {
         (Status::Completed, StatusReason::User, EndReason::User)

@@ -181,7 +181,7 @@ async fn kill_takes_the_whole_process_group() {
   assert!(!alive(gc), "the grandchild died with the session");
   // Killing again is a no-op that returns the same final state.
   assert_eq!(m.kill(&s.id).await.unwrap().status, Status::Killed);
-  let stats = m.shutdown().await;
+  let stats = m.shutdown(None).await;
   assert_eq!(stats.live, 0);
 }
 
@@ -237,4 +237,63 @@ async fn an_app_server_that_never_answers_times_out_and_leaves_nothing() {
     "the session that never started is forgotten"
   );
   assert_eq!(m.stats().live, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_escalates_to_sigkill_after_exactly_the_grace_period() {
+  let dir = Scratch::new("sigint-ignored");
+  // Ignores SIGINT (and so does its child), and does not stop at stdin EOF.
+  let agent = dir.agent("trap '' INT\ncat >/dev/null\nsleep 300 &\nwait");
+  let m = manager(agent);
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  let grace = Duration::from_millis(800);
+  let started = std::time::Instant::now();
+  let info = m.interrupt(&s.id, Some(grace)).await.unwrap();
+  let took = started.elapsed();
+  assert_eq!(info.status, Status::Interrupted);
+  assert!(info.forced_stop, "the stop needed SIGKILL");
+  assert_eq!(info.exit_signal, Some(9));
+  assert!(took >= grace, "SIGKILL came early: {took:?}");
+  assert!(
+    took < grace + Duration::from_millis(2000),
+    "SIGKILL came late: {took:?}"
+  );
+  // A finished session is not interrupted again.
+  assert_eq!(
+    m.interrupt(&s.id, Some(grace)).await.unwrap().status,
+    Status::Interrupted
+  );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_of_an_agent_that_stops_at_eof_is_quick_and_not_forced() {
+  let dir = Scratch::new("eof-stops");
+  let m = manager(dir.agent("cat >/dev/null\nexit 0"));
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  let started = std::time::Instant::now();
+  let info = m
+    .interrupt(&s.id, Some(Duration::from_secs(5)))
+    .await
+    .unwrap();
+  assert_eq!(
+    info.status,
+    Status::Interrupted,
+    "a graceful stop is `interrupted`, not `completed`"
+  );
+  assert!(!info.forced_stop);
+  assert!(started.elapsed() < Duration::from_secs(2));
+  assert_eq!(
+    info.end_reason,
+    Some(openclaw_sessions_core::EndReason::User)
+  );
+  // shutdown stops the rest the same way, with endReason `shutdown`.
+  let s2 = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  let stats = m.shutdown(Some(Duration::from_secs(5))).await;
+  assert_eq!(stats.live, 0);
+  let after = m.get(&s2.id).unwrap();
+  assert_eq!(after.status, Status::Interrupted);
+  assert_eq!(
+    after.end_reason,
+    Some(openclaw_sessions_core::EndReason::Shutdown)
+  );
 }

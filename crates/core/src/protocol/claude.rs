@@ -152,11 +152,7 @@ fn content_text(v: Option<&Value>) -> String {
 /// Parses one stdout line into zero or more payloads. Unknown `type`s become
 /// [`EventPayload::Other`]; only a line that is not JSON at all is an error.
 pub fn parse_line(line: &str) -> Result<Vec<EventPayload>, ParseError> {
-  Ok(
-    super::decode(line)?
-      .map(parse_message)
-      .unwrap_or_default(),
-  )
+  Ok(super::decode(line)?.map(parse_message).unwrap_or_default())
 }
 
 /// Parses one already-decoded message.
