@@ -82,6 +82,10 @@ export interface ManagerOptions {
   closeTimeoutMs?: number
   /** How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, in ms; SIGINT goes to the process group at half of it. Default 5000. */
   interruptGraceMs?: number
+  /** The answer to a permission request nobody answers within `permissionTimeoutMs`. Default `'deny'`. */
+  permissionPolicy?: 'deny' | 'allow'
+  /** How long a permission request waits for `respondToPermission`, in ms. Default 120000. */
+  permissionTimeoutMs?: number
   /** How long a finished session stays in memory for `get` / `list`, in ms. Default 3600000 (1 h). */
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
@@ -143,6 +147,16 @@ export interface SpawnOptions {
   resume?: string
   /** With `resume`: continue a copy under a new id (Claude `--fork-session`, Codex `thread/fork`, `codex exec fork`). */
   fork?: boolean
+}
+
+/** `manager.respondToPermission(ref, requestId, decision)`. Unknown keys are rejected. */
+export interface PermissionDecision {
+  /** `allow` runs the tool (Claude) / accepts the command (Codex); `deny` refuses it. */
+  behavior: 'allow' | 'deny'
+  /** Why, for a deny (Claude passes it to the model). */
+  message?: string
+  /** Claude only: the tool input to run with instead of the requested one. */
+  updatedInput?: Record<string, unknown>
 }
 
 /** `manager.list(filter)`. */
@@ -213,6 +227,8 @@ export type AgentEvent = EventBase &
       }
     /** Claude `can_use_tool` control request, or a Codex approval request (`toolName` is the method, e.g. `item/commandExecution/requestApproval`). */
     | { kind: 'permission-request'; requestId: string; toolName: string; input: unknown; toolUseId: string | null }
+    /** A permission request was answered: `by` is `user` (respondToPermission) or `policy` (nobody answered in time). */
+    | { kind: 'permission-resolved'; requestId: string; allow: boolean; by: 'user' | 'policy' }
     | { kind: 'control-response'; requestId: string; subtype: string; error: string | null }
     /** A Claude `system` message other than `init` (`status`, `compact_boundary`, `api_retry`, ...), verbatim in `data`. */
     | { kind: 'system'; subtype: string; data: unknown }
@@ -289,6 +305,18 @@ export declare class SessionManager {
    */
   close(ref: string): Promise<SessionInfo>
   /**
+   * Answers a pending permission request (a `permission-request` event; the session is
+   * `waiting-for-input` with reason `permission` meanwhile). Claude: the `control_response` to
+   * its `can_use_tool` request (`--permission-prompt-tool stdio`), `allow` runs the tool with
+   * `updatedInput` (default: the requested input), `deny` sends `message` to the model;
+   * Codex: `{decision: 'accept' | 'decline'}`. Requests nobody answers within
+   * `permissionTimeoutMs` get the manager's `permissionPolicy` (deny by default).
+   *
+   * @throws `E_NOT_FOUND` (no such session, or no such pending request), `E_STATE` (the
+   * session is finished), `E_INVALID_ARGUMENT` (bad decision object).
+   */
+  respondToPermission(ref: string, requestId: string, decision: PermissionDecision): Promise<SessionInfo>
+  /**
    * Graceful stop → `interrupted` (resumable): the protocol's interrupt (Claude
    * `control_request {subtype: interrupt}`, Codex `turn/interrupt`, codex-exec SIGINT), stdin
    * EOF, SIGINT to the process group at half the grace period, SIGKILL when `graceMs`
@@ -361,6 +389,21 @@ export interface OutputQuery {
   lines?: number
 }
 
+/** A permission / approval request waiting for an answer. */
+export interface PendingPermission {
+  /** Pass to `respondToPermission`. */
+  requestId: string
+  /**
+   * Claude's tool name (e.g. `Bash`), or the Codex approval method (e.g.
+   * `item/commandExecution/requestApproval`).
+   */
+  toolName: string
+  /** The tool input / approval params as the CLI sent them. */
+  input: any
+  /** ms since the Unix epoch. */
+  since: number
+}
+
 /** A snapshot of one session. */
 export interface SessionInfo {
   /** The manager's session id (a UUID). */
@@ -414,6 +457,8 @@ export interface SessionInfo {
    * period expired.
    */
   forcedStop: boolean
+  /** Permission requests waiting for `respondToPermission`, oldest first. */
+  pendingPermissions: Array<PendingPermission>
 }
 
 /** Where a session came from: the chat channel, the gateway agent, the owner. */

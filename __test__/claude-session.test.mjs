@@ -2,6 +2,8 @@
 // scripted model on 127.0.0.1: multi-turn continuity, statuses, ids, cost, errors, kill.
 import test from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { SessionManager } from '../index.js'
 import { startScriptedModel } from 'openclaw-sessions/testing'
 import { claudeBin, claudeEnv, processesInGroup, waitForStatus } from './helpers/claude.mjs'
@@ -207,4 +209,61 @@ test('interrupt stops a session gracefully: interrupted, resumable, not forced; 
   assert.equal((await manager.interrupt(s.id)).status, 'interrupted')
   assert.equal((await manager.kill(r.id)).status, 'killed')
   assert.equal((await manager.interrupt(r.id)).status, 'killed')
+})
+
+async function untilPermission(id) {
+  for (let i = 0; i < 400; i++) {
+    const info = manager.get(id)
+    if (info.pendingPermissions.length > 0 || ['failed', 'completed'].includes(info.status)) return info
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('no permission request arrived')
+}
+
+for (const behavior of ['allow', 'deny']) {
+  test(`a tool needing permission asks; ${behavior} decides whether it runs`, async () => {
+    const file = `${behavior}ed.txt`
+    const s = await manager.spawn({ backend: 'claude', prompt: `run: touch ${file}`, workdir: t.workdir })
+    const asking = await untilPermission(s.id)
+    assert.equal(asking.status, 'waiting-for-input')
+    assert.equal(asking.statusReason, 'permission')
+    const [pending] = asking.pendingPermissions
+    assert.equal(pending.toolName, 'Bash')
+    assert.match(pending.input.command, new RegExp(`touch ${file}`))
+    const event = manager.events(s.id, { kinds: ['permission-request'] })[0]
+    assert.equal(event.requestId, pending.requestId)
+    await assert.rejects(manager.send(s.id, 'hurry up'), { code: 'E_STATE', message: /permission/ })
+
+    const after = await manager.respondToPermission(s.id, pending.requestId, { behavior, message: 'not this time' })
+    assert.equal(after.pendingPermissions.length, 0)
+    const done = await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
+    assert.equal(done.status, 'waiting-for-input', done.lastError ?? '')
+    assert.equal(existsSync(join(t.workdir, file)), behavior === 'allow', `the tool ran: ${behavior === 'allow'}`)
+    const resolved = manager.events(s.id, { kinds: ['permission-resolved'] })[0]
+    assert.deepEqual([resolved.allow, resolved.by], [behavior === 'allow', 'user'])
+    await assert.rejects(manager.respondToPermission(s.id, pending.requestId, { behavior }), { code: 'E_NOT_FOUND' })
+  })
+}
+
+test('an unanswered permission request gets the default policy (deny) after the timeout', async () => {
+  const m = new SessionManager({ claudePath: claudeBin(), env: t.env, permissionTimeoutMs: 300 })
+  try {
+    const s = await m.spawn({ backend: 'claude', prompt: 'run: touch nobody-answered.txt', workdir: t.workdir })
+    for (let i = 0; i < 400; i++) {
+      const info = m.get(s.id)
+      if (info.turns === 1 || info.status === 'failed') break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const info = m.get(s.id)
+    assert.equal(info.status, 'waiting-for-input', info.lastError ?? '')
+    assert.equal(info.statusReason, 'turn-ended')
+    const resolved = m.events(s.id, { kinds: ['permission-resolved'] })
+    assert.equal(resolved.length, 1)
+    assert.deepEqual([resolved[0].allow, resolved[0].by], [false, 'policy'])
+    assert.equal(existsSync(join(t.workdir, 'nobody-answered.txt')), false)
+    await assert.rejects(m.respondToPermission(s.id, 'nope', { behavior: 'maybe' }), { code: 'E_INVALID_ARGUMENT' })
+    await assert.rejects(m.respondToPermission(s.id, 'nope', { behavior: 'allow' }), { code: 'E_NOT_FOUND' })
+  } finally {
+    await m.shutdown()
+  }
 })

@@ -177,23 +177,45 @@ test('codex: kill leaves no process behind', async () => {
   assert.deepEqual(processesInGroup(pid), [])
 })
 
-test('codex: approval requests become permission-request events and are declined', async () => {
-  const s = await manager.spawn({
-    backend: 'codex',
-    prompt: 'run: touch approved.txt',
-    workdir: t.workdir,
-    approvalPolicy: 'untrusted',
-    sandbox: 'workspace-write',
+for (const behavior of ['allow', 'deny']) {
+  test(`codex: an approval request waits for respondToPermission; ${behavior} decides whether the command runs`, async () => {
+    const file = `${behavior}ed.txt`
+    const s = await manager.spawn({
+      backend: 'codex',
+      prompt: `run: touch ${file}`,
+      workdir: t.workdir,
+      approvalPolicy: 'untrusted',
+      sandbox: 'workspace-write',
+    })
+    let info = manager.get(s.id)
+    for (let i = 0; i < 400 && info.pendingPermissions.length === 0 && info.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      info = manager.get(s.id)
+    }
+    assert.equal(info.statusReason, 'permission')
+    const [pending] = info.pendingPermissions
+    assert.equal(pending.toolName, 'item/commandExecution/requestApproval')
+    assert.match(pending.input.command, new RegExp(`touch ${file}`))
+    await manager.respondToPermission(s.id, pending.requestId, { behavior })
+    const done = await settled(s.id)
+    assert.equal(done.status, 'waiting-for-input', done.lastError ?? '')
+    assert.equal(existsSync(join(t.workdir, file)), behavior === 'allow')
+    const result = of(s.id, 'tool-result').at(-1)
+    assert.equal(result.isError, behavior === 'deny')
   })
-  const info = await settled(s.id)
-  assert.equal(info.status, 'waiting-for-input', info.lastError ?? '')
-  const ask = of(s.id, 'permission-request')[0]
-  assert.ok(ask, 'Codex asked for approval')
-  assert.equal(ask.toolName, 'item/commandExecution/requestApproval')
-  assert.match(ask.input.command, /touch approved\.txt/)
-  const result = of(s.id, 'tool-result').at(-1)
-  assert.equal(result.isError, true, 'the declined command did not run')
-  assert.equal(existsSync(join(t.workdir, 'approved.txt')), false)
+}
+
+test('codex: an unanswered approval is declined by the default policy', async () => {
+  const m = new SessionManager({ codexPath: codexBin(), env: t.env, permissionTimeoutMs: 300 })
+  try {
+    const s = await m.spawn({ backend: 'codex', prompt: 'run: touch nobody.txt', workdir: t.workdir, approvalPolicy: 'untrusted', sandbox: 'workspace-write' })
+    for (let i = 0; i < 400 && m.get(s.id).turns === 0; i++) await new Promise((r) => setTimeout(r, 50))
+    const resolved = m.events(s.id, { kinds: ['permission-resolved'] })
+    assert.deepEqual(resolved.map((e) => [e.allow, e.by]), [[false, 'policy']])
+    assert.equal(existsSync(join(t.workdir, 'nobody.txt')), false)
+  } finally {
+    await m.shutdown()
+  }
 })
 
 test('codex-exec: a session between turns has no process; close and kill end it at once', async () => {

@@ -98,6 +98,22 @@ pub struct SessionInfo {
   /// A graceful stop (`interrupt`, `shutdown`) had to SIGKILL the process group when its grace
   /// period expired.
   pub forced_stop: bool,
+  /// Permission requests waiting for `respondToPermission`, oldest first.
+  pub pending_permissions: Vec<PendingPermission>,
+}
+
+/// A permission / approval request waiting for an answer.
+#[napi(object)]
+pub struct PendingPermission {
+  /// Pass to `respondToPermission`.
+  pub request_id: String,
+  /// Claude's tool name (e.g. `Bash`), or the Codex approval method (e.g.
+  /// `item/commandExecution/requestApproval`).
+  pub tool_name: String,
+  /// The tool input / approval params as the CLI sent them.
+  pub input: serde_json::Value,
+  /// ms since the Unix epoch.
+  pub since: f64,
 }
 
 fn kebab<T: serde::Serialize>(v: &T) -> String {
@@ -145,6 +161,16 @@ impl From<core::SessionInfo> for SessionInfo {
       }),
       last_seq: i.last_seq as f64,
       forced_stop: i.forced_stop,
+      pending_permissions: i
+        .pending_permissions
+        .into_iter()
+        .map(|p| PendingPermission {
+          request_id: p.request_id,
+          tool_name: p.tool_name,
+          input: p.input,
+          since: p.since as f64,
+        })
+        .collect(),
     }
   }
 }

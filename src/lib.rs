@@ -139,6 +139,39 @@ impl SessionManager {
     )
   }
 
+  /// Answers a pending permission request (a `permission-request` event; the session is
+  /// `waiting-for-input` with reason `permission` meanwhile). Claude: the `control_response` to
+  /// its `can_use_tool` request (`--permission-prompt-tool stdio`), `allow` runs the tool with
+  /// `updatedInput` (default: the requested input), `deny` sends `message` to the model;
+  /// Codex: `{decision: 'accept' | 'decline'}`. Requests nobody answers within
+  /// `permissionTimeoutMs` get the manager's `permissionPolicy` (deny by default).
+  ///
+  /// @throws `E_NOT_FOUND` (no such session, or no such pending request), `E_STATE` (the
+  /// session is finished), `E_INVALID_ARGUMENT` (bad decision object).
+  #[napi(
+    ts_args_type = "ref: string, requestId: string, decision: PermissionDecision",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn respond_to_permission<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: String,
+    request_id: String,
+    decision: Value,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    promise(
+      env,
+      async move {
+        let answer = core::options::permission_answer(decision)?;
+        inner
+          .respond_to_permission(&r#ref, &request_id, answer)
+          .await
+      },
+      SessionInfo::from,
+    )
+  }
+
   /// Graceful stop → `interrupted` (resumable): the protocol's interrupt (Claude
   /// `control_request {subtype: interrupt}`, Codex `turn/interrupt`, codex-exec SIGINT), stdin
   /// EOF, SIGINT to the process group at half the grace period, SIGKILL when `graceMs`

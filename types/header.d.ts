@@ -82,6 +82,10 @@ export interface ManagerOptions {
   closeTimeoutMs?: number
   /** How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, in ms; SIGINT goes to the process group at half of it. Default 5000. */
   interruptGraceMs?: number
+  /** The answer to a permission request nobody answers within `permissionTimeoutMs`. Default `'deny'`. */
+  permissionPolicy?: 'deny' | 'allow'
+  /** How long a permission request waits for `respondToPermission`, in ms. Default 120000. */
+  permissionTimeoutMs?: number
   /** How long a finished session stays in memory for `get` / `list`, in ms. Default 3600000 (1 h). */
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
@@ -143,6 +147,16 @@ export interface SpawnOptions {
   resume?: string
   /** With `resume`: continue a copy under a new id (Claude `--fork-session`, Codex `thread/fork`, `codex exec fork`). */
   fork?: boolean
+}
+
+/** `manager.respondToPermission(ref, requestId, decision)`. Unknown keys are rejected. */
+export interface PermissionDecision {
+  /** `allow` runs the tool (Claude) / accepts the command (Codex); `deny` refuses it. */
+  behavior: 'allow' | 'deny'
+  /** Why, for a deny (Claude passes it to the model). */
+  message?: string
+  /** Claude only: the tool input to run with instead of the requested one. */
+  updatedInput?: Record<string, unknown>
 }
 
 /** `manager.list(filter)`. */
@@ -213,6 +227,8 @@ export type AgentEvent = EventBase &
       }
     /** Claude `can_use_tool` control request, or a Codex approval request (`toolName` is the method, e.g. `item/commandExecution/requestApproval`). */
     | { kind: 'permission-request'; requestId: string; toolName: string; input: unknown; toolUseId: string | null }
+    /** A permission request was answered: `by` is `user` (respondToPermission) or `policy` (nobody answered in time). */
+    | { kind: 'permission-resolved'; requestId: string; allow: boolean; by: 'user' | 'policy' }
     | { kind: 'control-response'; requestId: string; subtype: string; error: string | null }
     /** A Claude `system` message other than `init` (`status`, `compact_boundary`, `api_retry`, ...), verbatim in `data`. */
     | { kind: 'system'; subtype: string; data: unknown }

@@ -6,8 +6,11 @@
 use crate::error::{Error, Result};
 use crate::event::{AgentEvent, EventPayload};
 use crate::listeners::Listeners;
+use crate::options::Backend;
 use crate::process::{signal_group, Line, LineReader};
-use crate::protocol::{codex_app_server as rpc, Inbound, Parser, RpcError};
+use crate::protocol::{
+  claude, codex_app_server as rpc, Inbound, Parser, PermissionAnswer, RpcError,
+};
 use crate::session::{SessionState, TurnOutcome};
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -26,6 +29,13 @@ const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 /// Something kept alive while the session is live (the binding's handle that keeps Node's
 /// event loop running); dropped when the session reaches a terminal status.
 pub type KeepAlive = Box<dyn Any + Send>;
+
+/// How unanswered permission requests are answered.
+#[derive(Debug, Clone, Copy)]
+pub struct PermissionPolicy {
+  pub default_allow: bool,
+  pub timeout: Duration,
+}
 
 type Pending = HashMap<u64, oneshot::Sender<std::result::Result<Value, RpcError>>>;
 
@@ -46,6 +56,7 @@ pub struct LiveSession {
   keepalive: Mutex<Option<KeepAlive>>,
   next_request: Mutex<u64>,
   pending: Mutex<Pending>,
+  permissions: PermissionPolicy,
 }
 
 impl LiveSession {
@@ -53,6 +64,7 @@ impl LiveSession {
     state: SessionState,
     listeners: Arc<Listeners>,
     keepalive: Option<KeepAlive>,
+    permissions: PermissionPolicy,
   ) -> Arc<Self> {
     Arc::new(LiveSession {
       state: Mutex::new(state),
@@ -64,6 +76,7 @@ impl LiveSession {
       keepalive: Mutex::new(keepalive),
       next_request: Mutex::new(0),
       pending: Mutex::new(HashMap::new()),
+      permissions,
     })
   }
 
@@ -293,7 +306,7 @@ impl LiveSession {
     }
   }
 
-  async fn handle_line(&self, parser: &mut Parser, line: Line) {
+  async fn handle_line(self: &Arc<Self>, parser: &mut Parser, line: Line) {
     let inbound = match line {
       Line::Text(text) => match parser.parse_line(&text) {
         Ok(p) => p,
@@ -313,10 +326,17 @@ impl LiveSession {
     for item in inbound {
       match item {
         Inbound::Event(p) => {
+          let permission = match &p {
+            EventPayload::PermissionRequest { request_id, .. } => Some(request_id.clone()),
+            _ => None,
+          };
           let outcome = self.update(|st| {
             let (evs, outcome) = st.apply(p);
             (outcome, evs)
           });
+          if let Some(id) = permission {
+            self.arm_permission_timer(id);
+          }
           if outcome == TurnOutcome::ApiFailed {
             // The conversation cannot go on: let the CLI exit; the exit sets `failed`.
             self.close_stdin().await;
@@ -332,32 +352,85 @@ impl LiveSession {
     }
   }
 
-  /// A request from the CLI. Approvals become `permission-request` events and are declined
-  /// (the session's configured approval policy decides what is asked at all); anything else
-  /// is answered "method not found" so the CLI never waits on us.
-  async fn server_request(&self, id: Value, method: String, params: Value) {
-    let reply = if rpc::is_approval(&method) {
-      let request_id = id.to_string();
-      self.update(|st| {
-        let ev = st.apply(EventPayload::PermissionRequest {
-          request_id,
-          tool_name: method.clone(),
-          input: params.clone(),
-          tool_use_id: params
-            .get("itemId")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        });
-        ((), ev.0)
-      });
-      rpc::response(&id, serde_json::json!({ "decision": "decline" }))
-    } else {
-      rpc::error_response(
+  /// A request from the CLI. Approvals become `permission-request` events waiting for
+  /// `respondToPermission` (or the default policy); anything else is answered "method not
+  /// found" so the CLI never waits on us.
+  async fn server_request(self: &Arc<Self>, id: Value, method: String, params: Value) {
+    if !rpc::is_approval(&method) {
+      let reply = rpc::error_response(
         &id,
         -32601,
         &format!("openclaw-sessions does not handle `{method}`"),
-      )
+      );
+      let _ = self.write(&reply).await;
+      return;
+    }
+    let request_id = id.to_string();
+    self.update(|st| {
+      let ev = st.apply(EventPayload::PermissionRequest {
+        request_id: request_id.clone(),
+        tool_name: method.clone(),
+        input: params.clone(),
+        tool_use_id: params
+          .get("itemId")
+          .and_then(Value::as_str)
+          .map(str::to_owned),
+      });
+      ((), ev.0)
+    });
+    self.arm_permission_timer(request_id);
+  }
+
+  /// Answers the request with the default policy if nobody has after the timeout.
+  fn arm_permission_timer(self: &Arc<Self>, request_id: String) {
+    let me = Arc::clone(self);
+    let policy = self.permissions;
+    tokio::spawn(async move {
+      tokio::time::sleep(policy.timeout).await;
+      let answer = PermissionAnswer {
+        allow: policy.default_allow,
+        message: Some(format!(
+          "No answer within {} ms; the session's default policy decided",
+          policy.timeout.as_millis()
+        )),
+        updated_input: None,
+      };
+      let _ = me.answer_permission(&request_id, &answer, "policy").await;
+    });
+  }
+
+  /// Answers a pending permission request: Claude `control_response` to `can_use_tool`, Codex
+  /// `{decision}` response. `E_NOT_FOUND` when no such request is pending (already answered,
+  /// or its turn is over).
+  pub async fn answer_permission(
+    &self,
+    request_id: &str,
+    answer: &PermissionAnswer,
+    by: &str,
+  ) -> Result<()> {
+    let taken = self.update(|st| {
+      let backend = st.backend();
+      match st.resolve_permission(request_id, answer.allow, by) {
+        Some((pending, evs)) => (Some((pending, backend)), evs),
+        None => (None, Vec::new()),
+      }
+    });
+    let Some((pending, backend)) = taken else {
+      return Err(Error::NotFound(format!(
+        "no pending permission request `{request_id}`; get(ref).pendingPermissions lists them"
+      )));
     };
-    let _ = self.write(&reply).await;
+    let line = match backend {
+      Backend::Claude => claude::permission_response(&pending.request_id, &pending.input, answer),
+      Backend::Codex | Backend::CodexExec => {
+        let id = serde_json::from_str(&pending.request_id)
+          .unwrap_or(Value::String(pending.request_id.clone()));
+        rpc::approval_response(&id, answer)
+      }
+    };
+    self
+      .write(&line)
+      .await
+      .map_err(|e| Error::State(format!("the session's CLI no longer reads input ({e})")))
   }
 }

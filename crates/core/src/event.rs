@@ -211,6 +211,14 @@ pub enum EventPayload {
     input: Value,
     tool_use_id: Option<String>,
   },
+  /// A permission request was answered, by the caller (`respondToPermission`) or by the
+  /// manager's default policy when nobody answered in time.
+  PermissionResolved {
+    request_id: String,
+    allow: bool,
+    /// `user` or `policy`.
+    by: String,
+  },
   /// The CLI answered one of our control requests.
   ControlResponse {
     request_id: String,
@@ -274,6 +282,7 @@ impl EventPayload {
       EventPayload::TurnStarted { .. } => "turn-started",
       EventPayload::TurnCompleted { .. } => "turn-completed",
       EventPayload::PermissionRequest { .. } => "permission-request",
+      EventPayload::PermissionResolved { .. } => "permission-resolved",
       EventPayload::ControlResponse { .. } => "control-response",
       EventPayload::System { .. } => "system",
       EventPayload::StreamEvent { .. } => "stream-event",

@@ -2,12 +2,13 @@
 //! or backend session id, and stops them. Everything a caller can do goes through here; the
 //! per-session bookkeeping lives in `session`, the process pumping in `driver`.
 
-use crate::driver::{KeepAlive, LiveSession};
+use crate::driver::{KeepAlive, LiveSession, PermissionPolicy};
 use crate::error::{Error, Result};
 use crate::event::{AgentEvent, Status, ALL_STATUSES};
 use crate::launch::Launch;
 use crate::listeners::{Listener, Listeners};
 use crate::options::{Backend, ManagerOptions, SpawnOptions};
+use crate::protocol::PermissionAnswer;
 use crate::session::{EndReason, Limits, NewSession, SessionInfo, SessionState, StopRequest};
 use nix::sys::signal::Signal;
 use serde::Serialize;
@@ -176,7 +177,11 @@ impl Manager {
         state.set_thread_usage(total);
       }
     }
-    let session = LiveSession::new(state, Arc::clone(&self.listeners), keepalive);
+    let permissions = PermissionPolicy {
+      default_allow: self.opts.permission_policy == "allow",
+      timeout: Duration::from_millis(self.opts.permission_timeout_ms as u64),
+    };
+    let session = LiveSession::new(state, Arc::clone(&self.listeners), keepalive, permissions);
     self.reserve(&session, &launch, opts.name.as_deref())?;
     session.update(|st| ((), vec![st.started()]));
     match launch.first_turn(&session, &opts.prompt).await {
@@ -257,16 +262,27 @@ impl Manager {
       return Err(Error::InvalidArgument("message text is empty".into()));
     }
     let (s, launch) = self.find(r)?;
-    s.update(|st| match st.begin_turn() {
-      Ok(ev) => (Ok(()), ev.into_iter().collect()),
-      Err(status) => (
-        Err(Error::State(format!(
-          "session `{}` is {}, not waiting-for-input; wait for the turn to end",
-          st.id(),
-          status.as_str()
-        ))),
-        vec![],
-      ),
+    s.update(|st| {
+      if st.has_pending_permissions() {
+        return (
+          Err(Error::State(format!(
+            "session `{}` waits for a permission decision; answer it with respondToPermission",
+            st.id()
+          ))),
+          vec![],
+        );
+      }
+      match st.begin_turn() {
+        Ok(ev) => (Ok(()), ev.into_iter().collect()),
+        Err(status) => (
+          Err(Error::State(format!(
+            "session `{}` is {}, not waiting-for-input; wait for the turn to end",
+            st.id(),
+            status.as_str()
+          ))),
+          vec![],
+        ),
+      }
     })?;
     let sent = launch.next_turn(&s, text).await;
     if s.is_done() {
@@ -286,6 +302,27 @@ impl Manager {
       }
       return Err(e);
     }
+    let info = s.state().info();
+    Ok(info)
+  }
+
+  /// Answers a pending permission request (Claude `can_use_tool`, Codex approval). The session
+  /// runs on once no request is pending. `E_NOT_FOUND` for an unknown or already answered
+  /// request, `E_STATE` for a finished session.
+  pub async fn respond_to_permission(
+    &self,
+    r: &str,
+    request_id: &str,
+    answer: PermissionAnswer,
+  ) -> Result<SessionInfo> {
+    let (s, _) = self.find(r)?;
+    if s.is_done() {
+      return Err(Error::State(format!(
+        "session `{r}` is {}; its permission requests are void",
+        s.state().status().as_str()
+      )));
+    }
+    s.answer_permission(request_id, &answer, "user").await?;
     let info = s.state().info();
     Ok(info)
   }

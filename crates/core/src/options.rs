@@ -63,6 +63,11 @@ pub struct ManagerOptions {
   pub startup_timeout_ms: u32,
   /// How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, ms. Default 5000.
   pub interrupt_grace_ms: u32,
+  /// The answer to a permission request nobody answered within `permissionTimeoutMs`:
+  /// `deny` (default) or `allow`.
+  pub permission_policy: String,
+  /// How long a permission request waits for `respondToPermission`, ms. Default 120000.
+  pub permission_timeout_ms: u32,
   /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
   pub finished_ttl_ms: u64,
 }
@@ -82,6 +87,8 @@ impl Default for ManagerOptions {
       close_timeout_ms: 30_000,
       finished_ttl_ms: 3_600_000,
       interrupt_grace_ms: 5_000,
+      permission_policy: "deny".into(),
+      permission_timeout_ms: 120_000,
       request_timeout_ms: 60_000,
       startup_timeout_ms: 120_000,
     }
@@ -167,6 +174,12 @@ impl ManagerOptions {
       return Err(bad(
         "eventLogLimit and outputLines must be at least 1".into(),
       ));
+    }
+    if !["deny", "allow"].contains(&self.permission_policy.as_str()) {
+      return Err(bad(format!(
+        "permissionPolicy must be `deny` or `allow`, got `{}`",
+        self.permission_policy
+      )));
     }
     if self.request_timeout_ms == 0 || self.startup_timeout_ms == 0 {
       return Err(bad(
@@ -412,4 +425,37 @@ mod tests {
       .validate()
       .is_err());
   }
+}
+
+/// `respondToPermission(ref, requestId, { behavior, message, updatedInput })`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Decision {
+  behavior: String,
+  message: Option<String>,
+  updated_input: Option<serde_json::Value>,
+}
+
+/// Reads a permission decision; `E_INVALID_ARGUMENT` unless `behavior` is `allow` or `deny`.
+pub fn permission_answer(v: serde_json::Value) -> Result<crate::protocol::PermissionAnswer> {
+  let d: Decision = from_json("permission decision", v)?;
+  let allow = match d.behavior.as_str() {
+    "allow" => true,
+    "deny" => false,
+    other => {
+      return Err(bad(format!(
+        "behavior must be `allow` or `deny`, got `{other}`"
+      )))
+    }
+  };
+  if d.updated_input.as_ref().is_some_and(|u| !u.is_object()) {
+    return Err(bad(
+      "updatedInput must be an object (the tool's input)".into(),
+    ));
+  }
+  Ok(crate::protocol::PermissionAnswer {
+    allow,
+    message: d.message,
+    updated_input: d.updated_input,
+  })
 }

@@ -54,6 +54,20 @@ impl StopRequest {
   }
 }
 
+/// A permission / approval request waiting for an answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingPermission {
+  /// The id to answer with (`respondToPermission`): Claude's `request_id`, or the Codex
+  /// JSON-RPC request id.
+  pub request_id: String,
+  /// Claude's tool name, or the Codex approval method.
+  pub tool_name: String,
+  pub input: serde_json::Value,
+  /// ms since the Unix epoch.
+  pub since: u64,
+}
+
 /// Bounds of one session's memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -99,6 +113,8 @@ pub struct SessionInfo {
   pub last_seq: u64,
   /// A graceful stop (`interrupt`) needed SIGKILL because the grace period expired.
   pub forced_stop: bool,
+  /// Permission requests waiting for an answer, oldest first.
+  pub pending_permissions: Vec<PendingPermission>,
 }
 
 /// The state of one session.
@@ -180,6 +196,7 @@ impl SessionState {
         origin: n.origin,
         last_seq: 0,
         forced_stop: false,
+        pending_permissions: Vec::new(),
       },
       limits,
       events: VecDeque::new(),
@@ -228,6 +245,16 @@ impl SessionState {
   /// Sets the backend session id once the CLI told it (Codex `thread/start`).
   pub fn set_backend_session_id(&mut self, id: &str) {
     self.info.backend_session_id = id.to_owned();
+  }
+
+  /// The session's backend.
+  pub fn backend(&self) -> Backend {
+    self.info.backend
+  }
+
+  /// Whether a permission request waits for an answer.
+  pub fn has_pending_permissions(&self) -> bool {
+    !self.info.pending_permissions.is_empty()
   }
 
   /// When the session reached its terminal status, ms since the Unix epoch.
@@ -342,6 +369,34 @@ impl SessionState {
     true
   }
 
+  /// Takes the pending permission request `request_id` for answering, and records the answer:
+  /// a session that waited only for it runs again. `None` if no such request is pending.
+  pub fn resolve_permission(
+    &mut self,
+    request_id: &str,
+    allow: bool,
+    by: &str,
+  ) -> Option<(PendingPermission, Vec<AgentEvent>)> {
+    let i = self
+      .info
+      .pending_permissions
+      .iter()
+      .position(|p| p.request_id == request_id)?;
+    let pending = self.info.pending_permissions.remove(i);
+    let mut out = vec![self.record(EventPayload::PermissionResolved {
+      request_id: request_id.to_owned(),
+      allow,
+      by: by.to_owned(),
+    })];
+    if self.info.pending_permissions.is_empty()
+      && self.info.status == Status::WaitingForInput
+      && self.info.status_reason == Some(StatusReason::Permission)
+    {
+      out.extend(self.set_status(Status::Running, None));
+    }
+    Some((pending, out))
+  }
+
   /// The graceful stop had to SIGKILL the process group.
   pub fn mark_forced_stop(&mut self) {
     self.info.forced_stop = true;
@@ -373,6 +428,7 @@ impl SessionState {
       out.extend(self.set_status(Status::Running, None));
     }
     let mut outcome = TurnOutcome::None;
+    let mut permission = false;
     match &mut payload {
       EventPayload::Init {
         backend_session_id,
@@ -402,6 +458,20 @@ impl SessionState {
         fatal: true,
       } => {
         self.info.last_error = Some(message.clone());
+      }
+      EventPayload::PermissionRequest {
+        request_id,
+        tool_name,
+        input,
+        ..
+      } => {
+        self.info.pending_permissions.push(PendingPermission {
+          request_id: request_id.clone(),
+          tool_name: tool_name.clone(),
+          input: input.clone(),
+          since: now_ms(),
+        });
+        permission = true;
       }
       EventPayload::TurnStarted { turn_id } => {
         self.turn_id = turn_id.clone();
@@ -447,6 +517,8 @@ impl SessionState {
           });
         }
         self.turn_interrupt = false;
+        // Requests the CLI no longer waits for once its turn is over.
+        self.info.pending_permissions.clear();
         outcome = if *fatal {
           self.api_failed = true;
           TurnOutcome::ApiFailed
@@ -457,6 +529,9 @@ impl SessionState {
       _ => {}
     }
     out.push(self.record(payload));
+    if permission && self.stop.is_none() {
+      out.extend(self.set_status(Status::WaitingForInput, Some(StatusReason::Permission)));
+    }
     if outcome == TurnOutcome::Waiting && self.stop.is_none() {
       let reason = if self.turn_text.trim_end().ends_with('?') {
         StatusReason::Question
@@ -499,6 +574,7 @@ impl SessionState {
     self.info.exit_code = code;
     self.info.exit_signal = signal;
     self.info.pid = None;
+    self.info.pending_permissions.clear();
     let mut out = vec![self.record(EventPayload::Exit {
       exit_code: code,
       signal,

@@ -43,6 +43,10 @@ pub fn args(a: &ClaudeArgs) -> Vec<OsString> {
   .iter()
   .map(OsString::from)
   .collect();
+  // Permission prompts arrive as `can_use_tool` control requests the manager answers
+  // (PROTOCOLS.md A4); without it, tools that are not allowed are silently denied.
+  v.push("--permission-prompt-tool".into());
+  v.push("stdio".into());
   if let Some(id) = &a.resume {
     v.push("--resume".into());
     v.push(id.into());
@@ -111,6 +115,23 @@ pub fn interrupt_request(request_id: &str) -> String {
       "type": "control_request",
       "request_id": request_id,
       "request": {"subtype": "interrupt"},
+  })
+  .to_string();
+  s.push('\n');
+  s
+}
+
+/// The `control_response` to a `can_use_tool` request (newline included): `allow` runs the
+/// tool with `updatedInput` (the requested `input` unless changed); `deny` carries a message.
+pub fn permission_response(request_id: &str, input: &Value, a: &super::PermissionAnswer) -> String {
+  let response = if a.allow {
+    json!({ "behavior": "allow", "updatedInput": a.updated_input.clone().unwrap_or_else(|| input.clone()) })
+  } else {
+    json!({ "behavior": "deny", "message": a.message.clone().unwrap_or_else(|| "Denied by the session's owner".into()) })
+  };
+  let mut s = json!({
+    "type": "control_response",
+    "response": { "subtype": "success", "request_id": request_id, "response": response },
   })
   .to_string();
   s.push('\n');

@@ -88,6 +88,14 @@ pub fn turn_interrupt_params(thread_id: &str, turn_id: &str) -> Value {
   json!({ "threadId": thread_id, "turnId": turn_id })
 }
 
+/// The response to an approval request: `accept` or `decline`.
+pub fn approval_response(id: &Value, a: &super::PermissionAnswer) -> String {
+  response(
+    id,
+    json!({ "decision": if a.allow { "accept" } else { "decline" } }),
+  )
+}
+
 /// The approval methods the server may ask (answered with `{decision}`).
 pub fn is_approval(method: &str) -> bool {
   method.ends_with("/requestApproval")

@@ -448,15 +448,18 @@ fn s06_duplex_permission_partial_messages_compact_interrupt() {
   assert_eq!(info.status, Status::WaitingForInput);
   assert_eq!(info.status_reason, Some(StatusReason::TurnEnded));
   assert_eq!(r.outcomes, vec![TurnOutcome::Waiting; 5]);
-  // "Hello there! How can I help?" ends turn 2 with a question.
   let waits: Vec<Option<StatusReason>> = r
     .statuses()
     .into_iter()
     .filter(|(s, _)| *s == Status::WaitingForInput)
     .map(|(_, why)| why)
     .collect();
-  assert_eq!(waits.len(), 5);
-  assert_eq!(waits[1], Some(StatusReason::Question));
+  // Turn 1 first waits on its Write permission, then ends; turn 2 ends with a question.
+  assert_eq!(waits.len(), 6);
+  assert_eq!(waits[0], Some(StatusReason::Permission));
+  assert_eq!(waits[1], Some(StatusReason::TurnEnded));
+  assert_eq!(waits[2], Some(StatusReason::Question));
+  assert!(info.pending_permissions.is_empty());
   assert!(info
     .last_assistant_text
     .unwrap()

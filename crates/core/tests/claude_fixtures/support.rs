@@ -220,8 +220,19 @@ pub fn replay(f: &Fixture) -> Replay {
       }
     }
     let is_result = matches!(p, EventPayload::TurnCompleted { .. });
+    let permission = match &p {
+      EventPayload::PermissionRequest { request_id, .. } => Some(request_id.clone()),
+      _ => None,
+    };
     let (evs, outcome) = state.apply(p);
     events.extend(evs);
+    if let Some(id) = permission {
+      // The recording allowed every request (06-duplex.stdin.jsonl), as respondToPermission does.
+      let (_, evs) = state
+        .resolve_permission(&id, true, "user")
+        .expect("the request is pending");
+      events.extend(evs);
+    }
     if is_result {
       outcomes.push(outcome);
       after_result = true;
