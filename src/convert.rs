@@ -61,9 +61,10 @@ pub struct SessionInfo {
   #[napi(ts_type = "SessionStatus")]
   pub status: String,
   /// Why the session waits or ended: `turn-ended`, `question`, `permission`, `idle`, `user`,
-  /// `exited`, `api-error`, `shutdown`.
+  /// `exited`, `api-error`, `shutdown`, `limit` (a timeout or limit of the manager).
   pub status_reason: Option<String>,
-  /// Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`.
+  /// Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`,
+  /// `idle-timeout`, `startup-timeout`, `memory-limit`.
   /// For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
   pub end_reason: Option<String>,
   pub workdir: String,

@@ -31,6 +31,7 @@ export type StatusReason =
   | 'exited'
   | 'api-error'
   | 'shutdown'
+  | 'limit'
 
 /** The `code` of every error the manager throws or rejects with. */
 export type ErrorCode =
@@ -82,6 +83,12 @@ export interface ManagerOptions {
   closeTimeoutMs?: number
   /** How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, in ms; SIGINT goes to the process group at half of it. Default 5000. */
   interruptGraceMs?: number
+  /** No activity (events) for this long → graceful stop: `interrupted`, `endReason: 'idle-timeout'`, resumable. In ms; 0 switches it off. Default 1800000 (30 min). */
+  idleTimeoutMs?: number
+  /** A turn running this long is interrupted as `interruptTurn` does (the session goes on), in ms. Default 0 (off). */
+  turnTimeoutMs?: number
+  /** The session's process group's resident memory over this many MiB → `killed`, `endReason: 'memory-limit'` (sampled from /proc every 2 s). Default 0 (off). */
+  memoryLimitMb?: number
   /** The answer to a permission request nobody answers within `permissionTimeoutMs`. Default `'deny'`. */
   permissionPolicy?: 'deny' | 'allow'
   /** How long a permission request waits for `respondToPermission`, in ms. Default 120000. */
@@ -90,7 +97,7 @@ export interface ManagerOptions {
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
   requestTimeoutMs?: number
-  /** How long a starting CLI may take to report its session / thread id, in ms; then `E_TIMEOUT`. Default 120000. */
+  /** How long a starting CLI may take to say anything (else `killed`, `endReason: 'startup-timeout'`) or to report its thread id (codex-exec spawn: `E_TIMEOUT`), in ms. Default 120000. */
   startupTimeoutMs?: number
 }
 

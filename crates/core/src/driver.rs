@@ -99,6 +99,18 @@ impl LiveSession {
     r
   }
 
+  /// A receiver that changes whenever the state does.
+  pub fn subscribe(&self) -> watch::Receiver<u64> {
+    self.version.subscribe()
+  }
+
+  /// The resident memory of the session's process group in bytes, from `/proc` (Linux);
+  /// `None` without a running process.
+  pub fn group_rss(&self) -> Option<u64> {
+    let pgid = (*lock(&self.pgid))?;
+    Some(crate::process::group_rss(pgid))
+  }
+
   /// Waits until `pred` holds for the state, or `timeout` passes (false).
   pub async fn wait_until(&self, timeout: Duration, pred: impl Fn(&SessionState) -> bool) -> bool {
     let mut rx = self.version.subscribe();

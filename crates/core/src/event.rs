@@ -83,6 +83,8 @@ pub enum StatusReason {
   ApiError,
   /// The manager is shutting down.
   Shutdown,
+  /// A limit or timeout of the manager (`endReason` says which).
+  Limit,
 }
 
 /// Token counts as reported by the CLI (Anthropic usage names).

@@ -7,6 +7,7 @@ pub mod driver;
 pub mod error;
 pub mod event;
 pub mod launch;
+pub mod lifecycle;
 pub mod listeners;
 pub mod manager;
 pub mod options;

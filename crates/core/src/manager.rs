@@ -6,6 +6,7 @@ use crate::driver::{KeepAlive, LiveSession, PermissionPolicy};
 use crate::error::{Error, Result};
 use crate::event::{AgentEvent, Status, ALL_STATUSES};
 use crate::launch::Launch;
+use crate::lifecycle::{self, stop_gracefully, stop_hard, Timeouts};
 use crate::listeners::{Listener, Listeners};
 use crate::options::{Backend, ManagerOptions, SpawnOptions};
 use crate::protocol::PermissionAnswer;
@@ -186,6 +187,7 @@ impl Manager {
     session.update(|st| ((), vec![st.started()]));
     match launch.first_turn(&session, &opts.prompt).await {
       Ok(()) => {
+        lifecycle::watch(Arc::clone(&session), Arc::clone(&launch), self.timeouts());
         let info = session.state().info();
         Ok(info)
       }
@@ -193,18 +195,33 @@ impl Manager {
         if matches!(e, Error::Spawn(_)) {
           self.spawn_failures.fetch_add(1, Ordering::Relaxed);
         }
-        // Nothing is left behind: the process (if any) is killed and reaped, and the session
-        // that never started is forgotten.
-        session
-          .state()
-          .request_stop(StopRequest::Kill(EndReason::User));
-        if !session.signal(Signal::SIGKILL) {
-          session.end_without_process();
-        }
+        // Nothing is left behind: the process (if any) is killed and reaped. A session the
+        // caller stopped while it started stays listed as stopped; any other is forgotten.
+        let stopped = session.state().stop_request().is_some();
+        stop_hard(&session, EndReason::User);
         session.wait_done().await;
+        if stopped {
+          let status = session.state().status();
+          return Err(Error::State(format!(
+            "the session was stopped while starting (it is {}): {e}",
+            status.as_str()
+          )));
+        }
         self.write().retain(|e| !Arc::ptr_eq(&e.live, &session));
         Err(e)
       }
+    }
+  }
+
+  fn timeouts(&self) -> Timeouts {
+    let on = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
+    Timeouts {
+      startup: on(self.opts.startup_timeout_ms as u64),
+      idle: on(self.opts.idle_timeout_ms),
+      turn: on(self.opts.turn_timeout_ms),
+      memory_bytes: (self.opts.memory_limit_mb > 0)
+        .then(|| self.opts.memory_limit_mb as u64 * 1024 * 1024),
+      grace: Duration::from_millis(self.opts.interrupt_grace_ms as u64),
     }
   }
 
@@ -472,51 +489,5 @@ impl Manager {
     for s in self.all() {
       stop_hard(&s, EndReason::Shutdown);
     }
-  }
-}
-
-/// The graceful stop of `interrupt` and `shutdown`.
-async fn stop_gracefully(s: &Arc<LiveSession>, launch: &Launch, why: EndReason, grace: Duration) {
-  if s.is_done() {
-    return;
-  }
-  let turn_running = {
-    let mut st = s.state();
-    let running = matches!(st.status(), Status::Starting | Status::Running);
-    st.request_stop(StopRequest::Interrupt(why));
-    running
-  };
-  if s.end_without_process() {
-    return;
-  }
-  let start = tokio::time::Instant::now();
-  let half = start + grace / 2;
-  if turn_running {
-    let _ = tokio::time::timeout_at(half, launch.interrupt_turn(s)).await;
-  }
-  s.close_stdin().await;
-  if tokio::time::timeout_at(half, s.wait_done()).await.is_ok() {
-    return;
-  }
-  s.signal(Signal::SIGINT);
-  if tokio::time::timeout_at(start + grace, s.wait_done())
-    .await
-    .is_ok()
-  {
-    return;
-  }
-  s.state().mark_forced_stop();
-  s.signal(Signal::SIGKILL);
-  s.wait_done().await;
-}
-
-/// SIGKILL to the session's process group, or, with no process, the end right away.
-fn stop_hard(s: &LiveSession, why: EndReason) {
-  if s.is_done() {
-    return;
-  }
-  s.state().request_stop(StopRequest::Kill(why));
-  if !s.signal(Signal::SIGKILL) {
-    s.end_without_process();
   }
 }

@@ -68,6 +68,14 @@ pub struct ManagerOptions {
   pub permission_policy: String,
   /// How long a permission request waits for `respondToPermission`, ms. Default 120000.
   pub permission_timeout_ms: u32,
+  /// No activity (events) for this long → graceful stop, `interrupted`, `endReason:
+  /// idle-timeout` (resumable), ms. 0 switches it off. Default 1800000 (30 min).
+  pub idle_timeout_ms: u64,
+  /// A turn running this long is interrupted (the session goes on), ms. 0 (default): off.
+  pub turn_timeout_ms: u64,
+  /// The process group's resident memory over this many MiB → `killed`, `endReason:
+  /// memory-limit` (sampled from /proc every 2 s). 0 (default): off.
+  pub memory_limit_mb: u32,
   /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
   pub finished_ttl_ms: u64,
 }
@@ -87,6 +95,9 @@ impl Default for ManagerOptions {
       close_timeout_ms: 30_000,
       finished_ttl_ms: 3_600_000,
       interrupt_grace_ms: 5_000,
+      idle_timeout_ms: 1_800_000,
+      turn_timeout_ms: 0,
+      memory_limit_mb: 0,
       permission_policy: "deny".into(),
       permission_timeout_ms: 120_000,
       request_timeout_ms: 60_000,

@@ -99,6 +99,41 @@ pub fn signal_group(pgid: u32, signal: nix::sys::signal::Signal) -> bool {
   nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid as i32), signal).is_ok()
 }
 
+/// The summed resident set size, in bytes, of every process whose process group is `pgid`
+/// (read from `/proc/<pid>/stat`; 0 where `/proc` is not there).
+pub fn group_rss(pgid: u32) -> u64 {
+  let page = 4096u64;
+  let Ok(dir) = std::fs::read_dir("/proc") else {
+    return 0;
+  };
+  let mut total = 0;
+  for entry in dir.flatten() {
+    let name = entry.file_name();
+    let Some(pid) = name
+      .to_str()
+      .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    else {
+      continue;
+    };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+      continue;
+    };
+    // Fields after the command's closing parenthesis: state ppid pgrp ... rss is field 24.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+      continue;
+    };
+    let fields: Vec<&str> = rest.split(' ').collect();
+    if fields.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid) {
+      total += fields
+        .get(21)
+        .and_then(|r| r.parse::<u64>().ok())
+        .unwrap_or(0)
+        * page;
+    }
+  }
+  total
+}
+
 /// One line read from a child's stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {

@@ -22,6 +22,12 @@ pub enum EndReason {
   ApiError,
   /// The manager could not talk to the CLI (e.g. stdin closed under it).
   ProtocolError,
+  /// No activity for `idleTimeoutMs` (graceful stop, resumable).
+  IdleTimeout,
+  /// No output within `startupTimeoutMs` of spawn (hard stop).
+  StartupTimeout,
+  /// The process group's memory went over `memoryLimitMb` (hard stop).
+  MemoryLimit,
 }
 
 /// A stop the caller asked for; decides the terminal status when the process exits.
@@ -140,6 +146,8 @@ pub struct SessionState {
   pending_wait: Option<StatusReason>,
   /// `interruptTurn` was asked for the running turn.
   turn_interrupt: bool,
+  /// When the running (or last) turn started.
+  turn_started_at: u64,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -211,6 +219,7 @@ impl SessionState {
       inits: 0,
       pending_wait: None,
       turn_interrupt: false,
+      turn_started_at: now,
     }
   }
 
@@ -255,6 +264,16 @@ impl SessionState {
   /// Whether a permission request waits for an answer.
   pub fn has_pending_permissions(&self) -> bool {
     !self.info.pending_permissions.is_empty()
+  }
+
+  /// `(status, created_at, updated_at)`, without cloning the snapshot.
+  pub fn info_header(&self) -> (Status, u64, u64) {
+    (self.info.status, self.info.created_at, self.info.updated_at)
+  }
+
+  /// When the running (or last) turn started, ms since the Unix epoch.
+  pub fn turn_started_at(&self) -> u64 {
+    self.turn_started_at
   }
 
   /// When the session reached its terminal status, ms since the Unix epoch.
@@ -355,6 +374,7 @@ impl SessionState {
     }
     self.turn_text.clear();
     self.turn_interrupt = false;
+    self.turn_started_at = now_ms();
     Ok(self.set_status(Status::Running, None))
   }
 

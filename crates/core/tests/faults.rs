@@ -297,3 +297,165 @@ async fn interrupt_of_an_agent_that_stops_at_eof_is_quick_and_not_forced() {
     Some(openclaw_sessions_core::EndReason::Shutdown)
   );
 }
+
+fn with(agent: String, f: impl FnOnce(&mut ManagerOptions)) -> Manager {
+  let mut o = ManagerOptions {
+    claude_path: Some(agent),
+    interrupt_grace_ms: 1000,
+    ..Default::default()
+  };
+  f(&mut o);
+  Manager::new(o).unwrap()
+}
+
+const RESULT: &str = r#"{"type":"result","subtype":"success","is_error":false,"result":"ok","num_turns":1,"total_cost_usd":0.1,"usage":{"input_tokens":1,"output_tokens":1}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_cli_is_killed_at_the_startup_timeout() {
+  let dir = Scratch::new("startup");
+  let m = with(dir.agent("exec cat >/dev/null"), |o| {
+    o.startup_timeout_ms = 300
+  });
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  assert_eq!(
+    wait_status(&m, &s.id, &[Status::Killed, Status::Failed]).await,
+    Status::Killed
+  );
+  let info = m.get(&s.id).unwrap();
+  assert_eq!(
+    info.end_reason,
+    Some(openclaw_sessions_core::EndReason::StartupTimeout)
+  );
+  assert!(m
+    .events(&s.id, 0, &["error".into()])
+    .unwrap()
+    .iter()
+    .any(|e| matches!(&e.payload, EventPayload::Error { message, .. } if message.contains("within 300 ms"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_is_stopped_gracefully_and_stays_resumable() {
+  let dir = Scratch::new("idle");
+  let m = with(
+    dir.agent(&format!("read line\necho '{RESULT}'\nexec cat >/dev/null")),
+    |o| o.idle_timeout_ms = 400,
+  );
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  assert_eq!(
+    wait_status(&m, &s.id, &[Status::Interrupted, Status::Failed]).await,
+    Status::Interrupted
+  );
+  let info = m.get(&s.id).unwrap();
+  assert_eq!(
+    info.end_reason,
+    Some(openclaw_sessions_core::EndReason::IdleTimeout)
+  );
+  assert_eq!(info.turns, 1, "the turn before the idle period counted");
+  assert!(!info.forced_stop, "the CLI stopped at stdin EOF");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_over_its_timeout_is_interrupted_and_the_session_goes_on() {
+  let dir = Scratch::new("turn");
+  let interrupted = r#"{"type":"result","subtype":"error_during_execution","is_error":true,"num_turns":1,"total_cost_usd":0,"usage":{}}"#;
+  let agent = dir.agent(&format!(
+    "read line\necho '{{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"x\"}}'\nwhile read l; do case \"$l\" in *interrupt*) echo '{interrupted}';; esac; done"
+  ));
+  let m = with(agent, |o| o.turn_timeout_ms = 300);
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  assert_eq!(
+    wait_status(&m, &s.id, &[Status::WaitingForInput, Status::Failed]).await,
+    Status::WaitingForInput
+  );
+  let turn = m.events(&s.id, 0, &["turn-completed".into()]).unwrap();
+  assert!(
+    matches!(&turn[0].payload, EventPayload::TurnCompleted { subtype, .. } if subtype == "error_during_execution")
+  );
+  assert!(
+    m.get(&s.id).unwrap().last_error.is_none(),
+    "an asked-for interrupt is not an error"
+  );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_group_over_the_memory_limit_is_killed() {
+  let dir = Scratch::new("memory");
+  let agent = dir.agent(
+    "exec python3 -c 'import time; x = bytearray(160 * 1024 * 1024); x[::4096] = b\"x\" * len(x[::4096]); time.sleep(60)'",
+  );
+  let m = with(agent, |o| o.memory_limit_mb = 64);
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  for _ in 0..400 {
+    if m.get(&s.id).unwrap().status.is_terminal() {
+      break;
+    }
+    tokio::time::sleep(Duration::from_millis(25)).await;
+  }
+  let info = m.get(&s.id).unwrap();
+  assert_eq!(info.status, Status::Killed);
+  assert_eq!(
+    info.end_reason,
+    Some(openclaw_sessions_core::EndReason::MemoryLimit)
+  );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_spawn_wins_and_spawn_says_so() {
+  let dir = Scratch::new("kill-during-spawn");
+  let m = std::sync::Arc::new(
+    Manager::new(ManagerOptions {
+      codex_path: Some(dir.agent("exec cat >/dev/null")),
+      request_timeout_ms: 30_000,
+      ..Default::default()
+    })
+    .unwrap(),
+  );
+  let mut opts = spawn_opts(&dir.0);
+  opts.backend = "codex".into();
+  opts.name = Some("racer".into());
+  let m2 = std::sync::Arc::clone(&m);
+  let spawning = tokio::spawn(async move { m2.spawn(opts, None).await });
+  // The app-server handshake hangs: kill by name while spawn waits for `initialize`.
+  let mut killed = None;
+  for _ in 0..100 {
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    if let Ok(info) = m.kill("racer").await {
+      killed = Some(info);
+      break;
+    }
+  }
+  assert_eq!(
+    killed.expect("the session was found while starting").status,
+    Status::Killed
+  );
+  let err = spawning.await.unwrap().unwrap_err();
+  assert_eq!(err.code(), "E_STATE", "{err}");
+  assert!(err.to_string().contains("stopped while starting"), "{err}");
+  assert_eq!(m.get("racer").unwrap().status, Status::Killed);
+  assert_eq!(m.stats().live, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_10_mb_line_is_read_whole_and_memory_stays_bounded() {
+  let dir = Scratch::new("10mb");
+  let agent = dir.agent(&format!(
+    "read line\npython3 -c 'import json; print(json.dumps({{\"type\":\"assistant\",\"message\":{{\"content\":[{{\"type\":\"text\",\"text\":\"y\" * (10 * 1024 * 1024)}}]}}}}))'\necho '{RESULT}'\nexec cat >/dev/null"
+  ));
+  let m = with(agent, |_| {});
+  let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  assert_eq!(
+    wait_status(&m, &s.id, &[Status::WaitingForInput, Status::Failed]).await,
+    Status::WaitingForInput
+  );
+  let info = m.get(&s.id).unwrap();
+  assert_eq!(
+    info.last_assistant_text.map(|t| t.len()),
+    Some(10 * 1024 * 1024)
+  );
+  let out = m.output(&s.id, None).unwrap();
+  assert!(
+    out.iter().map(String::len).sum::<usize>() <= 1024 * 1024,
+    "the output ring is capped in bytes"
+  );
+  m.kill(&s.id).await.unwrap();
+}
