@@ -160,6 +160,20 @@ test('interruptTurn cancels the running turn; the session goes on', async () => 
   const next = await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
   assert.equal(next.lastAssistantText, 'Nice to meet you, Ada!')
   assert.equal(next.turns, 2)
+  // The history is intact: the next request carries the interrupted prompt.
+  const last = model.messagesRequests().at(-1)
+  assert.equal(last.prompt, "I'm Ada")
+  assert.match(JSON.stringify(last.body.messages), /a long task/)
+})
+
+test('bypassPermissions runs tools without asking (IS_SANDBOX=1 is set for it when root)', async () => {
+  const s = await manager.spawn({ backend: 'claude', prompt: 'run: touch bypassed.txt', workdir: t.workdir, permissionMode: 'bypassPermissions' })
+  const info = await waitForStatus(manager, s.id, ['waiting-for-input', 'failed'])
+  assert.equal(info.status, 'waiting-for-input', `${info.lastError} ${info.stderrTail.join(' | ')}`)
+  assert.equal(manager.events(s.id, { kinds: ['permission-request'] }).length, 0)
+  assert.equal(existsSync(join(t.workdir, 'bypassed.txt')), true)
+  const init = manager.events(s.id, { kinds: ['init'] })[0]
+  assert.equal(init.permissionMode, 'bypassPermissions')
 })
 
 test('resume continues a conversation by its Claude session id; fork copies it; unknown ids are refused', async () => {

@@ -120,6 +120,7 @@ for (const backend of ['codex', 'codex-exec']) {
     const next = await settled(s.id)
     assert.equal(next.status, 'waiting-for-input')
     assert.equal(next.lastAssistantText, 'Nice to meet you, Ada!')
+    assert.match(JSON.stringify(model.responsesRequests().at(-1).body.input), /a long task/, 'the history is intact')
     // Interrupting when no turn runs does nothing.
     assert.equal((await manager.interruptTurn(s.id)).status, 'waiting-for-input')
   })
