@@ -93,7 +93,18 @@ export interface ManagerOptions {
   permissionPolicy?: 'deny' | 'allow'
   /** How long a permission request waits for `respondToPermission`, in ms. Default 120000. */
   permissionTimeoutMs?: number
-  /** How long a finished session stays in memory for `get` / `list`, in ms. Default 3600000 (1 h). */
+  /**
+   * The session store (SQLite, WAL, file mode 0600): a path, or `':memory:'` for none that outlives the manager.
+   * Default `$OPENCLAW_STATE_DIR/agent-sessions.db`, else `~/.openclaw/agent-sessions.db`. A corrupt file is moved aside
+   * and the constructor throws `E_STORE` naming both paths (constructing again starts a fresh store); a directory that
+   * cannot be written throws `E_STORE` here, not later.
+   */
+  storePath?: string
+  /** Most sessions kept in the store; the oldest finished go first, and an ancestor a later session links to stays as a tombstone. Live sessions are never removed. Default 1000. */
+  maxPersistedSessions?: number
+  /** Finished sessions older than this are removed (at startup and by `gc()`), in ms. Default 0 (no age limit). */
+  maxPersistedAgeMs?: number
+  /** How long a finished session stays in memory (its event log and output ring; the store keeps its snapshot), in ms. Default 3600000 (1 h). */
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
   requestTimeoutMs?: number
@@ -164,6 +175,16 @@ export interface PermissionDecision {
   message?: string
   /** Claude only: the tool input to run with instead of the requested one. */
   updatedInput?: Record<string, unknown>
+}
+
+/** `manager.resume(ref, prompt, options)`. Unknown keys are rejected. */
+export interface ResumeOptions {
+  /** Continue a copy of the conversation under a new backend id (Claude `--fork-session`, Codex `thread/fork` / `exec fork`). Default false. */
+  fork?: boolean
+  /** When the CLI no longer has the conversation: `'fail'` (default: `E_RESUME_NOT_FOUND`, nothing spawned) or `'fresh'` (a new conversation whose first message carries the stored summary, linked into the chain). */
+  onMissing?: 'fail' | 'fresh'
+  /** The new session's name. Default: the resumed session's (unless a live session has it, or `fork`). */
+  name?: string
 }
 
 /** `manager.list(filter)`. */
@@ -342,13 +363,14 @@ export declare class SessionManager {
    */
   kill(ref: string): Promise<SessionInfo>
   /**
-   * A snapshot of one session.
+   * A snapshot of one session, live or stored.
    *
    * @throws `E_NOT_FOUND`.
    */
   get(ref: string): SessionInfo
   /**
-   * Snapshots of the sessions in memory, oldest first.
+   * Snapshots of the live and stored sessions, oldest first (a session this manager runs
+   * shows its live state).
    *
    * @throws `E_INVALID_ARGUMENT` on an unknown filter key or status.
    */
@@ -371,6 +393,35 @@ export declare class SessionManager {
    * when already unsubscribed).
    */
   onEvent(callback: (event: AgentEvent) => void): () => boolean
+  /**
+   * Continues a finished session's conversation in a new live session: Claude `--resume <id>`
+   * from the original workdir (`--fork-session` with `fork`), Codex `thread/resume` /
+   * `thread/fork`, codex-exec `exec resume` / `exec fork`, with the original options. The CLI's
+   * record is checked first (Claude's transcript, Codex's rollout file). Without `prompt` the
+   * new session waits for `send`. It records `resumedFromId` (or `forkedFromId`).
+   *
+   * @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
+   * message says what was looked for; nothing is spawned — or with `onMissing: 'fresh'` a
+   * new conversation starts, seeded with the stored summary and linked into the chain),
+   * `E_STATE` (the session is live and `fork` is not set), and the errors of `spawn`.
+   */
+  resume(ref: string, prompt?: string | null, options?: ResumeOptions): Promise<SessionInfo>
+  /**
+   * The session and its ancestors back to the root (`resumedFromId` / `forkedFromId`),
+   * newest first, read from the store; an ancestor removed by retention appears with
+   * `evicted: true`.
+   *
+   * @throws `E_NOT_FOUND`, `E_STORE`.
+   */
+  resumeChain(ref: string): Array<SessionInfo>
+  /**
+   * Applies the store's retention now: at most `maxPersistedSessions` sessions, none
+   * finished longer ago than `maxPersistedAgeMs`; live sessions are never removed, and an
+   * ancestor a later session links to stays as a tombstone.
+   *
+   * @throws `E_STORE`.
+   */
+  gc(): GcReport
   /** Manager-wide counters. */
   stats(): Stats
   /**
@@ -388,6 +439,14 @@ export interface EventsQuery {
   sinceSeq?: number
   /** Only these kinds, e.g. `['status', 'turn-completed']` (default: all). */
   kinds?: Array<string>
+}
+
+/** What `gc()` removed. */
+export interface GcReport {
+  /** Sessions deleted from the store. */
+  deleted: number
+  /** Sessions reduced to tombstones because a later session links to them. */
+  tombstoned: number
 }
 
 /** `output(ref, { lines })`. */
@@ -427,7 +486,8 @@ export interface SessionInfo {
   statusReason?: string
   /**
    * Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`,
-   * `idle-timeout`, `startup-timeout`, `memory-limit`.
+   * `idle-timeout`, `startup-timeout`, `memory-limit`, `manager-restart` (the manager that ran
+   * it died; a new one found it live in the store).
    * For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
    */
   endReason?: string
@@ -467,6 +527,12 @@ export interface SessionInfo {
   forcedStop: boolean
   /** Permission requests waiting for `respondToPermission`, oldest first. */
   pendingPermissions: Array<PendingPermission>
+  /** The session this one resumed (`resume`): the same conversation, an earlier process. */
+  resumedFromId?: string
+  /** The session this one forked (`resume` with `fork`): a copy of its conversation. */
+  forkedFromId?: string
+  /** Removed from the store by retention; only ids and links are left (in `resumeChain`). */
+  evicted: boolean
 }
 
 /** Where a session came from: the chat channel, the gateway agent, the owner. */

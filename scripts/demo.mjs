@@ -96,12 +96,12 @@ async function conversation(manager, backend, workdir, model) {
 let model = null
 const envs = []
 let ok = true
-const manager = (env) => new SessionManager({ env })
+const manager = (env) => new SessionManager({ env, storePath: ':memory:' })
 const managers = []
 try {
   if (live) {
     console.log('live mode: Claude Code against the real Anthropic API (your ANTHROPIC_API_KEY)\n')
-    const m = new SessionManager()
+    const m = new SessionManager({ storePath: ':memory:' })
     managers.push(m)
     const { workdir, cleanup } = claudeOfflineEnv('http://127.0.0.1:9')
     envs.push({ cleanup })

@@ -64,7 +64,8 @@ pub struct SessionInfo {
   /// `exited`, `api-error`, `shutdown`, `limit` (a timeout or limit of the manager).
   pub status_reason: Option<String>,
   /// Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`,
-  /// `idle-timeout`, `startup-timeout`, `memory-limit`.
+  /// `idle-timeout`, `startup-timeout`, `memory-limit`, `manager-restart` (the manager that ran
+  /// it died; a new one found it live in the store).
   /// For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
   pub end_reason: Option<String>,
   pub workdir: String,
@@ -101,6 +102,30 @@ pub struct SessionInfo {
   pub forced_stop: bool,
   /// Permission requests waiting for `respondToPermission`, oldest first.
   pub pending_permissions: Vec<PendingPermission>,
+  /// The session this one resumed (`resume`): the same conversation, an earlier process.
+  pub resumed_from_id: Option<String>,
+  /// The session this one forked (`resume` with `fork`): a copy of its conversation.
+  pub forked_from_id: Option<String>,
+  /// Removed from the store by retention; only ids and links are left (in `resumeChain`).
+  pub evicted: bool,
+}
+
+/// What `gc()` removed.
+#[napi(object)]
+pub struct GcReport {
+  /// Sessions deleted from the store.
+  pub deleted: u32,
+  /// Sessions reduced to tombstones because a later session links to them.
+  pub tombstoned: u32,
+}
+
+impl From<core::store::GcReport> for GcReport {
+  fn from(r: core::store::GcReport) -> Self {
+    GcReport {
+      deleted: r.deleted,
+      tombstoned: r.tombstoned,
+    }
+  }
 }
 
 /// A permission / approval request waiting for an answer.
@@ -172,6 +197,9 @@ impl From<core::SessionInfo> for SessionInfo {
           since: p.since as f64,
         })
         .collect(),
+      resumed_from_id: i.resumed_from_id,
+      forked_from_id: i.forked_from_id,
+      evicted: i.evicted,
     }
   }
 }

@@ -5,7 +5,9 @@
 
 mod convert;
 
-use convert::{reject, throw, Code, EventsQuery, OutputQuery, SessionInfo, Stats, StopOptions};
+use convert::{
+  reject, throw, Code, EventsQuery, GcReport, OutputQuery, SessionInfo, Stats, StopOptions,
+};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
@@ -62,10 +64,7 @@ impl SessionManager {
     options: Value,
   ) -> Result<PromiseRaw<'env, SessionInfo>> {
     let inner = Arc::clone(&self.inner);
-    let keepalive = env
-      .create_function_from_closure::<(), (), _>("openclawSessionKeepAlive", |_| Ok(()))?
-      .build_threadsafe_function::<()>()
-      .build()?;
+    let keepalive = keepalive(env)?;
     promise(
       env,
       async move {
@@ -213,7 +212,7 @@ impl SessionManager {
     )
   }
 
-  /// A snapshot of one session.
+  /// A snapshot of one session, live or stored.
   ///
   /// @throws `E_NOT_FOUND`.
   #[napi(ts_args_type = "ref: string")]
@@ -221,7 +220,8 @@ impl SessionManager {
     self.inner.get(&r#ref).map(SessionInfo::from).map_err(throw)
   }
 
-  /// Snapshots of the sessions in memory, oldest first.
+  /// Snapshots of the live and stored sessions, oldest first (a session this manager runs
+  /// shows its live state).
   ///
   /// @throws `E_INVALID_ARGUMENT` on an unknown filter key or status.
   #[napi(ts_args_type = "filter?: ListFilter")]
@@ -229,14 +229,8 @@ impl SessionManager {
     let f: core::ListFilter =
       core::options::from_json("list filter", filter.unwrap_or(Value::Null).or_empty())
         .map_err(throw)?;
-    Ok(
-      self
-        .inner
-        .list(&f)
-        .into_iter()
-        .map(SessionInfo::from)
-        .collect(),
-    )
+    let list = self.inner.list(&f).map_err(throw)?;
+    Ok(list.into_iter().map(SessionInfo::from).collect())
   }
 
   /// The last lines of assistant text (default: every kept line, at most `outputLines`).
@@ -289,6 +283,70 @@ impl SessionManager {
     env.create_function_from_closure("unsubscribe", move |_| Ok(inner.unsubscribe(id)))
   }
 
+  /// Continues a finished session's conversation in a new live session: Claude `--resume <id>`
+  /// from the original workdir (`--fork-session` with `fork`), Codex `thread/resume` /
+  /// `thread/fork`, codex-exec `exec resume` / `exec fork`, with the original options. The CLI's
+  /// record is checked first (Claude's transcript, Codex's rollout file). Without `prompt` the
+  /// new session waits for `send`. It records `resumedFromId` (or `forkedFromId`).
+  ///
+  /// @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
+  /// message says what was looked for; nothing is spawned — or with `onMissing: 'fresh'` a
+  /// new conversation starts, seeded with the stored summary and linked into the chain),
+  /// `E_STATE` (the session is live and `fork` is not set), and the errors of `spawn`.
+  #[napi(
+    ts_args_type = "ref: string, prompt?: string | null, options?: ResumeOptions",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn resume<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: String,
+    prompt: Option<String>,
+    options: Option<Value>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let keepalive = keepalive(env)?;
+    promise(
+      env,
+      async move {
+        let o: core::options::ResumeOptions =
+          core::options::from_json("resume options", options.unwrap_or(Value::Null).or_empty())?;
+        inner
+          .resume(&r#ref, prompt, o, Some(Box::new(keepalive)))
+          .await
+      },
+      SessionInfo::from,
+    )
+  }
+
+  /// The session and its ancestors back to the root (`resumedFromId` / `forkedFromId`),
+  /// newest first, read from the store; an ancestor removed by retention appears with
+  /// `evicted: true`.
+  ///
+  /// @throws `E_NOT_FOUND`, `E_STORE`.
+  #[napi(ts_args_type = "ref: string")]
+  pub fn resume_chain(&self, r#ref: String) -> Result<Vec<SessionInfo>, Code> {
+    Ok(
+      self
+        .inner
+        .resume_chain(&r#ref)
+        .map_err(throw)?
+        .into_iter()
+        .map(SessionInfo::from)
+        .collect(),
+    )
+  }
+
+  /// Applies the store's retention now: at most `maxPersistedSessions` sessions, none
+  /// finished longer ago than `maxPersistedAgeMs`; live sessions are never removed, and an
+  /// ancestor a later session links to stays as a tombstone.
+  ///
+  /// @throws `E_STORE`.
+  #[napi]
+  pub fn gc(&self) -> Result<GcReport, Code> {
+    self.inner.gc().map(GcReport::from).map_err(throw)
+  }
+
   /// Manager-wide counters.
   #[napi]
   pub fn stats(&self) -> Stats {
@@ -326,6 +384,16 @@ where
     async move { Ok::<_, napi::Error>(fut.await) },
     move |env, r| r.map(convert).map_err(|e| reject(env, e)),
   )
+}
+
+/// A strong no-op threadsafe function: while a session holds it, Node's event loop stays up.
+fn keepalive(
+  env: &Env,
+) -> Result<napi::threadsafe_function::ThreadsafeFunction<(), (), (), napi::Status, false>> {
+  env
+    .create_function_from_closure::<(), (), _>("openclawSessionKeepAlive", |_| Ok(()))?
+    .build_threadsafe_function::<()>()
+    .build()
 }
 
 fn grace(options: Option<StopOptions>) -> Option<std::time::Duration> {

@@ -93,7 +93,18 @@ export interface ManagerOptions {
   permissionPolicy?: 'deny' | 'allow'
   /** How long a permission request waits for `respondToPermission`, in ms. Default 120000. */
   permissionTimeoutMs?: number
-  /** How long a finished session stays in memory for `get` / `list`, in ms. Default 3600000 (1 h). */
+  /**
+   * The session store (SQLite, WAL, file mode 0600): a path, or `':memory:'` for none that outlives the manager.
+   * Default `$OPENCLAW_STATE_DIR/agent-sessions.db`, else `~/.openclaw/agent-sessions.db`. A corrupt file is moved aside
+   * and the constructor throws `E_STORE` naming both paths (constructing again starts a fresh store); a directory that
+   * cannot be written throws `E_STORE` here, not later.
+   */
+  storePath?: string
+  /** Most sessions kept in the store; the oldest finished go first, and an ancestor a later session links to stays as a tombstone. Live sessions are never removed. Default 1000. */
+  maxPersistedSessions?: number
+  /** Finished sessions older than this are removed (at startup and by `gc()`), in ms. Default 0 (no age limit). */
+  maxPersistedAgeMs?: number
+  /** How long a finished session stays in memory (its event log and output ring; the store keeps its snapshot), in ms. Default 3600000 (1 h). */
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
   requestTimeoutMs?: number
@@ -164,6 +175,16 @@ export interface PermissionDecision {
   message?: string
   /** Claude only: the tool input to run with instead of the requested one. */
   updatedInput?: Record<string, unknown>
+}
+
+/** `manager.resume(ref, prompt, options)`. Unknown keys are rejected. */
+export interface ResumeOptions {
+  /** Continue a copy of the conversation under a new backend id (Claude `--fork-session`, Codex `thread/fork` / `exec fork`). Default false. */
+  fork?: boolean
+  /** When the CLI no longer has the conversation: `'fail'` (default: `E_RESUME_NOT_FOUND`, nothing spawned) or `'fresh'` (a new conversation whose first message carries the stored summary, linked into the chain). */
+  onMissing?: 'fail' | 'fresh'
+  /** The new session's name. Default: the resumed session's (unless a live session has it, or `fork`). */
+  name?: string
 }
 
 /** `manager.list(filter)`. */

@@ -1,11 +1,19 @@
 // Shared setup for tests that run the real Claude Code CLI against the scripted model on
 // 127.0.0.1: the binary from the pinned devDependency, and a throwaway HOME per test.
 import { createRequire } from 'node:module'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { claudeOfflineEnv } from 'openclaw-sessions/testing'
 import { dirname, join } from 'node:path'
 
 const require = createRequire(import.meta.url)
+
+// Every test process gets its own session store (the default path is under OPENCLAW_STATE_DIR),
+// so no test touches ~/.openclaw and parallel test files never share a store by accident.
+if (!process.env.OCS_TEST_STATE_DIR_SET) {
+  process.env.OPENCLAW_STATE_DIR = mkdtempSync(join(tmpdir(), 'ocs-state-'))
+  process.env.OCS_TEST_STATE_DIR_SET = '1'
+}
 
 /** The native Claude Code binary of the pinned `@anthropic-ai/claude-code` (no Node launcher). */
 export function claudeBin() {

@@ -12,12 +12,13 @@ use crate::protocol::{
   claude, codex_app_server as rpc, Inbound, Parser, PermissionAnswer, RpcError,
 };
 use crate::session::{SessionState, TurnOutcome};
+use crate::store::{Store, StoredSession};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 use std::any::Any;
 use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, ChildStdin};
@@ -57,6 +58,14 @@ pub struct LiveSession {
   next_request: Mutex<u64>,
   pending: Mutex<Pending>,
   permissions: PermissionPolicy,
+  persist: OnceLock<Persist>,
+}
+
+/// Where and with what the session's snapshots are stored.
+pub struct Persist {
+  pub store: Arc<Store>,
+  /// The spawn options to resume with (no prompt, no env).
+  pub options: Value,
 }
 
 impl LiveSession {
@@ -77,6 +86,47 @@ impl LiveSession {
       next_request: Mutex::new(0),
       pending: Mutex::new(HashMap::new()),
       permissions,
+      persist: OnceLock::new(),
+    })
+  }
+
+  /// Stores this session from now on: at once, then on every status change and turn end.
+  pub fn persist_to(&self, p: Persist) {
+    let _ = self.persist.set(p);
+    self.update(|st| {
+      let failed = self.write_snapshot(st).map(|e| st.record(e.payload));
+      ((), failed.into_iter().collect())
+    });
+  }
+
+  /// The options stored for resuming this session.
+  pub fn stored_options(&self) -> Value {
+    self
+      .persist
+      .get()
+      .map(|p| p.options.clone())
+      .unwrap_or(Value::Null)
+  }
+
+  /// Writes the snapshot; a failed write is reported as a non-fatal `error` event (returned,
+  /// not yet published) and the session goes on.
+  fn write_snapshot(&self, st: &SessionState) -> Option<AgentEvent> {
+    let p = self.persist.get()?;
+    let stored = StoredSession {
+      info: st.info(),
+      summary: st.summary(),
+      options: p.options.clone(),
+      thread_usage: st.thread_usage(),
+      pid_start: st.pid_start(),
+    };
+    p.store.upsert(&stored).err().map(|e| AgentEvent {
+      seq: 0,
+      session_id: st.id().to_owned(),
+      at: crate::event::now_ms(),
+      payload: EventPayload::Error {
+        message: e.to_string(),
+        fatal: false,
+      },
     })
   }
 
@@ -89,7 +139,20 @@ impl LiveSession {
   pub fn update<R>(&self, f: impl FnOnce(&mut SessionState) -> (R, Vec<AgentEvent>)) -> R {
     let r = {
       let mut st = self.state();
-      let (r, events) = f(&mut st);
+      let (r, mut events) = f(&mut st);
+      let milestone = events.iter().any(|e| {
+        matches!(
+          e.payload,
+          EventPayload::Status { .. }
+            | EventPayload::TurnCompleted { .. }
+            | EventPayload::Init { .. }
+        )
+      });
+      if milestone {
+        if let Some(failed) = self.write_snapshot(&st) {
+          events.push(st.record(failed.payload));
+        }
+      }
       for ev in &events {
         self.listeners.emit(ev);
       }
@@ -236,7 +299,12 @@ impl LiveSession {
   pub fn start(self: &Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {
     let pid = child.id().unwrap_or(0);
     *lock(&self.pgid) = Some(pid);
-    self.state().set_pid(pid);
+    // Stored with its start time, so a later manager can tell this process from a reused pid.
+    self.update(|st| {
+      st.set_pid(pid);
+      let failed = self.write_snapshot(st).map(|e| st.record(e.payload));
+      ((), failed.into_iter().collect())
+    });
     if let Some(stdin) = child.stdin.take() {
       // Not contended: the previous process (if any) is reaped and its stdin dropped.
       if let Ok(mut guard) = self.stdin.try_lock() {

@@ -64,7 +64,7 @@ pub const ALL_STATUSES: [Status; 7] = [
 ];
 
 /// Why a session waits for input, or why it ended. Serialized kebab-case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StatusReason {
   /// A turn ended (`result` from Claude).
@@ -88,8 +88,8 @@ pub enum StatusReason {
 }
 
 /// Token counts as reported by the CLI (Anthropic usage names).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Usage {
   pub input_tokens: u64,
   pub output_tokens: u64,

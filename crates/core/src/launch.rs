@@ -141,6 +141,54 @@ impl Launch {
       .or_else(|| std::env::var_os(key))
   }
 
+  /// Checks that the CLI still has the conversation `resume` names (Claude's transcript,
+  /// Codex's rollout file): `E_RESUME_NOT_FOUND` saying what was looked for, before anything
+  /// is spawned. Nothing to check without `resume`.
+  pub fn verify_resumable(&self) -> Result<()> {
+    match (&self.claude.resume, self.backend) {
+      (None, _) => Ok(()),
+      (Some(id), Backend::Claude) => self.check_claude_transcript(id),
+      (Some(id), Backend::Codex | Backend::CodexExec) => self.check_codex_rollout(id),
+    }
+  }
+
+  /// Codex resumes only threads with a rollout file:
+  /// `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<timestamp>-<thread_id>.jsonl` (PROTOCOLS.md B3).
+  fn check_codex_rollout(&self, id: &str) -> Result<()> {
+    let home = self
+      .env_var("CODEX_HOME")
+      .map(PathBuf::from)
+      .or_else(|| {
+        self
+          .env_var("HOME")
+          .map(|h| PathBuf::from(h).join(".codex"))
+      })
+      .unwrap_or_else(|| PathBuf::from(".codex"));
+    let sessions = home.join("sessions");
+    let suffix = format!("-{id}.jsonl");
+    fn walk(dir: &std::path::Path, suffix: &str, depth: u32) -> bool {
+      std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+          let p = e.path();
+          if p.is_dir() {
+            depth > 0 && walk(&p, suffix, depth - 1)
+          } else {
+            e.file_name().to_string_lossy().ends_with(suffix)
+          }
+        })
+    }
+    if walk(&sessions, &suffix, 4) {
+      return Ok(());
+    }
+    Err(Error::ResumeNotFound(format!(
+      "Codex has no conversation `{id}`: no rollout-*{suffix} under {}; nothing was started",
+      sessions.display()
+    )))
+  }
+
   /// Claude resumes only what it has on disk: `$CLAUDE_CONFIG_DIR/projects/<cwd with every
   /// non-alphanumeric char as '-'>/<id>.jsonl` (PROTOCOLS.md A5). Long cwds get a hashed
   /// folder name, so any project folder holding the transcript counts.
@@ -183,15 +231,23 @@ impl Launch {
   /// Starts the session's first process and sends `prompt`. Resolves when the backend session
   /// id is known: at once for Claude (`--session-id`), after `thread/start` (or resume / fork)
   /// for the app-server, at `thread.started` for exec.
-  pub async fn first_turn(&self, s: &Arc<LiveSession>, prompt: &str) -> Result<()> {
+  pub async fn first_turn(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
+    self.start(s, prompt).await?;
+    if prompt.is_none() {
+      // Resumed without a message: up and waiting for the first one.
+      s.update(|st| ((), st.ready_without_turn().into_iter().collect()));
+    }
+    Ok(())
+  }
+
+  async fn start(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
     match self.backend {
       Backend::Claude => {
-        if let Some(id) = &self.claude.resume {
-          self.check_claude_transcript(id)?;
-        }
         self.spawn(s, claude::args(&self.claude), false, Parser::Claude)?;
-        // A failed write means the CLI already died; its exit sets the status and context.
-        let _ = s.write(&claude::user_message(prompt)).await;
+        if let Some(prompt) = prompt {
+          // A failed write means the CLI already died; its exit sets the status and context.
+          let _ = s.write(&claude::user_message(prompt)).await;
+        }
         Ok(())
       }
       Backend::Codex => {
@@ -211,6 +267,10 @@ impl Launch {
         }
       }
       Backend::CodexExec => {
+        let Some(prompt) = prompt else {
+          // No turn yet, so no process: the first `send` starts `exec resume`.
+          return Ok(());
+        };
         let how = match (&self.claude.resume, self.claude.fork) {
           (None, _) => Continue::New,
           (Some(id), false) => Continue::Resume(id.clone()),
@@ -239,7 +299,7 @@ impl Launch {
     }
   }
 
-  async fn app_server_handshake(&self, s: &Arc<LiveSession>, prompt: &str) -> Result<()> {
+  async fn app_server_handshake(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
     let t = self.request_timeout;
     s.request(
       "initialize",
@@ -273,7 +333,10 @@ impl Launch {
     let thread = app::thread_id(&result)
       .ok_or_else(|| Error::Protocol(format!("thread response without a thread id: {result}")))?;
     s.state().set_backend_session_id(&thread);
-    self.app_server_turn(s, &thread, prompt).await
+    match prompt {
+      Some(prompt) => self.app_server_turn(s, &thread, prompt).await,
+      None => Ok(()),
+    }
   }
 
   async fn app_server_turn(&self, s: &Arc<LiveSession>, thread: &str, text: &str) -> Result<()> {

@@ -13,7 +13,9 @@ pub mod manager;
 pub mod options;
 pub mod process;
 pub mod protocol;
+pub mod resume;
 pub mod session;
+pub mod store;
 
 pub use error::{Error, Result};
 pub use event::{AgentEvent, EventPayload, Status, StatusReason, Usage};

@@ -2,7 +2,7 @@
 //! or backend session id, and stops them. Everything a caller can do goes through here; the
 //! per-session bookkeeping lives in `session`, the process pumping in `driver`.
 
-use crate::driver::{KeepAlive, LiveSession, PermissionPolicy};
+use crate::driver::{KeepAlive, LiveSession, PermissionPolicy, Persist};
 use crate::error::{Error, Result};
 use crate::event::{AgentEvent, Status, ALL_STATUSES};
 use crate::launch::Launch;
@@ -11,6 +11,7 @@ use crate::listeners::{Listener, Listeners};
 use crate::options::{Backend, ManagerOptions, SpawnOptions};
 use crate::protocol::PermissionAnswer;
 use crate::session::{EndReason, Limits, NewSession, SessionInfo, SessionState, StopRequest};
+use crate::store::Store;
 use nix::sys::signal::Signal;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,26 +61,51 @@ struct Entry {
 
 /// The session manager.
 pub struct Manager {
-  opts: ManagerOptions,
+  pub(crate) opts: ManagerOptions,
   sessions: RwLock<Vec<Entry>>,
   listeners: Arc<Listeners>,
   closed: AtomicBool,
   spawned: Arc<AtomicU64>,
   spawn_failures: AtomicU64,
+  pub(crate) store: Arc<Store>,
+}
+
+/// How a new session relates to earlier ones, and what it starts with.
+#[derive(Default)]
+pub(crate) struct Plan {
+  pub resumed_from_id: Option<String>,
+  pub forked_from_id: Option<String>,
+  /// The thread's tokens so far (Codex resume), so the first turn is a delta.
+  pub thread_usage: Option<crate::event::Usage>,
+  /// The summary carried over from the resumed session.
+  pub summary: Vec<crate::session::SummaryTurn>,
+  /// The first message; none: the session waits for `send`.
+  pub prompt: Option<String>,
 }
 
 impl Manager {
-  /// Fails with `E_INVALID_ARGUMENT` on bad options.
+  /// Opens the store, marks sessions a dead manager left live as `interrupted`
+  /// (`manager-restart`) and kills their orphaned processes, then applies retention.
+  /// Fails with `E_INVALID_ARGUMENT` on bad options, `E_STORE` on a store that cannot be used.
   pub fn new(opts: ManagerOptions) -> Result<Self> {
     opts.validate()?;
-    Ok(Manager {
+    let path = match &opts.store_path {
+      Some(p) => p.clone(),
+      None => crate::store::default_path().to_string_lossy().into_owned(),
+    };
+    let store = Arc::new(Store::open(&path)?);
+    let m = Manager {
       opts,
       sessions: RwLock::new(Vec::new()),
       listeners: Arc::new(Listeners::default()),
       closed: AtomicBool::new(false),
       spawned: Arc::new(AtomicU64::new(0)),
       spawn_failures: AtomicU64::new(0),
-    })
+      store,
+    };
+    m.recover()?;
+    m.gc()?;
+    Ok(m)
   }
 
   pub fn options(&self) -> &ManagerOptions {
@@ -127,10 +153,40 @@ impl Manager {
   }
 
   /// Starts a session: validates `opts`, spawns the CLI and sends the first prompt. Resolves
-  /// once the backend session id is known (see `Launch::first_turn`).
+  /// once the backend session id is known (see `Launch::first_turn`). With `resume`, the
+  /// conversation is checked first (`E_RESUME_NOT_FOUND`) and the new session is linked to
+  /// the one it continues, when this store knows it.
   pub async fn spawn(
     &self,
     opts: SpawnOptions,
+    keepalive: Option<KeepAlive>,
+  ) -> Result<SessionInfo> {
+    let mut plan = Plan {
+      prompt: Some(opts.prompt.clone()),
+      ..Plan::default()
+    };
+    if let Some(from) = &opts.resume {
+      if let Some(src) = self
+        .lookup(from)?
+        .filter(|s| s.info.backend_session_id == *from)
+      {
+        if opts.fork {
+          plan.forked_from_id = Some(src.info.id);
+        } else {
+          plan.resumed_from_id = Some(src.info.id);
+        }
+        plan.thread_usage = Some(src.thread_usage);
+        plan.summary = src.summary;
+      }
+    }
+    self.start(opts, plan, keepalive).await
+  }
+
+  /// The one way sessions start (spawn, resume).
+  pub(crate) async fn start(
+    &self,
+    opts: SpawnOptions,
+    plan: Plan,
     keepalive: Option<KeepAlive>,
   ) -> Result<SessionInfo> {
     let backend = opts.validate()?;
@@ -145,6 +201,7 @@ impl Manager {
       &claude_id,
       Arc::clone(&self.spawned),
     )?);
+    launch.verify_resumable()?;
     let backend_session_id = match backend {
       Backend::Claude => claude_id,
       // Known from the CLI: `thread/start`, `thread.started`; a plain resume keeps its id.
@@ -166,26 +223,29 @@ impl Manager {
         backend_session_id,
         workdir: opts.workdir.clone(),
         model: opts.model.clone(),
-        first_prompt: opts.prompt.clone(),
+        first_prompt: plan.prompt.clone().unwrap_or_default(),
         origin: opts.origin.clone(),
+        resumed_from_id: plan.resumed_from_id.clone(),
+        forked_from_id: plan.forked_from_id.clone(),
       },
       limits,
     );
-    if let Some(from) = &opts.resume {
-      // Codex reports thread totals: continue from what the thread had, so turn deltas stay
-      // right across the resume.
-      if let Some(total) = self.thread_usage_of(from) {
-        state.set_thread_usage(total);
-      }
+    if let Some(total) = plan.thread_usage {
+      state.set_thread_usage(total);
     }
+    state.set_summary(plan.summary.clone());
     let permissions = PermissionPolicy {
       default_allow: self.opts.permission_policy == "allow",
       timeout: Duration::from_millis(self.opts.permission_timeout_ms as u64),
     };
     let session = LiveSession::new(state, Arc::clone(&self.listeners), keepalive, permissions);
     self.reserve(&session, &launch, opts.name.as_deref())?;
+    session.persist_to(Persist {
+      store: Arc::clone(&self.store),
+      options: resumable_options(&opts),
+    });
     session.update(|st| ((), vec![st.started()]));
-    match launch.first_turn(&session, &opts.prompt).await {
+    match launch.first_turn(&session, plan.prompt.as_deref()).await {
       Ok(()) => {
         lifecycle::watch(Arc::clone(&session), Arc::clone(&launch), self.timeouts());
         let info = session.state().info();
@@ -208,6 +268,7 @@ impl Manager {
           )));
         }
         self.write().retain(|e| !Arc::ptr_eq(&e.live, &session));
+        let _ = self.store.delete(session.state().id());
         Err(e)
       }
     }
@@ -223,16 +284,6 @@ impl Manager {
         .then(|| self.opts.memory_limit_mb as u64 * 1024 * 1024),
       grace: Duration::from_millis(self.opts.interrupt_grace_ms as u64),
     }
-  }
-
-  /// The thread totals of the newest session with this backend session id.
-  fn thread_usage_of(&self, backend_id: &str) -> Option<crate::event::Usage> {
-    self
-      .read()
-      .iter()
-      .rev()
-      .find(|e| e.live.state().backend_session_id() == backend_id)
-      .map(|e| e.live.state().thread_usage())
   }
 
   /// Registers a new session, atomically with the limit and name checks.
@@ -278,7 +329,16 @@ impl Manager {
     if text.trim().is_empty() {
       return Err(Error::InvalidArgument("message text is empty".into()));
     }
-    let (s, launch) = self.find(r)?;
+    let (s, launch) = match self.find(r) {
+      Ok(found) => found,
+      Err(e) => {
+        let info = self.stored_finished(r, e)?;
+        return Err(Error::State(format!(
+          "session `{r}` is {}; resume it to continue the conversation",
+          info.status.as_str()
+        )));
+      }
+    };
     s.update(|st| {
       if st.has_pending_permissions() {
         return (
@@ -289,7 +349,7 @@ impl Manager {
           vec![],
         );
       }
-      match st.begin_turn() {
+      match st.begin_turn(text) {
         Ok(ev) => (Ok(()), ev.into_iter().collect()),
         Err(status) => (
           Err(Error::State(format!(
@@ -348,7 +408,10 @@ impl Manager {
   /// ends the turn, which it reports as interrupted). When no turn runs, nothing happens and
   /// the snapshot is returned as is.
   pub async fn interrupt_turn(&self, r: &str) -> Result<SessionInfo> {
-    let (s, launch) = self.find(r)?;
+    let (s, launch) = match self.find(r) {
+      Ok(found) => found,
+      Err(e) => return self.stored_finished(r, e),
+    };
     if s.state().request_turn_interrupt() {
       launch.interrupt_turn(&s).await?;
     }
@@ -360,7 +423,10 @@ impl Manager {
   /// After `closeTimeoutMs` the process group is killed. A `codex-exec` session between turns
   /// completes at once. A finished session is returned as is.
   pub async fn close(&self, r: &str) -> Result<SessionInfo> {
-    let (s, _) = self.find(r)?;
+    let (s, _) = match self.find(r) {
+      Ok(found) => found,
+      Err(e) => return self.stored_finished(r, e),
+    };
     if s.is_done() {
       return Ok(s.state().info());
     }
@@ -383,7 +449,10 @@ impl Manager {
   /// between `codex-exec` turns stops at once. A finished session is returned as is (its status
   /// says it was not interrupted).
   pub async fn interrupt(&self, r: &str, grace: Option<Duration>) -> Result<SessionInfo> {
-    let (s, launch) = self.find(r)?;
+    let (s, launch) = match self.find(r) {
+      Ok(found) => found,
+      Err(e) => return self.stored_finished(r, e),
+    };
     let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms as u64));
     stop_gracefully(&s, &launch, EndReason::User, grace).await;
     let info = s.state().info();
@@ -393,28 +462,45 @@ impl Manager {
   /// Hard stop: SIGKILL to the whole process group; resolves once reaped (`killed`).
   /// A finished session is returned as is.
   pub async fn kill(&self, r: &str) -> Result<SessionInfo> {
-    let (s, _) = self.find(r)?;
+    let (s, _) = match self.find(r) {
+      Ok(found) => found,
+      Err(e) => return self.stored_finished(r, e),
+    };
     stop_hard(&s, EndReason::User);
     s.wait_done().await;
     let info = s.state().info();
     Ok(info)
   }
 
-  /// A snapshot of one session.
-  pub fn get(&self, r: &str) -> Result<SessionInfo> {
-    Ok(self.find(r)?.0.state().info())
+  /// The live session `r` as the store would hold it now.
+  pub(crate) fn live_snapshot(&self, r: &str) -> Result<crate::store::StoredSession> {
+    let (s, _) = self.find(r)?;
+    let st = s.state();
+    Ok(crate::store::StoredSession {
+      info: st.info(),
+      summary: st.summary(),
+      options: serde_json::Value::Null,
+      thread_usage: st.thread_usage(),
+      pid_start: st.pid_start(),
+    })
+    .map(|mut stored| {
+      stored.options = s.stored_options();
+      stored
+    })
   }
 
-  /// Snapshots of the sessions in memory, oldest first.
-  pub fn list(&self, f: &ListFilter) -> Vec<SessionInfo> {
-    self
-      .all()
-      .iter()
-      .map(|s| s.state().info())
-      .filter(|i| f.statuses.is_empty() || f.statuses.contains(&i.status))
-      .filter(|i| f.backend.is_none_or(|b| b == i.backend))
-      .filter(|i| !f.live_only || !i.status.is_terminal())
-      .collect()
+  /// Snapshots of the sessions held in memory.
+  pub(crate) fn live_infos(&self) -> Vec<SessionInfo> {
+    self.all().iter().map(|s| s.state().info()).collect()
+  }
+
+  /// For operations on a session this manager does not run: the stored one's snapshot if it
+  /// is finished (a no-op), else `E_NOT_FOUND`.
+  fn stored_finished(&self, r: &str, e: Error) -> Result<SessionInfo> {
+    match self.store.find(r)? {
+      Some(s) if s.info.status.is_terminal() => Ok(s.info),
+      _ => Err(e),
+    }
   }
 
   /// The last `lines` lines of assistant text (default: all kept).
@@ -439,7 +525,7 @@ impl Manager {
   }
 
   pub fn stats(&self) -> Stats {
-    let infos = self.list(&ListFilter::default());
+    let infos = self.live_infos();
     let mut by_status: BTreeMap<String, u32> = ALL_STATUSES
       .iter()
       .map(|s| (s.as_str().to_owned(), 0))
@@ -490,4 +576,16 @@ impl Manager {
       stop_hard(&s, EndReason::Shutdown);
     }
   }
+}
+
+/// The spawn options a resume needs: everything but the prompt and the environment (which
+/// may hold secrets and is not written to disk).
+fn resumable_options(o: &SpawnOptions) -> serde_json::Value {
+  let mut v = serde_json::to_value(o).unwrap_or_default();
+  if let Some(map) = v.as_object_mut() {
+    for key in ["prompt", "env", "resume", "fork", "name"] {
+      map.remove(key);
+    }
+  }
+  v
 }

@@ -76,6 +76,16 @@ pub struct ManagerOptions {
   /// The process group's resident memory over this many MiB → `killed`, `endReason:
   /// memory-limit` (sampled from /proc every 2 s). 0 (default): off.
   pub memory_limit_mb: u32,
+  /// The session store (SQLite): a file path, or `:memory:` for none that outlives the
+  /// manager. Default `$OPENCLAW_STATE_DIR/agent-sessions.db`, else
+  /// `~/.openclaw/agent-sessions.db`.
+  pub store_path: Option<String>,
+  /// Most sessions kept in the store; the oldest finished ones go first (a linked ancestor
+  /// stays as a tombstone). Default 1000.
+  pub max_persisted_sessions: u32,
+  /// Finished sessions older than this are removed by `gc()` and at startup, ms. 0 (default):
+  /// no age limit.
+  pub max_persisted_age_ms: u64,
   /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
   pub finished_ttl_ms: u64,
 }
@@ -94,6 +104,9 @@ impl Default for ManagerOptions {
       max_line_bytes: 32 * 1024 * 1024,
       close_timeout_ms: 30_000,
       finished_ttl_ms: 3_600_000,
+      store_path: None,
+      max_persisted_sessions: 1000,
+      max_persisted_age_ms: 0,
       interrupt_grace_ms: 5_000,
       idle_timeout_ms: 1_800_000,
       turn_timeout_ms: 0,
@@ -116,7 +129,7 @@ pub struct Origin {
 }
 
 /// `manager.spawn(options)`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpawnOptions {
   /// `claude`, `codex` or `codex-exec`.
@@ -469,4 +482,30 @@ pub fn permission_answer(v: serde_json::Value) -> Result<crate::protocol::Permis
     message: d.message,
     updated_input: d.updated_input,
   })
+}
+
+/// `resume(ref, prompt, { fork, onMissing, name })`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ResumeOptions {
+  /// Continue a copy of the conversation under a new backend id.
+  pub fork: bool,
+  /// When the CLI no longer has the conversation: `fail` (default, `E_RESUME_NOT_FOUND`) or
+  /// `fresh` (a new conversation seeded with the stored summary, linked into the chain).
+  pub on_missing: Option<String>,
+  /// The new session's name (default: the resumed session's, unless a live one has it).
+  pub name: Option<String>,
+}
+
+impl ResumeOptions {
+  /// Whether a missing conversation starts fresh; `E_INVALID_ARGUMENT` for a bad value.
+  pub fn fresh_on_missing(&self) -> Result<bool> {
+    match self.on_missing.as_deref() {
+      None | Some("fail") => Ok(false),
+      Some("fresh") => Ok(true),
+      Some(other) => Err(bad(format!(
+        "onMissing must be `fail` or `fresh`, got `{other}`"
+      ))),
+    }
+  }
 }

@@ -134,6 +134,14 @@ pub fn group_rss(pgid: u32) -> u64 {
   total
 }
 
+/// A process's start time in clock ticks since boot (`/proc/<pid>/stat` field 22): with the
+/// pid, it identifies one process across pid reuse. `None` if there is no such process.
+pub fn start_time(pid: u32) -> Option<u64> {
+  let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+  let rest = &stat[stat.rfind(')')? + 2..];
+  rest.split(' ').nth(19)?.parse().ok()
+}
+
 /// One line read from a child's stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {

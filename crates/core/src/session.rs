@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::VecDeque;
 
 /// Why a session ended, beyond its status (DESIGN.md `endReason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EndReason {
   /// Asked for by the caller (`close`, `kill`).
@@ -26,6 +26,8 @@ pub enum EndReason {
   IdleTimeout,
   /// No output within `startupTimeoutMs` of spawn (hard stop).
   StartupTimeout,
+  /// The manager that ran the session died; a new one found it live in the store.
+  ManagerRestart,
   /// The process group's memory went over `memoryLimitMb` (hard stop).
   MemoryLimit,
 }
@@ -61,7 +63,7 @@ impl StopRequest {
 }
 
 /// A permission / approval request waiting for an answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingPermission {
   /// The id to answer with (`respondToPermission`): Claude's `request_id`, or the Codex
@@ -83,7 +85,7 @@ pub struct Limits {
 }
 
 /// A snapshot of one session for callers (`get`, `list`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
   pub id: String,
@@ -121,7 +123,28 @@ pub struct SessionInfo {
   pub forced_stop: bool,
   /// Permission requests waiting for an answer, oldest first.
   pub pending_permissions: Vec<PendingPermission>,
+  /// The session this one resumed (same conversation, `resume`).
+  #[serde(default)]
+  pub resumed_from_id: Option<String>,
+  /// The session this one forked (a copy of its conversation, `resume` with `fork`).
+  #[serde(default)]
+  pub forked_from_id: Option<String>,
+  /// Evicted from the store by retention: only ids and links are kept (a tombstone).
+  #[serde(default)]
+  pub evicted: bool,
 }
+
+/// One turn of the local conversation summary kept for recovery (`onMissing: 'fresh'`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryTurn {
+  pub prompt: String,
+  pub reply: String,
+}
+
+/// Turns kept in the summary, and the most characters of each prompt / reply.
+const SUMMARY_TURNS: usize = 6;
+const SUMMARY_CHARS: usize = 1000;
 
 /// The state of one session.
 #[derive(Debug)]
@@ -148,6 +171,12 @@ pub struct SessionState {
   turn_interrupt: bool,
   /// When the running (or last) turn started.
   turn_started_at: u64,
+  /// The running turn's user prompt.
+  turn_prompt: String,
+  /// The last turns, bounded, for a fresh start when the CLI lost the conversation.
+  summary: VecDeque<SummaryTurn>,
+  /// The running process's start time (`/proc/<pid>/stat` field 22), to recognise it later.
+  pid_start: Option<u64>,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -171,6 +200,8 @@ pub struct NewSession {
   pub model: Option<String>,
   pub first_prompt: String,
   pub origin: Option<Origin>,
+  pub resumed_from_id: Option<String>,
+  pub forked_from_id: Option<String>,
 }
 
 impl SessionState {
@@ -187,7 +218,7 @@ impl SessionState {
         end_reason: None,
         workdir: n.workdir,
         model: n.model,
-        first_prompt: n.first_prompt,
+        first_prompt: n.first_prompt.clone(),
         pid: None,
         created_at: now,
         updated_at: now,
@@ -205,6 +236,9 @@ impl SessionState {
         last_seq: 0,
         forced_stop: false,
         pending_permissions: Vec::new(),
+        resumed_from_id: n.resumed_from_id,
+        forked_from_id: n.forked_from_id,
+        evicted: false,
       },
       limits,
       events: VecDeque::new(),
@@ -220,6 +254,9 @@ impl SessionState {
       pending_wait: None,
       turn_interrupt: false,
       turn_started_at: now,
+      turn_prompt: n.first_prompt,
+      summary: VecDeque::new(),
+      pid_start: None,
     }
   }
 
@@ -303,6 +340,30 @@ impl SessionState {
 
   pub fn set_pid(&mut self, pid: u32) {
     self.info.pid = Some(pid);
+    self.pid_start = crate::process::start_time(pid);
+  }
+
+  /// The running process's start time, to tell it from a later process with the same pid.
+  pub fn pid_start(&self) -> Option<u64> {
+    self.pid_start
+  }
+
+  /// The last turns (prompt and reply, bounded).
+  pub fn summary(&self) -> Vec<SummaryTurn> {
+    self.summary.iter().cloned().collect()
+  }
+
+  /// Restores the summary of a session read back from the store.
+  pub fn set_summary(&mut self, turns: Vec<SummaryTurn>) {
+    self.summary = turns.into_iter().collect();
+  }
+
+  /// A session resumed without a prompt: up and waiting for the first message.
+  pub fn ready_without_turn(&mut self) -> Option<AgentEvent> {
+    if self.info.status != Status::Starting {
+      return None;
+    }
+    self.set_status(Status::WaitingForInput, Some(StatusReason::TurnEnded))
   }
 
   /// The last `n` lines of assistant text, oldest first.
@@ -368,10 +429,11 @@ impl SessionState {
 
   /// A user message is about to be written: a waiting session runs again.
   /// Returns the status event, or `Err(status)` when the session is not waiting.
-  pub fn begin_turn(&mut self) -> Result<Option<AgentEvent>, Status> {
+  pub fn begin_turn(&mut self, prompt: &str) -> Result<Option<AgentEvent>, Status> {
     if self.info.status != Status::WaitingForInput {
       return Err(self.info.status);
     }
+    self.turn_prompt = prompt.to_owned();
     self.turn_text.clear();
     self.turn_interrupt = false;
     self.turn_started_at = now_ms();
@@ -537,6 +599,13 @@ impl SessionState {
           });
         }
         self.turn_interrupt = false;
+        self.summary.push_back(SummaryTurn {
+          prompt: truncate(&self.turn_prompt, SUMMARY_CHARS),
+          reply: truncate(&self.turn_text, SUMMARY_CHARS),
+        });
+        while self.summary.len() > SUMMARY_TURNS {
+          self.summary.pop_front();
+        }
         // Requests the CLI no longer waits for once its turn is over.
         self.info.pending_permissions.clear();
         outcome = if *fatal {

@@ -12,6 +12,8 @@ fn state() -> SessionState {
       model: None,
       first_prompt: "hi".into(),
       origin: None,
+      resumed_from_id: None,
+      forked_from_id: None,
     },
     Limits {
       event_log: 5,
@@ -75,8 +77,8 @@ fn turns_cost_and_statuses() {
     }
     other => panic!("{other:?}"),
   }
-  assert!(s.begin_turn().unwrap().is_some());
-  assert_eq!(s.begin_turn(), Err(Status::Running));
+  assert!(s.begin_turn("next").unwrap().is_some());
+  assert_eq!(s.begin_turn("next"), Err(Status::Running));
   let (evs, _) = s.apply(result(0.75, false, "success", None));
   match &evs[0].payload {
     EventPayload::TurnCompleted { turn, cost_usd, .. } => {
@@ -164,6 +166,8 @@ fn codex_totals_become_per_turn_deltas_and_exec_processes_end_per_turn() {
       model: None,
       first_prompt: "hi".into(),
       origin: None,
+      resumed_from_id: None,
+      forked_from_id: None,
     },
     Limits {
       event_log: 50,
@@ -190,7 +194,7 @@ fn codex_totals_become_per_turn_deltas_and_exec_processes_end_per_turn() {
   // The turn's process exits 0: the session waits, with no process.
   s.exited(Some(0), None);
   assert_eq!(s.status(), Status::WaitingForInput);
-  s.begin_turn().unwrap();
+  s.begin_turn("next").unwrap();
   s.apply(EventPayload::turn_end("completed", None, total(250)));
   assert_eq!(s.info().usage.input_tokens, 60 + 90);
   s.exited(Some(0), None);
@@ -208,6 +212,8 @@ fn codex_totals_become_per_turn_deltas_and_exec_processes_end_per_turn() {
       model: None,
       first_prompt: "hi".into(),
       origin: None,
+      resumed_from_id: None,
+      forked_from_id: None,
     },
     Limits {
       event_log: 50,

@@ -36,6 +36,7 @@ fn manager(agent: String) -> Manager {
     claude_path: Some(agent),
     max_line_bytes: 1024,
     close_timeout_ms: 5000,
+    store_path: Some(":memory:".into()),
     ..Default::default()
   })
   .unwrap()
@@ -191,6 +192,7 @@ async fn finished_sessions_leave_memory_after_their_ttl() {
   let m = Manager::new(ManagerOptions {
     claude_path: Some(dir.agent("exit 0")),
     finished_ttl_ms: 300,
+    store_path: Some(":memory:".into()),
     ..Default::default()
   })
   .unwrap();
@@ -202,7 +204,9 @@ async fn finished_sessions_leave_memory_after_their_ttl() {
   assert_eq!(m.stats().total, 1, "kept while fresh");
   tokio::time::sleep(Duration::from_millis(400)).await;
   assert_eq!(m.stats().total, 0, "forgotten after the TTL");
-  assert_eq!(m.get(&s.id).unwrap_err().code(), "E_NOT_FOUND");
+  // The store still has it; only the in-memory part (event log, output ring) is gone.
+  assert_eq!(m.get(&s.id).unwrap().status, Status::Completed);
+  assert_eq!(m.events(&s.id, 0, &[]).unwrap_err().code(), "E_NOT_FOUND");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,6 +221,7 @@ async fn an_app_server_that_never_answers_times_out_and_leaves_nothing() {
   let m = Manager::new(ManagerOptions {
     codex_path: Some(agent),
     request_timeout_ms: 300,
+    store_path: Some(":memory:".into()),
     ..Default::default()
   })
   .unwrap();
@@ -302,6 +307,7 @@ fn with(agent: String, f: impl FnOnce(&mut ManagerOptions)) -> Manager {
   let mut o = ManagerOptions {
     claude_path: Some(agent),
     interrupt_grace_ms: 1000,
+    store_path: Some(":memory:".into()),
     ..Default::default()
   };
   f(&mut o);
@@ -406,6 +412,7 @@ async fn kill_during_spawn_wins_and_spawn_says_so() {
     Manager::new(ManagerOptions {
       codex_path: Some(dir.agent("exec cat >/dev/null")),
       request_timeout_ms: 30_000,
+      store_path: Some(":memory:".into()),
       ..Default::default()
     })
     .unwrap(),

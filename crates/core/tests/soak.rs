@@ -47,6 +47,7 @@ async fn three_hundred_spawn_kill_interrupt_cycles_leave_nothing_behind() {
   let m = Manager::new(ManagerOptions {
     claude_path: Some(agent.to_string_lossy().into_owned()),
     max_sessions: 400,
+    store_path: Some(":memory:".into()),
     ..Default::default()
   })
   .unwrap();

@@ -199,6 +199,8 @@ pub fn replay(f: &Fixture) -> Replay {
       model: None,
       first_prompt: "fixture".into(),
       origin: None,
+      resumed_from_id: None,
+      forked_from_id: None,
     },
     Limits {
       event_log: 100_000,
@@ -214,7 +216,7 @@ pub fn replay(f: &Fixture) -> Replay {
       after_result = false;
       if state.status() == Status::WaitingForInput {
         let ev = state
-          .begin_turn()
+          .begin_turn("next")
           .expect("a waiting session accepts a new turn");
         events.extend(ev);
       }

@@ -13,6 +13,8 @@ pub fn new_state(backend: Backend, name: &str) -> SessionState {
       model: None,
       first_prompt: "fixture".into(),
       origin: None,
+      resumed_from_id: None,
+      forked_from_id: None,
     },
     Limits {
       event_log: 100_000,
@@ -58,7 +60,7 @@ impl Replay {
   pub fn begin_turn(&mut self) {
     let ev = self
       .state
-      .begin_turn()
+      .begin_turn("next")
       .unwrap_or_else(|s| panic!("begin_turn in {s:?}"));
     self.events.extend(ev);
   }
