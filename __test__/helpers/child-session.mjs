@@ -8,16 +8,21 @@
 import { SessionManager } from '../../index.js'
 
 const mode = process.argv[2]
-const { claudePath, env, workdir } = JSON.parse(process.env.OCS_CHILD_CONFIG)
-const manager = new SessionManager({ claudePath, env })
+const { claudePath, env, workdir, storePath, prompt: holdPrompt, then } = JSON.parse(process.env.OCS_CHILD_CONFIG)
+const manager = new SessionManager({ claudePath, env, ...(storePath ? { storePath } : {}) })
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n')
 
-const prompt = mode === 'hold' ? 'hold this turn' : "Hello, I'm Ada"
+const prompt = mode === 'hold' ? (holdPrompt ?? 'hold this turn') : "Hello, I'm Ada"
 const s = await manager.spawn({ backend: 'claude', prompt, workdir })
 say({ spawned: s.id, pid: s.pid })
 
 manager.onEvent((e) => {
   if (e.kind !== 'status' || e.status !== 'waiting-for-input') return
+  if (mode === 'hold') {
+    // Optionally a second turn (the one the model then stalls on).
+    if (then) manager.send(s.id, then).then(() => say({ sent: then }))
+    return
+  }
   if (mode === 'shutdown') {
     manager.shutdown().then((stats) => say({ shutdown: stats.live, interrupted: stats.byStatus.interrupted }))
   } else {

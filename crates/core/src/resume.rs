@@ -148,7 +148,7 @@ impl Manager {
       self
         .live_infos()
         .iter()
-        .any(|i| i.name.as_deref() == Some(n))
+        .any(|i| !i.status.is_terminal() && i.name.as_deref() == Some(n))
     };
     opts.name = o
       .name
