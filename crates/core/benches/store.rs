@@ -1,0 +1,134 @@
+//! `cargo bench -p openclaw-sessions-core --bench store`: the session store's per-update write
+//! latency and load time at 1k and 10k stored sessions, next to what the TypeScript managers
+//! do (rewrite one JSON file of every session on each change). Prints a table; not a test.
+
+use openclaw_sessions_core::event::{Status, Usage};
+use openclaw_sessions_core::options::Backend;
+use openclaw_sessions_core::session::{Limits, NewSession, SessionState, SummaryTurn};
+use openclaw_sessions_core::store::{Store, StoredSession};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const UPDATES: usize = 400;
+
+fn record(i: usize) -> StoredSession {
+  let st = SessionState::new(
+    NewSession {
+      id: format!("00000000-0000-4000-8000-{i:012}"),
+      name: Some(format!("session-{i}")),
+      backend: Backend::Claude,
+      backend_session_id: format!("10000000-0000-4000-8000-{i:012}"),
+      workdir: "/home/dev/projects/openclaw/some-repository".into(),
+      model: Some("claude-sonnet-4-5".into()),
+      first_prompt: "Summarise the README and list the open questions in the issue tracker".into(),
+      origin: None,
+      resumed_from_id: None,
+      forked_from_id: None,
+    },
+    Limits { event_log: 10, output_lines: 10, stderr_lines: 10 },
+  );
+  let mut info = st.info();
+  info.status = if i % 10 == 0 { Status::Running } else { Status::Completed };
+  info.turns = 4;
+  info.total_cost_usd = 0.42;
+  info.last_assistant_text = Some("The README describes a tiny demo crate; two questions remain open.".into());
+  info.stderr_tail = vec!["warning: model retirement notice".into()];
+  StoredSession {
+    info,
+    summary: (0..4)
+      .map(|t| SummaryTurn { prompt: format!("question {t} about the code base"), reply: "a reply of a few dozen words ".repeat(8) })
+      .collect(),
+    options: serde_json::json!({"backend": "claude", "workdir": "/home/dev/projects/openclaw/some-repository", "model": "claude-sonnet-4-5"}),
+    thread_usage: Usage::default(),
+    pid_start: None,
+  }
+}
+
+fn percentile(v: &mut [Duration], p: f64) -> Duration {
+  v.sort();
+  v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn micros(d: Duration) -> String {
+  format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+struct Row {
+  n: usize,
+  what: &'static str,
+  p50: Duration,
+  p99: Duration,
+  load: Duration,
+}
+
+fn sqlite(dir: &Path, n: usize) -> Row {
+  let path = dir.join(format!("store-{n}.db"));
+  let store = Store::open(path.to_str().unwrap()).unwrap();
+  for i in 0..n {
+    store.upsert(&record(i)).unwrap();
+  }
+  let mut lat = Vec::with_capacity(UPDATES);
+  for u in 0..UPDATES {
+    let mut r = record(u * 7 % n);
+    r.info.turns += 1;
+    let t = Instant::now();
+    store.upsert(&r).unwrap();
+    lat.push(t.elapsed());
+  }
+  drop(store);
+  let t = Instant::now();
+  let store = Store::open(path.to_str().unwrap()).unwrap();
+  let all = store.all().unwrap();
+  let load = t.elapsed();
+  assert_eq!(all.len(), n);
+  Row { n, what: "SQLite store (WAL)", p50: percentile(&mut lat, 0.5), p99: percentile(&mut lat, 0.99), load }
+}
+
+fn json_file(dir: &Path, n: usize) -> Row {
+  let path = dir.join(format!("sessions-{n}.json"));
+  let mut records: Vec<StoredSession> = (0..n).map(record).collect();
+  let write = |records: &Vec<StoredSession>| {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec(records).unwrap()).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+  };
+  write(&records);
+  let mut lat = Vec::with_capacity(UPDATES);
+  for u in 0..UPDATES {
+    let i = u * 7 % n;
+    records[i].info.turns += 1;
+    let t = Instant::now();
+    write(&records);
+    lat.push(t.elapsed());
+  }
+  let t = Instant::now();
+  let all: Vec<StoredSession> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+  let load = t.elapsed();
+  assert_eq!(all.len(), n);
+  Row { n, what: "one JSON file, rewritten", p50: percentile(&mut lat, 0.5), p99: percentile(&mut lat, 0.99), load }
+}
+
+fn main() {
+  let dir = std::env::temp_dir().join(format!("ocs-bench-store-{}", std::process::id()));
+  std::fs::create_dir_all(&dir).unwrap();
+  println!("\nsession store: per-update write latency ({UPDATES} updates) and load time\n");
+  println!("| sessions | store | write p50 | write p99 | load all | p99 vs JSON file |");
+  println!("|---:|---|---:|---:|---:|---:|");
+  for n in [1_000, 10_000] {
+    let s = sqlite(&dir, n);
+    let j = json_file(&dir, n);
+    for r in [&s, &j] {
+      let ratio = j.p99.as_secs_f64() / r.p99.as_secs_f64();
+      println!(
+        "| {} | {} | {} | {} | {:.1} ms | {:.1}x |",
+        r.n,
+        r.what,
+        micros(r.p50),
+        micros(r.p99),
+        r.load.as_secs_f64() * 1e3,
+        ratio
+      );
+    }
+  }
+  let _ = std::fs::remove_dir_all(&dir);
+}
