@@ -25,18 +25,30 @@ fn record(i: usize) -> StoredSession {
       resumed_from_id: None,
       forked_from_id: None,
     },
-    Limits { event_log: 10, output_lines: 10, stderr_lines: 10 },
+    Limits {
+      event_log: 10,
+      output_lines: 10,
+      stderr_lines: 10,
+    },
   );
   let mut info = st.info();
-  info.status = if i % 10 == 0 { Status::Running } else { Status::Completed };
+  info.status = if i % 10 == 0 {
+    Status::Running
+  } else {
+    Status::Completed
+  };
   info.turns = 4;
   info.total_cost_usd = 0.42;
-  info.last_assistant_text = Some("The README describes a tiny demo crate; two questions remain open.".into());
+  info.last_assistant_text =
+    Some("The README describes a tiny demo crate; two questions remain open.".into());
   info.stderr_tail = vec!["warning: model retirement notice".into()];
   StoredSession {
     info,
     summary: (0..4)
-      .map(|t| SummaryTurn { prompt: format!("question {t} about the code base"), reply: "a reply of a few dozen words ".repeat(8) })
+      .map(|t| SummaryTurn {
+        prompt: format!("question {t} about the code base"),
+        reply: "a reply of a few dozen words ".repeat(8),
+      })
       .collect(),
     options: serde_json::json!({"backend": "claude", "workdir": "/home/dev/projects/openclaw/some-repository", "model": "claude-sonnet-4-5"}),
     thread_usage: Usage::default(),
@@ -81,7 +93,13 @@ fn sqlite(dir: &Path, n: usize) -> Row {
   let all = store.all().unwrap();
   let load = t.elapsed();
   assert_eq!(all.len(), n);
-  Row { n, what: "SQLite store (WAL)", p50: percentile(&mut lat, 0.5), p99: percentile(&mut lat, 0.99), load }
+  Row {
+    n,
+    what: "SQLite store (WAL)",
+    p50: percentile(&mut lat, 0.5),
+    p99: percentile(&mut lat, 0.99),
+    load,
+  }
 }
 
 fn json_file(dir: &Path, n: usize) -> Row {
@@ -105,7 +123,13 @@ fn json_file(dir: &Path, n: usize) -> Row {
   let all: Vec<StoredSession> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
   let load = t.elapsed();
   assert_eq!(all.len(), n);
-  Row { n, what: "one JSON file, rewritten", p50: percentile(&mut lat, 0.5), p99: percentile(&mut lat, 0.99), load }
+  Row {
+    n,
+    what: "one JSON file, rewritten",
+    p50: percentile(&mut lat, 0.5),
+    p99: percentile(&mut lat, 0.99),
+    load,
+  }
 }
 
 fn main() {
