@@ -32,7 +32,7 @@ fn record(i: usize) -> StoredSession {
     },
   );
   let mut info = st.info();
-  info.status = if i % 10 == 0 {
+  info.status = if i.is_multiple_of(10) {
     Status::Running
   } else {
     Status::Completed
