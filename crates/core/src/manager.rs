@@ -248,6 +248,10 @@ impl Manager {
     match launch.first_turn(&session, plan.prompt.as_deref()).await {
       Ok(()) => {
         lifecycle::watch(Arc::clone(&session), Arc::clone(&launch), self.timeouts());
+        // Retention as the store grows (never touches live sessions).
+        if let Err(e) = self.gc() {
+          tracing::warn!(error = %e, "store retention failed");
+        }
         let info = session.state().info();
         Ok(info)
       }

@@ -466,3 +466,42 @@ async fn a_10_mb_line_is_read_whole_and_memory_stays_bounded() {
   );
   m.kill(&s.id).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_keeps_the_newest_and_never_a_live_session() {
+  let dir = Scratch::new("retention");
+  let m = Manager::new(ManagerOptions {
+    claude_path: Some(dir.agent(&format!("read line\necho '{RESULT}'\nexec cat >/dev/null"))),
+    store_path: Some(dir.0.join("s.db").to_string_lossy().into_owned()),
+    max_persisted_sessions: 3,
+    ..Default::default()
+  })
+  .unwrap();
+  let live = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+  let mut finished = Vec::new();
+  for _ in 0..5 {
+    let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
+    m.kill(&s.id).await.unwrap();
+    finished.push(s.id);
+  }
+  m.gc().unwrap();
+  // What the store holds, as another manager on it sees it.
+  let other = Manager::new(ManagerOptions {
+    store_path: Some(dir.0.join("s.db").to_string_lossy().into_owned()),
+    ..Default::default()
+  })
+  .unwrap();
+  let kept: Vec<String> = other
+    .list(&Default::default())
+    .unwrap()
+    .into_iter()
+    .map(|i| i.id)
+    .collect();
+  assert!(kept.contains(&live.id), "the live session stays");
+  assert_eq!(kept.len(), 3, "{kept:?}");
+  assert!(
+    kept.contains(&finished[4]) && kept.contains(&finished[3]),
+    "the newest finished stay"
+  );
+  m.shutdown(None).await;
+}
