@@ -272,3 +272,12 @@ pub struct StopOptions {
   /// `interruptGraceMs`, 5000). SIGINT goes to the process group at half of it.
   pub grace_ms: Option<u32>,
 }
+
+/// `send(ref, text, { userInitiated })`.
+#[napi(object)]
+#[derive(Default)]
+pub struct SendOptions {
+  /// false: an automatic reply, counted toward `maxAutoResponds`; true (default): the user
+  /// spoke, which resets that count.
+  pub user_initiated: Option<bool>,
+}

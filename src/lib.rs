@@ -6,7 +6,8 @@
 mod convert;
 
 use convert::{
-  reject, throw, Code, EventsQuery, GcReport, OutputQuery, SessionInfo, Stats, StopOptions,
+  reject, throw, Code, EventsQuery, GcReport, OutputQuery, SendOptions, SessionInfo, Stats,
+  StopOptions,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
@@ -35,7 +36,11 @@ impl SessionManager {
       options.unwrap_or(Value::Null).or_empty(),
     )
     .map_err(throw)?;
-    let inner = Arc::new(core::Manager::new(opts).map_err(throw)?);
+    // Inside napi's tokio runtime, so the manager can start its notification router.
+    let inner = Arc::new(
+      napi::bindgen_prelude::within_runtime_if_available(|| core::Manager::new(opts))
+        .map_err(throw)?,
+    );
     let hook = Arc::clone(&inner);
     env
       .add_env_cleanup_hook(hook, |m| m.kill_all_now())
@@ -79,10 +84,14 @@ impl SessionManager {
   /// Codex: `turn/start`; codex-exec: a new `codex exec resume <thread id>` process).
   ///
   /// @param ref - session id, name, or backend session id (Claude session id, Codex thread id).
-  /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end),
-  /// `E_INVALID_ARGUMENT` (empty text).
+  /// `options.userInitiated` (default true): false marks an automatic reply (e.g. the
+  /// gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
+  ///
+  /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
+  /// request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (empty
+  /// text), `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row).
   #[napi(
-    ts_args_type = "ref: string, text: string",
+    ts_args_type = "ref: string, text: string, options?: SendOptions",
     ts_return_type = "Promise<SessionInfo>"
   )]
   pub fn send<'env>(
@@ -90,13 +99,88 @@ impl SessionManager {
     env: &'env Env,
     r#ref: String,
     text: String,
+    options: Option<SendOptions>,
   ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let user_initiated = options.and_then(|o| o.user_initiated).unwrap_or(true);
+    promise(
+      env,
+      async move { inner.send(&r#ref, &text, user_initiated).await },
+      SessionInfo::from,
+    )
+  }
+
+  /// Sets the notification callback: it gets every notification (DESIGN.md "Notifications")
+  /// for the channel the manager resolved, and returns a promise; a rejection is retried with
+  /// exponential backoff (`notifications.deliveryAttempts`, `deliveryBackoffMs`), then
+  /// reported as a `delivery-failed` event. Each notification's `key` is delivered at most
+  /// once, also across restarts (a ledger in the store); notifications made while no callback
+  /// is set wait for one. Returns a function that removes the callback. One callback at a time:
+  /// setting another replaces it.
+  #[napi(
+    ts_args_type = "callback: (notification: Notification) => Promise<void>",
+    ts_return_type = "() => void"
+  )]
+  pub fn on_notification<'env>(
+    &self,
+    env: &'env Env,
+    callback: Function<'_, Value, Promise<()>>,
+  ) -> Result<Function<'env, (), ()>> {
+    let tsfn = Arc::new(
+      callback
+        .build_threadsafe_function::<Value>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?,
+    );
+    let deliver: core::delivery::Deliver = Arc::new(move |n: core::notify::Notification| {
+      let tsfn = Arc::clone(&tsfn);
+      Box::pin(async move {
+        let value = serde_json::to_value(&n).map_err(|e| e.to_string())?;
+        match tsfn.call_async_catch(value).await {
+          Ok(promise) => promise.await.map_err(|e| e.reason.clone()),
+          Err(e) => Err(e.reason.clone()),
+        }
+      })
+    });
+    self.inner.on_notification(Some(deliver));
+    let inner = Arc::clone(&self.inner);
+    env.create_function_from_closure("offNotification", move |_| {
+      inner.on_notification(None);
+      Ok(())
+    })
+  }
+
+  /// Foreground mode for `channel`: resolves with the output lines the channel has not seen
+  /// yet (catch-up), then streams new output as `output` notifications (batched over
+  /// `notifications.foregroundDebounceMs`, 500 ms) and tool calls as `tool-use` notifications
+  /// to that channel, until `background(ref, channel)`.
+  ///
+  /// @throws `E_NOT_FOUND` (also for a session that is not live).
+  #[napi(
+    ts_args_type = "ref: string, channel: string",
+    ts_return_type = "Promise<string[]>"
+  )]
+  pub fn foreground<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: String,
+    channel: String,
+  ) -> Result<PromiseRaw<'env, Vec<String>>> {
     let inner = Arc::clone(&self.inner);
     promise(
       env,
-      async move { inner.send(&r#ref, &text).await },
-      SessionInfo::from,
+      async move { inner.foreground(&r#ref, &channel).await },
+      |v| v,
     )
+  }
+
+  /// Stops foreground streaming of the session to `channel`.
+  ///
+  /// @throws `E_NOT_FOUND`.
+  #[napi(ts_args_type = "ref: string, channel: string")]
+  pub fn background(&self, r#ref: String, channel: String) -> Result<(), Code> {
+    self.inner.background(&r#ref, &channel).map_err(throw)
   }
 
   /// Cancels the running turn only; the session goes on and returns to `waiting-for-input`

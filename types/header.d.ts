@@ -104,12 +104,70 @@ export interface ManagerOptions {
   maxPersistedSessions?: number
   /** Finished sessions older than this are removed (at startup and by `gc()`), in ms. Default 0 (no age limit). */
   maxPersistedAgeMs?: number
+  /** `send(..., { userInitiated: false })` messages allowed in a row before `E_AUTO_RESPOND_LIMIT`; a user's message resets the count. Default 10. */
+  maxAutoResponds?: number
+  /** Notification routing and timing. */
+  notifications?: NotificationOptions
   /** How long a finished session stays in memory (its event log and output ring; the store keeps its snapshot), in ms. Default 3600000 (1 h). */
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
   requestTimeoutMs?: number
   /** How long a starting CLI may take to say anything (else `killed`, `endReason: 'startup-timeout'`) or to report its thread id (codex-exec spawn: `E_TIMEOUT`), in ms. Default 120000. */
   startupTimeoutMs?: number
+}
+
+/** `notifications` of `ManagerOptions`. Unknown keys are rejected. */
+export interface NotificationOptions {
+  /** Workdir prefix → channel; the longest matching prefix wins (after the session's `origin.channel`). */
+  channels?: Record<string, string>
+  /** The channel when neither `origin.channel` nor a prefix gives one; without it such notifications are dropped with a `notification-dropped` event. */
+  fallbackChannel?: string
+  /** `waiting-for-input` waits this long for the session to go on by itself before it is sent, in ms. Default 5000. */
+  waitingDebounceMs?: number
+  /** A running turn with no output for this long is reported `waiting-for-input` with reason `idle`, in ms. Default 15000. */
+  safetyNetMs?: number
+  /** One `long-running` reminder after a session has been live this long, in ms. Default 600000 (10 min). */
+  longRunningMs?: number
+  /** Foreground output is batched over this long, in ms. Default 500. */
+  foregroundDebounceMs?: number
+  /** Delivery attempts before a `delivery-failed` event. Default 5. */
+  deliveryAttempts?: number
+  /** The first retry's delay, doubled for each next one, in ms. Default 500. */
+  deliveryBackoffMs?: number
+}
+
+/** What a chat user or the gateway's agent is told (`onNotification`). */
+export interface Notification {
+  /** Stable per (session, kind, turn): delivered at most once, also across restarts. */
+  key: string
+  kind:
+    | 'launched'
+    | 'waiting-for-input'
+    | 'responded'
+    | 'completed'
+    | 'failed'
+    | 'interrupted'
+    | 'killed'
+    | 'long-running'
+    | 'budget-exhausted'
+    | 'auto-respond-limit'
+    | 'output'
+    | 'tool-use'
+  sessionId: string
+  sessionName: string | null
+  /** The session's `origin.channel`, else the longest matching workdir prefix's channel, else `fallbackChannel`; for `output` / `tool-use` the foreground channel. */
+  channel: string
+  /** Preformatted text for people. */
+  text: string
+  /**
+   * Structured data per kind: `waiting-for-input` `{ reason: 'turn-ended' | 'question' | 'permission' | 'idle', turn, question?, permission?: { requestId, toolName, input }, lastLine? }`;
+   * `completed` / `interrupted` / `killed` `{ status, endReason, costUsd, turns, durationMs, lastLines }`; `failed` adds `{ error, exitCode, signal, stderrTail, hint }`;
+   * `responded` `{ text, userInitiated, turn }`; `output` `{ lines, fromLine, toLine }`; `tool-use` `{ toolUseId, name, input }`;
+   * `budget-exhausted` `{ totalCostUsd, maxBudgetUsd }`; `auto-respond-limit` `{ count, max }`; `long-running` `{ runningMs }`.
+   */
+  data: Record<string, unknown>
+  /** ms since the Unix epoch. */
+  at: number
 }
 
 /** Where a session came from (for notification routing). */
@@ -165,6 +223,8 @@ export interface SpawnOptions {
   resume?: string
   /** With `resume`: continue a copy under a new id (Claude `--fork-session`, Codex `thread/fork`, `codex exec fork`). */
   fork?: boolean
+  /** Stop the session (`interrupted`, `endReason: 'budget-exhausted'`, a `budget-exhausted` notification) once its reported cost reaches this many USD. Claude also gets `--max-budget-usd`. Codex reports no cost, so it is not limited. */
+  maxBudgetUsd?: number
 }
 
 /** `manager.respondToPermission(ref, requestId, decision)`. Unknown keys are rejected. */
@@ -218,7 +278,8 @@ export interface EventBase {
 /** An event of a session, discriminated on `kind`. */
 export type AgentEvent = EventBase &
   (
-    | { kind: 'status'; status: SessionStatus; previous: SessionStatus | null; reason: StatusReason | null }
+    /** `endReason` is set on terminal statuses. */
+    | { kind: 'status'; status: SessionStatus; previous: SessionStatus | null; reason: StatusReason | null; endReason: string | null }
     /** Claude `system/init` (sent at the start of every turn). */
     | { kind: 'init'; backendSessionId: string; model: string | null; cwd: string | null; permissionMode: string | null; tools: string[]; cliVersion: string | null }
     | { kind: 'assistant-text'; text: string; messageId: string | null; parentToolUseId: string | null }
@@ -258,6 +319,12 @@ export type AgentEvent = EventBase &
     /** A permission request was answered: `by` is `user` (respondToPermission) or `policy` (nobody answered in time). */
     | { kind: 'permission-resolved'; requestId: string; allow: boolean; by: 'user' | 'policy' }
     | { kind: 'control-response'; requestId: string; subtype: string; error: string | null }
+    | { kind: 'budget-exhausted'; totalCostUsd: number; maxBudgetUsd: number }
+    | { kind: 'auto-respond-limit'; count: number; max: number }
+    /** A notification was given up on after every delivery attempt. */
+    | { kind: 'delivery-failed'; key: string; notification: string; attempts: number; error: string }
+    /** A notification had no channel (no origin channel, workdir prefix or fallback). */
+    | { kind: 'notification-dropped'; key: string; notification: string }
     /** A Claude `system` message other than `init` (`status`, `compact_boundary`, `api_retry`, ...), verbatim in `data`. */
     | { kind: 'system'; subtype: string; data: unknown }
     | { kind: 'stream-event'; event: unknown }

@@ -417,7 +417,10 @@ impl LiveSession {
           if let Some(id) = permission {
             self.arm_permission_timer(id);
           }
-          if outcome == TurnOutcome::ApiFailed {
+          if matches!(
+            outcome,
+            TurnOutcome::ApiFailed | TurnOutcome::BudgetExhausted
+          ) {
             // The conversation cannot go on: let the CLI exit; the exit sets `failed`.
             self.close_stdin().await;
           }

@@ -87,6 +87,32 @@ pub enum StatusReason {
   Limit,
 }
 
+/// Why a session ended, beyond its status (DESIGN.md `endReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndReason {
+  /// Asked for by the caller (`close`, `kill`).
+  User,
+  /// The manager shut down.
+  Shutdown,
+  /// The CLI exited on its own.
+  Exited,
+  /// The model API failed.
+  ApiError,
+  /// The manager could not talk to the CLI (e.g. stdin closed under it).
+  ProtocolError,
+  /// No activity for `idleTimeoutMs` (graceful stop, resumable).
+  IdleTimeout,
+  /// No output within `startupTimeoutMs` of spawn (hard stop).
+  StartupTimeout,
+  /// The manager that ran the session died; a new one found it live in the store.
+  ManagerRestart,
+  /// The session's cost reached its `maxBudgetUsd`.
+  BudgetExhausted,
+  /// The process group's memory went over `memoryLimitMb` (hard stop).
+  MemoryLimit,
+}
+
 /// Token counts as reported by the CLI (Anthropic usage names).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -134,6 +160,8 @@ pub enum EventPayload {
     status: Status,
     previous: Option<Status>,
     reason: Option<StatusReason>,
+    /// Why a terminal status was reached (`interrupted` / `killed` / `failed` / `completed`).
+    end_reason: Option<EndReason>,
   },
   /// The CLI announced its session (Claude `system/init`, sent at the start of every turn).
   Init {
@@ -237,6 +265,22 @@ pub enum EventPayload {
     /// Whether it ended the session.
     fatal: bool,
   },
+  /// The session's reported cost reached its `maxBudgetUsd`; it is being stopped.
+  BudgetExhausted {
+    total_cost_usd: f64,
+    max_budget_usd: f64,
+  },
+  /// `send(..., { userInitiated: false })` was refused: `maxAutoResponds` in a row.
+  AutoRespondLimit { count: u32, max: u32 },
+  /// A notification could not be delivered after every attempt.
+  DeliveryFailed {
+    key: String,
+    notification: String,
+    attempts: u32,
+    error: String,
+  },
+  /// A notification had no channel (no origin channel, workdir prefix or fallback).
+  NotificationDropped { key: String, notification: String },
   /// One line the CLI wrote to stderr.
   Stderr { line: String },
   /// The process exited.
@@ -289,6 +333,10 @@ impl EventPayload {
       EventPayload::System { .. } => "system",
       EventPayload::StreamEvent { .. } => "stream-event",
       EventPayload::Error { .. } => "error",
+      EventPayload::BudgetExhausted { .. } => "budget-exhausted",
+      EventPayload::AutoRespondLimit { .. } => "auto-respond-limit",
+      EventPayload::DeliveryFailed { .. } => "delivery-failed",
+      EventPayload::NotificationDropped { .. } => "notification-dropped",
       EventPayload::Stderr { .. } => "stderr",
       EventPayload::Exit { .. } => "exit",
       EventPayload::Other { .. } => "other",
@@ -339,6 +387,7 @@ mod tests {
         status: Status::WaitingForInput,
         previous: Some(Status::Running),
         reason: Some(StatusReason::TurnEnded),
+        end_reason: None,
       },
     };
     let v = ev.to_json();

@@ -86,6 +86,7 @@ impl Launch {
         append_system_prompt: o.append_system_prompt.clone(),
         max_turns: o.max_turns,
         add_dirs: o.add_dirs.clone(),
+        max_budget_usd: o.max_budget_usd,
       },
       codex: CodexArgs {
         model: o.model.clone(),

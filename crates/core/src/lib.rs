@@ -3,6 +3,7 @@
 //! the binding crate converts and forwards.
 
 pub mod binaries;
+pub mod delivery;
 pub mod driver;
 pub mod error;
 pub mod event;
@@ -10,10 +11,12 @@ pub mod launch;
 pub mod lifecycle;
 pub mod listeners;
 pub mod manager;
+pub mod notify;
 pub mod options;
 pub mod process;
 pub mod protocol;
 pub mod resume;
+pub mod router;
 pub mod session;
 pub mod store;
 

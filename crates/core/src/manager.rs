@@ -2,6 +2,7 @@
 //! or backend session id, and stops them. Everything a caller can do goes through here; the
 //! per-session bookkeeping lives in `session`, the process pumping in `driver`.
 
+use crate::delivery::{Deliver, Delivery, Report};
 use crate::driver::{KeepAlive, LiveSession, PermissionPolicy, Persist};
 use crate::error::{Error, Result};
 use crate::event::{AgentEvent, Status, ALL_STATUSES};
@@ -10,6 +11,7 @@ use crate::lifecycle::{self, stop_gracefully, stop_hard, Timeouts};
 use crate::listeners::{Listener, Listeners};
 use crate::options::{Backend, ManagerOptions, SpawnOptions};
 use crate::protocol::PermissionAnswer;
+use crate::router::{Input as RouterInput, Router};
 use crate::session::{EndReason, Limits, NewSession, SessionInfo, SessionState, StopRequest};
 use crate::store::Store;
 use nix::sys::signal::Signal;
@@ -62,12 +64,14 @@ struct Entry {
 /// The session manager.
 pub struct Manager {
   pub(crate) opts: ManagerOptions,
-  sessions: RwLock<Vec<Entry>>,
+  sessions: Arc<RwLock<Vec<Entry>>>,
   listeners: Arc<Listeners>,
   closed: AtomicBool,
   spawned: Arc<AtomicU64>,
   spawn_failures: AtomicU64,
   pub(crate) store: Arc<Store>,
+  /// Notification routing and delivery; `None` when created outside a tokio runtime.
+  notifications: Option<(Router, Delivery)>,
 }
 
 /// How a new session relates to earlier ones, and what it starts with.
@@ -94,14 +98,20 @@ impl Manager {
       None => crate::store::default_path().to_string_lossy().into_owned(),
     };
     let store = Arc::new(Store::open(&path)?);
+    let sessions: Arc<RwLock<Vec<Entry>>> = Arc::new(RwLock::new(Vec::new()));
+    let listeners = Arc::new(Listeners::default());
+    let notifications = tokio::runtime::Handle::try_current()
+      .ok()
+      .map(|_| start_notifications(&opts, &store, &sessions, &listeners));
     let m = Manager {
       opts,
-      sessions: RwLock::new(Vec::new()),
-      listeners: Arc::new(Listeners::default()),
+      sessions,
+      listeners,
       closed: AtomicBool::new(false),
       spawned: Arc::new(AtomicU64::new(0)),
       spawn_failures: AtomicU64::new(0),
       store,
+      notifications,
     };
     m.recover()?;
     m.gc()?;
@@ -234,6 +244,7 @@ impl Manager {
       state.set_thread_usage(total);
     }
     state.set_summary(plan.summary.clone());
+    state.set_max_budget(opts.max_budget_usd);
     let permissions = PermissionPolicy {
       default_allow: self.opts.permission_policy == "allow",
       timeout: Duration::from_millis(self.opts.permission_timeout_ms as u64),
@@ -244,6 +255,15 @@ impl Manager {
       store: Arc::clone(&self.store),
       options: resumable_options(&opts),
     });
+    if let Some((router, _)) = &self.notifications {
+      let st = session.state();
+      router.send(RouterInput::Started {
+        id: st.id().to_owned(),
+        name: opts.name.clone(),
+        workdir: opts.workdir.clone(),
+        origin_channel: opts.origin.as_ref().and_then(|o| o.channel.clone()),
+      });
+    }
     session.update(|st| ((), vec![st.started()]));
     match launch.first_turn(&session, plan.prompt.as_deref()).await {
       Ok(()) => {
@@ -329,7 +349,10 @@ impl Manager {
   }
 
   /// Sends the next user message. `E_STATE` unless the session is `waiting-for-input`.
-  pub async fn send(&self, r: &str, text: &str) -> Result<SessionInfo> {
+  /// `user_initiated: false` marks an automatic reply: at most `maxAutoResponds` in a row
+  /// (`E_AUTO_RESPOND_LIMIT` after, with an `auto-respond-limit` event); a user's message
+  /// resets the count.
+  pub async fn send(&self, r: &str, text: &str, user_initiated: bool) -> Result<SessionInfo> {
     if text.trim().is_empty() {
       return Err(Error::InvalidArgument("message text is empty".into()));
     }
@@ -343,7 +366,21 @@ impl Manager {
         )));
       }
     };
+    let max = self.opts.max_auto_responds;
     s.update(|st| {
+      if !user_initiated {
+        if let Err(count) = st.count_auto_respond(max) {
+          let ev = st.record(crate::event::EventPayload::AutoRespondLimit { count, max });
+          return (
+            Err(Error::AutoRespondLimit(format!(
+              "session `{}` got {count} automatic messages in a row (maxAutoResponds = {max}); \
+               a user-initiated message resets the count",
+              st.id()
+            ))),
+            vec![ev],
+          );
+        }
+      }
       if st.has_pending_permissions() {
         return (
           Err(Error::State(format!(
@@ -354,7 +391,12 @@ impl Manager {
         );
       }
       match st.begin_turn(text) {
-        Ok(ev) => (Ok(()), ev.into_iter().collect()),
+        Ok(ev) => {
+          if user_initiated {
+            st.reset_auto_responds();
+          }
+          (Ok(()), ev.into_iter().collect())
+        }
         Err(status) => (
           Err(Error::State(format!(
             "session `{}` is {}, not waiting-for-input; wait for the turn to end",
@@ -383,8 +425,51 @@ impl Manager {
       }
       return Err(e);
     }
+    if let Some((router, _)) = &self.notifications {
+      router.send(RouterInput::Sent {
+        id: s.state().id().to_owned(),
+        text: text.to_owned(),
+        user_initiated,
+      });
+    }
     let info = s.state().info();
     Ok(info)
+  }
+
+  /// Sets the notification delivery callback (`None` stops delivery; notifications wait in the
+  /// ledger). Pending ones, also from before a restart, are delivered once it is set.
+  pub fn on_notification(&self, deliver: Option<Deliver>) {
+    if let Some((_, delivery)) = &self.notifications {
+      delivery.set(deliver);
+    }
+  }
+
+  /// Streams the session's output to `channel` (`output` notifications, debounced) and its
+  /// tool calls (`tool-use`); returns the output lines the channel has not seen yet.
+  pub async fn foreground(&self, r: &str, channel: &str) -> Result<Vec<String>> {
+    let (s, _) = self.find(r)?;
+    let Some((router, _)) = &self.notifications else {
+      return Ok(Vec::new());
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    router.send(RouterInput::Foreground {
+      id: s.state().id().to_owned(),
+      channel: channel.to_owned(),
+      reply: tx,
+    });
+    Ok(rx.await.unwrap_or_default())
+  }
+
+  /// Stops streaming the session to `channel`.
+  pub fn background(&self, r: &str, channel: &str) -> Result<()> {
+    let (s, _) = self.find(r)?;
+    if let Some((router, _)) = &self.notifications {
+      router.send(RouterInput::Background {
+        id: s.state().id().to_owned(),
+        channel: channel.to_owned(),
+      });
+    }
+    Ok(())
   }
 
   /// Answers a pending permission request (Claude `can_use_tool`, Codex approval). The session
@@ -592,4 +677,55 @@ fn resumable_options(o: &SpawnOptions) -> serde_json::Value {
     }
   }
   v
+}
+
+/// Starts delivery and the router; events reach the router through a listener, and sessions'
+/// delivery problems come back as events on them.
+fn start_notifications(
+  opts: &ManagerOptions,
+  store: &Arc<Store>,
+  sessions: &Arc<RwLock<Vec<Entry>>>,
+  listeners: &Arc<Listeners>,
+) -> (Router, Delivery) {
+  let registry = Arc::downgrade(sessions);
+  let fallback = Arc::downgrade(listeners);
+  let report: Report = Arc::new(move |id: &str, payload| {
+    let live = registry.upgrade().and_then(|list| {
+      let list = list.read().unwrap_or_else(|e| e.into_inner());
+      list
+        .iter()
+        .find(|e| e.live.state().id() == id)
+        .map(|e| Arc::clone(&e.live))
+    });
+    match live {
+      Some(s) => s.update(|st| ((), vec![st.record(payload)])),
+      None => {
+        if let Some(l) = fallback.upgrade() {
+          l.emit(&AgentEvent {
+            seq: 0,
+            session_id: id.to_owned(),
+            at: crate::event::now_ms(),
+            payload,
+          });
+        }
+      }
+    }
+  });
+  let n = &opts.notifications;
+  let delivery = Delivery::start(
+    Arc::clone(store),
+    n.delivery_attempts,
+    Duration::from_millis(n.delivery_backoff_ms),
+    Arc::clone(&report),
+  );
+  // What an earlier manager created and could not deliver goes out first.
+  for pending in store.ledger_pending().unwrap_or_default() {
+    delivery.push(pending);
+  }
+  let router = Router::start(n.clone(), Arc::clone(store), delivery.clone(), report);
+  let to_router = router.clone();
+  listeners.subscribe(Arc::new(move |ev: &AgentEvent| {
+    to_router.send(RouterInput::Event(ev.clone()))
+  }));
+  (router, delivery)
 }

@@ -86,6 +86,11 @@ pub struct ManagerOptions {
   /// Finished sessions older than this are removed by `gc()` and at startup, ms. 0 (default):
   /// no age limit.
   pub max_persisted_age_ms: u64,
+  /// `send(..., { userInitiated: false })` messages allowed in a row before
+  /// `E_AUTO_RESPOND_LIMIT`; a user-initiated message resets the count. Default 10.
+  pub max_auto_responds: u32,
+  /// Notification routing and timing.
+  pub notifications: NotificationOptions,
   /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
   pub finished_ttl_ms: u64,
 }
@@ -107,6 +112,8 @@ impl Default for ManagerOptions {
       store_path: None,
       max_persisted_sessions: 1000,
       max_persisted_age_ms: 0,
+      max_auto_responds: 10,
+      notifications: NotificationOptions::default(),
       interrupt_grace_ms: 5_000,
       idle_timeout_ms: 1_800_000,
       turn_timeout_ms: 0,
@@ -115,6 +122,44 @@ impl Default for ManagerOptions {
       permission_timeout_ms: 120_000,
       request_timeout_ms: 60_000,
       startup_timeout_ms: 120_000,
+    }
+  }
+}
+
+/// `notifications` of `new SessionManager(options)`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NotificationOptions {
+  /// Workdir prefix → channel; the longest matching prefix wins.
+  pub channels: BTreeMap<String, String>,
+  /// The channel when neither the origin nor a prefix gives one.
+  pub fallback_channel: Option<String>,
+  /// The `waiting-for-input` wake waits this long for the session to go on by itself, ms.
+  /// Default 5000.
+  pub waiting_debounce_ms: u64,
+  /// A running turn silent this long counts as waiting (reason `idle`), ms. Default 15000.
+  pub safety_net_ms: u64,
+  /// A session live this long gets one `long-running` reminder, ms. Default 600000.
+  pub long_running_ms: u64,
+  /// Foreground output is batched this long, ms. Default 500.
+  pub foreground_debounce_ms: u64,
+  /// Delivery attempts before `delivery-failed`. Default 5.
+  pub delivery_attempts: u32,
+  /// The first retry's delay, doubled for each next one, ms. Default 500.
+  pub delivery_backoff_ms: u64,
+}
+
+impl Default for NotificationOptions {
+  fn default() -> Self {
+    NotificationOptions {
+      channels: BTreeMap::new(),
+      fallback_channel: None,
+      waiting_debounce_ms: 5_000,
+      safety_net_ms: 15_000,
+      long_running_ms: 600_000,
+      foreground_debounce_ms: 500,
+      delivery_attempts: 5,
+      delivery_backoff_ms: 500,
     }
   }
 }
@@ -173,6 +218,9 @@ pub struct SpawnOptions {
   /// With `resume`: continue a copy under a new id.
   #[serde(default)]
   pub fork: bool,
+  /// Stop the session once its reported cost reaches this many USD (Claude: also passed as
+  /// `--max-budget-usd`).
+  pub max_budget_usd: Option<f64>,
 }
 
 /// Codex sandbox modes.
@@ -254,6 +302,12 @@ impl SpawnOptions {
           crate::protocol::claude::PERMISSION_MODES.join(", ")
         )));
       }
+    }
+    if self
+      .max_budget_usd
+      .is_some_and(|b| !(b > 0.0 && b.is_finite()))
+    {
+      return Err(bad("maxBudgetUsd must be a positive number of USD".into()));
     }
     if self.max_turns == Some(0) {
       return Err(bad("maxTurns must be at least 1".into()));

@@ -2,35 +2,12 @@
 //! event log, error context. Pure: it takes payloads (from the parser or the lifecycle) and
 //! returns the events to publish. It must not do I/O or know about processes.
 
+pub use crate::event::EndReason;
 use crate::event::{now_ms, AgentEvent, EventPayload, Status, StatusReason, Usage};
 use crate::options::{Backend, Origin};
 use crate::process::{truncate, Tail};
 use serde::Serialize;
 use std::collections::VecDeque;
-
-/// Why a session ended, beyond its status (DESIGN.md `endReason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EndReason {
-  /// Asked for by the caller (`close`, `kill`).
-  User,
-  /// The manager shut down.
-  Shutdown,
-  /// The CLI exited on its own.
-  Exited,
-  /// The model API failed.
-  ApiError,
-  /// The manager could not talk to the CLI (e.g. stdin closed under it).
-  ProtocolError,
-  /// No activity for `idleTimeoutMs` (graceful stop, resumable).
-  IdleTimeout,
-  /// No output within `startupTimeoutMs` of spawn (hard stop).
-  StartupTimeout,
-  /// The manager that ran the session died; a new one found it live in the store.
-  ManagerRestart,
-  /// The process group's memory went over `memoryLimitMb` (hard stop).
-  MemoryLimit,
-}
 
 /// A stop the caller asked for; decides the terminal status when the process exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +24,10 @@ pub enum StopRequest {
 impl StopRequest {
   /// The status and status reason a session that stopped this way ends in.
   fn outcome(self) -> Option<(Status, StatusReason, EndReason)> {
-    let reason = |end| {
-      if end == EndReason::Shutdown {
-        StatusReason::Shutdown
-      } else {
-        StatusReason::User
-      }
+    let reason = |end| match end {
+      EndReason::Shutdown => StatusReason::Shutdown,
+      EndReason::User => StatusReason::User,
+      _ => StatusReason::Limit,
     };
     match self {
       StopRequest::Kill(end) => Some((Status::Killed, reason(end), end)),
@@ -177,6 +152,10 @@ pub struct SessionState {
   summary: VecDeque<SummaryTurn>,
   /// The running process's start time (`/proc/<pid>/stat` field 22), to recognise it later.
   pid_start: Option<u64>,
+  /// Automatic messages sent in a row (`send(..., { userInitiated: false })`).
+  auto_responds: u32,
+  /// Stop once the reported cost reaches this (USD).
+  max_budget_usd: Option<f64>,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -188,6 +167,9 @@ pub enum TurnOutcome {
   Waiting,
   /// The model API failed: the session is failing; the caller should end the process.
   ApiFailed,
+  /// The budget is used up: the session is being stopped (`interrupted`); the caller should
+  /// end the process.
+  BudgetExhausted,
 }
 
 /// Fields a new session starts from.
@@ -257,6 +239,8 @@ impl SessionState {
       turn_prompt: n.first_prompt,
       summary: VecDeque::new(),
       pid_start: None,
+      auto_responds: 0,
+      max_budget_usd: None,
     }
   }
 
@@ -343,6 +327,25 @@ impl SessionState {
     self.pid_start = crate::process::start_time(pid);
   }
 
+  /// Counts one automatic message; `Err(count)` when `max` were sent in a row already.
+  pub fn count_auto_respond(&mut self, max: u32) -> Result<(), u32> {
+    if self.auto_responds >= max {
+      return Err(self.auto_responds);
+    }
+    self.auto_responds += 1;
+    Ok(())
+  }
+
+  /// A user spoke: automatic messages may start counting again.
+  pub fn reset_auto_responds(&mut self) {
+    self.auto_responds = 0;
+  }
+
+  /// The session stops once its reported cost reaches `usd`.
+  pub fn set_max_budget(&mut self, usd: Option<f64>) {
+    self.max_budget_usd = usd;
+  }
+
   /// The running process's start time, to tell it from a later process with the same pid.
   pub fn pid_start(&self) -> Option<u64> {
     self.pid_start
@@ -411,10 +414,16 @@ impl SessionState {
     if status.is_terminal() {
       self.info.ended_at = Some(now_ms());
     }
+    let end_reason = if status.is_terminal() {
+      self.info.end_reason
+    } else {
+      None
+    };
     Some(self.record(EventPayload::Status {
       status,
       previous: Some(previous),
       reason,
+      end_reason,
     }))
   }
 
@@ -424,6 +433,7 @@ impl SessionState {
       status: Status::Starting,
       previous: None,
       reason: None,
+      end_reason: None,
     })
   }
 
@@ -618,6 +628,16 @@ impl SessionState {
       _ => {}
     }
     out.push(self.record(payload));
+    if let (TurnOutcome::Waiting, Some(max)) = (outcome, self.max_budget_usd) {
+      if self.info.total_cost_usd >= max && self.stop.is_none() {
+        out.push(self.record(EventPayload::BudgetExhausted {
+          total_cost_usd: self.info.total_cost_usd,
+          max_budget_usd: max,
+        }));
+        self.request_stop(StopRequest::Interrupt(EndReason::BudgetExhausted));
+        outcome = TurnOutcome::BudgetExhausted;
+      }
+    }
     if permission && self.stop.is_none() {
       out.extend(self.set_status(Status::WaitingForInput, Some(StatusReason::Permission)));
     }

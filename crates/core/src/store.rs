@@ -64,6 +64,17 @@ const MIGRATIONS: &[&str] = &[
    CREATE INDEX sessions_status ON sessions(status);
    CREATE INDEX sessions_resumed_from ON sessions(resumed_from_id);
    CREATE INDEX sessions_forked_from ON sessions(forked_from_id);",
+  // 2: the notification ledger (exactly-once delivery across restarts).
+  "CREATE TABLE notifications (
+     key TEXT PRIMARY KEY,
+     session_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     delivered_at INTEGER,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX notifications_status ON notifications(status, created_at);",
 ];
 
 /// The store file.
@@ -198,6 +209,66 @@ impl Store {
       )
       .map(|_| ())
       .map_err(|e| self.err("cannot write a session", e))
+  }
+
+  /// Records a notification as pending; false if its key is already in the ledger (it was
+  /// created before: never deliver it twice).
+  pub fn ledger_add(&self, n: &crate::notify::Notification) -> Result<bool> {
+    let data = serde_json::to_string(n).map_err(|e| self.err("cannot encode a notification", e))?;
+    self
+      .lock()
+      .execute(
+        "INSERT OR IGNORE INTO notifications (key, session_id, status, created_at, data)
+         VALUES (?1, ?2, 'pending', ?3, ?4)",
+        params![n.key, n.session_id, n.at as i64, data],
+      )
+      .map(|changed| changed == 1)
+      .map_err(|e| self.err("cannot write the notification ledger", e))
+  }
+
+  /// Marks a notification `delivered` or `failed` after `attempts` attempts.
+  pub fn ledger_mark(&self, key: &str, status: &str, attempts: u32) -> Result<()> {
+    self
+      .lock()
+      .execute(
+        "UPDATE notifications SET status = ?2, attempts = ?3,
+           delivered_at = CASE WHEN ?2 = 'delivered' THEN ?4 ELSE delivered_at END
+         WHERE key = ?1",
+        params![key, status, attempts, now_ms() as i64],
+      )
+      .map(|_| ())
+      .map_err(|e| self.err("cannot write the notification ledger", e))
+  }
+
+  /// Notifications not yet delivered (nor given up on), oldest first.
+  pub fn ledger_pending(&self) -> Result<Vec<crate::notify::Notification>> {
+    let conn = self.lock();
+    let mut stmt = conn
+      .prepare("SELECT data FROM notifications WHERE status = 'pending' ORDER BY created_at, rowid")
+      .map_err(|e| self.err("cannot read the notification ledger", e))?;
+    let rows: Vec<String> = stmt
+      .query_map([], |r| r.get(0))
+      .and_then(|rows| rows.collect())
+      .map_err(|e| self.err("cannot read the notification ledger", e))?;
+    drop(stmt);
+    drop(conn);
+    rows
+      .into_iter()
+      .map(|d| serde_json::from_str(&d).map_err(|e| self.err("cannot read a notification", e)))
+      .collect()
+  }
+
+  /// The ledger status of `key` (`pending`, `delivered`, `failed`), if any.
+  pub fn ledger_status(&self, key: &str) -> Result<Option<String>> {
+    self
+      .lock()
+      .query_row(
+        "SELECT status FROM notifications WHERE key = ?1",
+        params![key],
+        |r| r.get(0),
+      )
+      .optional()
+      .map_err(|e| self.err("cannot read the notification ledger", e))
   }
 
   /// Removes a session (one that never started).

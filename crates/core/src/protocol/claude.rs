@@ -27,6 +27,8 @@ pub struct ClaudeArgs {
   pub append_system_prompt: Option<String>,
   pub max_turns: Option<u32>,
   pub add_dirs: Vec<String>,
+  /// `--max-budget-usd` (the manager also enforces it).
+  pub max_budget_usd: Option<f64>,
 }
 
 /// The argument list (without the program). Variadic flags use the `--flag=a,b` form so that
@@ -79,6 +81,10 @@ pub fn args(a: &ClaudeArgs) -> Vec<OsString> {
   if let Some(n) = a.max_turns {
     v.push("--max-turns".into());
     v.push(n.to_string().into());
+  }
+  if let Some(usd) = a.max_budget_usd {
+    v.push("--max-budget-usd".into());
+    v.push(usd.to_string().into());
   }
   for d in &a.add_dirs {
     v.push(format!("--add-dir={d}").into());
