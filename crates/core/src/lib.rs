@@ -11,6 +11,7 @@ pub mod launch;
 pub mod lifecycle;
 pub mod listeners;
 pub mod manager;
+pub mod notifications;
 pub mod notify;
 pub mod options;
 pub mod process;
@@ -18,6 +19,8 @@ pub mod protocol;
 pub mod resume;
 pub mod router;
 pub mod session;
+pub mod snapshot;
+pub mod stats;
 pub mod store;
 
 pub use error::{Error, Result};

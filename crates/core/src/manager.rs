@@ -2,76 +2,40 @@
 //! or backend session id, and stops them. Everything a caller can do goes through here; the
 //! per-session bookkeeping lives in `session`, the process pumping in `driver`.
 
-use crate::delivery::{Deliver, Delivery, Report};
+use crate::delivery::Delivery;
 use crate::driver::{KeepAlive, LiveSession, PermissionPolicy, Persist};
 use crate::error::{Error, Result};
-use crate::event::{AgentEvent, Status, ALL_STATUSES};
+use crate::event::AgentEvent;
 use crate::launch::Launch;
 use crate::lifecycle::{self, stop_gracefully, stop_hard, Timeouts};
 use crate::listeners::{Listener, Listeners};
 use crate::options::{Backend, ManagerOptions, SpawnOptions};
-use crate::protocol::PermissionAnswer;
 use crate::router::{Input as RouterInput, Router};
 use crate::session::{EndReason, Limits, NewSession, SessionInfo, SessionState, StopRequest};
+pub use crate::stats::{ListFilter, Stats};
 use crate::store::Store;
 use nix::sys::signal::Signal;
-use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// Which sessions `list` returns (`list({ status, backend, liveOnly })`). Absent fields match
-/// everything.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct ListFilter {
-  #[serde(rename = "status")]
-  pub statuses: Vec<Status>,
-  pub backend: Option<Backend>,
-  /// Only live (non-terminal) sessions.
-  pub live_only: bool,
-}
-
-/// Manager-wide counters (`stats()`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Stats {
-  /// Sessions not in a terminal status.
-  pub live: u32,
-  /// Sessions held in memory.
-  pub total: u32,
-  /// Count per status name, every status present.
-  pub by_status: BTreeMap<String, u32>,
-  /// Processes started since the manager was created.
-  pub spawned: u64,
-  pub spawn_failures: u64,
-  /// Turns ended, over sessions in memory.
-  pub turns: u64,
-  /// USD, over sessions in memory.
-  pub total_cost_usd: f64,
-  pub events_emitted: u64,
-  pub listeners: u32,
-  pub max_sessions: u32,
-}
-
 /// One registered session and how to start its processes.
-struct Entry {
-  live: Arc<LiveSession>,
-  launch: Arc<Launch>,
+pub(crate) struct Entry {
+  pub(crate) live: Arc<LiveSession>,
+  pub(crate) launch: Arc<Launch>,
 }
 
 /// The session manager.
 pub struct Manager {
   pub(crate) opts: ManagerOptions,
   sessions: Arc<RwLock<Vec<Entry>>>,
-  listeners: Arc<Listeners>,
+  pub(crate) listeners: Arc<Listeners>,
   closed: AtomicBool,
-  spawned: Arc<AtomicU64>,
-  spawn_failures: AtomicU64,
+  pub(crate) spawned: Arc<AtomicU64>,
+  pub(crate) spawn_failures: AtomicU64,
   pub(crate) store: Arc<Store>,
   /// Notification routing and delivery; `None` when created outside a tokio runtime.
-  notifications: Option<(Router, Delivery)>,
+  pub(crate) notifications: Option<(Router, Delivery)>,
 }
 
 /// How a new session relates to earlier ones, and what it starts with.
@@ -102,7 +66,7 @@ impl Manager {
     let listeners = Arc::new(Listeners::default());
     let notifications = tokio::runtime::Handle::try_current()
       .ok()
-      .map(|_| start_notifications(&opts, &store, &sessions, &listeners));
+      .map(|_| crate::notifications::start(&opts, &store, &sessions, &listeners));
     let m = Manager {
       opts,
       sessions,
@@ -146,7 +110,7 @@ impl Manager {
   }
 
   /// Finds a session by id, then name (newest first), then backend session id.
-  fn find(&self, r: &str) -> Result<(Arc<LiveSession>, Arc<Launch>)> {
+  pub(crate) fn find(&self, r: &str) -> Result<(Arc<LiveSession>, Arc<Launch>)> {
     self.prune();
     let list = self.read();
     let by =
@@ -436,63 +400,6 @@ impl Manager {
     Ok(info)
   }
 
-  /// Sets the notification delivery callback (`None` stops delivery; notifications wait in the
-  /// ledger). Pending ones, also from before a restart, are delivered once it is set.
-  pub fn on_notification(&self, deliver: Option<Deliver>) {
-    if let Some((_, delivery)) = &self.notifications {
-      delivery.set(deliver);
-    }
-  }
-
-  /// Streams the session's output to `channel` (`output` notifications, debounced) and its
-  /// tool calls (`tool-use`); returns the output lines the channel has not seen yet.
-  pub async fn foreground(&self, r: &str, channel: &str) -> Result<Vec<String>> {
-    let (s, _) = self.find(r)?;
-    let Some((router, _)) = &self.notifications else {
-      return Ok(Vec::new());
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    router.send(RouterInput::Foreground {
-      id: s.state().id().to_owned(),
-      channel: channel.to_owned(),
-      reply: tx,
-    });
-    Ok(rx.await.unwrap_or_default())
-  }
-
-  /// Stops streaming the session to `channel`.
-  pub fn background(&self, r: &str, channel: &str) -> Result<()> {
-    let (s, _) = self.find(r)?;
-    if let Some((router, _)) = &self.notifications {
-      router.send(RouterInput::Background {
-        id: s.state().id().to_owned(),
-        channel: channel.to_owned(),
-      });
-    }
-    Ok(())
-  }
-
-  /// Answers a pending permission request (Claude `can_use_tool`, Codex approval). The session
-  /// runs on once no request is pending. `E_NOT_FOUND` for an unknown or already answered
-  /// request, `E_STATE` for a finished session.
-  pub async fn respond_to_permission(
-    &self,
-    r: &str,
-    request_id: &str,
-    answer: PermissionAnswer,
-  ) -> Result<SessionInfo> {
-    let (s, _) = self.find(r)?;
-    if s.is_done() {
-      return Err(Error::State(format!(
-        "session `{r}` is {}; its permission requests are void",
-        s.state().status().as_str()
-      )));
-    }
-    s.answer_permission(request_id, &answer, "user").await?;
-    let info = s.state().info();
-    Ok(info)
-  }
-
   /// Cancels the running turn only; the session goes on (`waiting-for-input` once the CLI
   /// ends the turn, which it reports as interrupted). When no turn runs, nothing happens and
   /// the snapshot is returned as is.
@@ -613,29 +520,6 @@ impl Manager {
     self.listeners.unsubscribe(id)
   }
 
-  pub fn stats(&self) -> Stats {
-    let infos = self.live_infos();
-    let mut by_status: BTreeMap<String, u32> = ALL_STATUSES
-      .iter()
-      .map(|s| (s.as_str().to_owned(), 0))
-      .collect();
-    for i in &infos {
-      *by_status.entry(i.status.as_str().to_owned()).or_default() += 1;
-    }
-    Stats {
-      live: infos.iter().filter(|i| !i.status.is_terminal()).count() as u32,
-      total: infos.len() as u32,
-      by_status,
-      spawned: self.spawned.load(Ordering::Relaxed),
-      spawn_failures: self.spawn_failures.load(Ordering::Relaxed),
-      turns: infos.iter().map(|i| i.turns as u64).sum(),
-      total_cost_usd: infos.iter().map(|i| i.total_cost_usd).sum(),
-      events_emitted: self.listeners.emitted(),
-      listeners: self.listeners.len() as u32,
-      max_sessions: self.opts.max_sessions,
-    }
-  }
-
   /// Refuses new sessions and stops every live one gracefully (as `interrupt`, `endReason:
   /// shutdown`, SIGKILL after `grace`); resolves once all are reaped.
   pub async fn shutdown(&self, grace: Option<Duration>) -> Stats {
@@ -677,55 +561,4 @@ fn resumable_options(o: &SpawnOptions) -> serde_json::Value {
     }
   }
   v
-}
-
-/// Starts delivery and the router; events reach the router through a listener, and sessions'
-/// delivery problems come back as events on them.
-fn start_notifications(
-  opts: &ManagerOptions,
-  store: &Arc<Store>,
-  sessions: &Arc<RwLock<Vec<Entry>>>,
-  listeners: &Arc<Listeners>,
-) -> (Router, Delivery) {
-  let registry = Arc::downgrade(sessions);
-  let fallback = Arc::downgrade(listeners);
-  let report: Report = Arc::new(move |id: &str, payload| {
-    let live = registry.upgrade().and_then(|list| {
-      let list = list.read().unwrap_or_else(|e| e.into_inner());
-      list
-        .iter()
-        .find(|e| e.live.state().id() == id)
-        .map(|e| Arc::clone(&e.live))
-    });
-    match live {
-      Some(s) => s.update(|st| ((), vec![st.record(payload)])),
-      None => {
-        if let Some(l) = fallback.upgrade() {
-          l.emit(&AgentEvent {
-            seq: 0,
-            session_id: id.to_owned(),
-            at: crate::event::now_ms(),
-            payload,
-          });
-        }
-      }
-    }
-  });
-  let n = &opts.notifications;
-  let delivery = Delivery::start(
-    Arc::clone(store),
-    n.delivery_attempts,
-    Duration::from_millis(n.delivery_backoff_ms),
-    Arc::clone(&report),
-  );
-  // What an earlier manager created and could not deliver goes out first.
-  for pending in store.ledger_pending().unwrap_or_default() {
-    delivery.push(pending);
-  }
-  let router = Router::start(n.clone(), Arc::clone(store), delivery.clone(), report);
-  let to_router = router.clone();
-  listeners.subscribe(Arc::new(move |ev: &AgentEvent| {
-    to_router.send(RouterInput::Event(ev.clone()))
-  }));
-  (router, delivery)
 }

@@ -7,7 +7,7 @@
 
 use crate::delivery::{Delivery, Report};
 use crate::event::{now_ms, AgentEvent, EventPayload, Status, StatusReason};
-use crate::notify::{failure_hint, resolve_channel, Notification};
+use crate::notify::{resolve_channel, Notification};
 use crate::options::NotificationOptions;
 use crate::store::Store;
 use serde_json::{json, Value};
@@ -16,6 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+
+#[path = "router_output.rs"]
+mod output;
 
 /// Lines of output kept per session for foreground catch-up.
 const CATCH_UP_LINES: usize = 500;
@@ -477,108 +480,6 @@ impl Task {
     }
   }
 
-  /// Sends each foreground channel the lines it has not seen, as one `output` notification.
-  fn flush_foreground(&mut self, id: &str) {
-    let Some(s) = self.sessions.get_mut(id) else {
-      return;
-    };
-    let label = s.label(id);
-    let mut out = Vec::new();
-    for (channel, offset) in s.foreground.iter_mut() {
-      let lines: Vec<String> = s
-        .lines
-        .iter()
-        .filter(|(n, _)| *n > *offset)
-        .map(|(_, l)| l.clone())
-        .collect();
-      if lines.is_empty() {
-        continue;
-      }
-      let (from, to) = (*offset + 1, s.line_no);
-      *offset = s.line_no;
-      out.push((channel.clone(), from, to, lines));
-    }
-    for (channel, from, to, lines) in out {
-      self.notify_to(
-        id,
-        &channel,
-        "output",
-        format!("{id}:output:{from}-{to}:{channel}"),
-        format!("💬 {label}:\n{}", lines.join("\n")),
-        json!({ "lines": lines, "fromLine": from, "toLine": to }),
-      );
-    }
-  }
-
-  fn terminal(&mut self, id: &str, status: Status, end_reason: Option<String>) {
-    self.flush_foreground(id);
-    let Some(s) = self.sessions.get_mut(id) else {
-      return;
-    };
-    s.waiting_gen += 1;
-    s.safety_gen += 1;
-    s.fg_gen += 1;
-    let label = s.label(id);
-    let duration_ms = now_ms().saturating_sub(s.started);
-    let last = s.last_lines(LAST_LINES);
-    let mut data = json!({
-      "status": status.as_str(),
-      "endReason": end_reason,
-      "costUsd": s.cost,
-      "turns": s.turn,
-      "durationMs": duration_ms,
-      "lastLines": last,
-    });
-    let text = match status {
-      Status::Completed => format!(
-        "✅ Session {label} completed: {} turns, ${:.4}, {} s{}",
-        s.turn,
-        s.cost,
-        duration_ms / 1000,
-        tail_text(&last)
-      ),
-      Status::Failed => {
-        let error = s
-          .last_error
-          .clone()
-          .unwrap_or_else(|| "the session failed".into());
-        let stderr: Vec<String> = s.stderr.iter().cloned().collect();
-        let hint = failure_hint(&error, &stderr, s.exit_code);
-        data["error"] = json!(error);
-        data["exitCode"] = json!(s.exit_code);
-        data["signal"] = json!(s.signal);
-        data["stderrTail"] = json!(stderr);
-        data["hint"] = json!(hint);
-        let how = match (s.exit_code, s.signal) {
-          (Some(c), _) => format!("exit code {c}"),
-          (None, Some(sig)) => format!("signal {sig}"),
-          _ => "no exit status".into(),
-        };
-        format!(
-          "❌ Session {label} failed ({how}): {error}. Cost so far ${:.4}.{}\nHint: {hint}",
-          s.cost,
-          tail_text(&last)
-        )
-      }
-      Status::Interrupted => format!(
-        "⏹️ Session {label} was interrupted ({}); it can be resumed",
-        end_reason.as_deref().unwrap_or("user")
-      ),
-      _ => format!(
-        "🛑 Session {label} was killed ({})",
-        end_reason.as_deref().unwrap_or("user")
-      ),
-    };
-    self.notify(
-      id,
-      status.as_str(),
-      format!("{id}:{}", status.as_str()),
-      text,
-      data,
-    );
-    self.sessions.remove(id);
-  }
-
   /// A notification to the session's own channel (origin, workdir prefix, fallback).
   fn notify(&mut self, id: &str, kind: &str, key: String, text: String, data: Value) {
     let Some(s) = self.sessions.get(id) else {
@@ -628,7 +529,7 @@ fn preview(s: &str) -> String {
   crate::process::truncate(s.trim(), 200)
 }
 
-fn tail_text(lines: &[String]) -> String {
+fn preview_lines(lines: &[String]) -> String {
   if lines.is_empty() {
     String::new()
   } else {

@@ -6,7 +6,7 @@ pub use crate::event::EndReason;
 use crate::event::{now_ms, AgentEvent, EventPayload, Status, StatusReason, Usage};
 use crate::options::{Backend, Origin};
 use crate::process::{truncate, Tail};
-use serde::Serialize;
+pub use crate::snapshot::{PendingPermission, SessionInfo, SummaryTurn};
 use std::collections::VecDeque;
 
 /// A stop the caller asked for; decides the terminal status when the process exits.
@@ -37,84 +37,12 @@ impl StopRequest {
   }
 }
 
-/// A permission / approval request waiting for an answer.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct PendingPermission {
-  /// The id to answer with (`respondToPermission`): Claude's `request_id`, or the Codex
-  /// JSON-RPC request id.
-  pub request_id: String,
-  /// Claude's tool name, or the Codex approval method.
-  pub tool_name: String,
-  pub input: serde_json::Value,
-  /// ms since the Unix epoch.
-  pub since: u64,
-}
-
 /// Bounds of one session's memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
   pub event_log: usize,
   pub output_lines: usize,
   pub stderr_lines: usize,
-}
-
-/// A snapshot of one session for callers (`get`, `list`).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionInfo {
-  pub id: String,
-  pub name: Option<String>,
-  pub backend: Backend,
-  /// Claude's `session_id`, known at spawn (`--session-id`).
-  pub backend_session_id: String,
-  pub status: Status,
-  pub status_reason: Option<StatusReason>,
-  pub end_reason: Option<EndReason>,
-  pub workdir: String,
-  pub model: Option<String>,
-  pub first_prompt: String,
-  pub pid: Option<u32>,
-  /// ms since the Unix epoch.
-  pub created_at: u64,
-  pub updated_at: u64,
-  pub ended_at: Option<u64>,
-  /// Turns ended (`result` messages).
-  pub turns: u32,
-  /// Sum of the CLI's `num_turns` over all turns.
-  pub num_turns: u32,
-  /// USD.
-  pub total_cost_usd: f64,
-  pub usage: Usage,
-  pub last_assistant_text: Option<String>,
-  pub last_error: Option<String>,
-  pub exit_code: Option<i32>,
-  pub exit_signal: Option<i32>,
-  pub stderr_tail: Vec<String>,
-  pub origin: Option<Origin>,
-  /// Highest event sequence number so far.
-  pub last_seq: u64,
-  /// A graceful stop (`interrupt`) needed SIGKILL because the grace period expired.
-  pub forced_stop: bool,
-  /// Permission requests waiting for an answer, oldest first.
-  pub pending_permissions: Vec<PendingPermission>,
-  /// The session this one resumed (same conversation, `resume`).
-  #[serde(default)]
-  pub resumed_from_id: Option<String>,
-  /// The session this one forked (a copy of its conversation, `resume` with `fork`).
-  #[serde(default)]
-  pub forked_from_id: Option<String>,
-  /// Evicted from the store by retention: only ids and links are kept (a tombstone).
-  #[serde(default)]
-  pub evicted: bool,
-}
-
-/// One turn of the local conversation summary kept for recovery (`onMissing: 'fresh'`).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct SummaryTurn {
-  pub prompt: String,
-  pub reply: String,
 }
 
 /// Turns kept in the summary, and the most characters of each prompt / reply.
@@ -656,101 +584,10 @@ impl SessionState {
     }
     (out, outcome)
   }
-
-  /// Ends a session that has no process (a `codex exec` session between turns), as the
-  /// pending stop request says: `close` → `completed`, `kill` → `killed`.
-  pub fn ended_without_process(&mut self) -> Vec<AgentEvent> {
-    let (status, reason, end) = self.stop.and_then(StopRequest::outcome).unwrap_or((
-      Status::Completed,
-      StatusReason::User,
-      EndReason::User,
-    ));
-    self.info.pid = None;
-    self.info.end_reason = Some(end);
-    self.set_status(status, Some(reason)).into_iter().collect()
-  }
-
-  /// A protocol-level problem (unparsable line, oversized line): recorded, not fatal.
-  pub fn protocol_error(&mut self, message: String) -> AgentEvent {
-    self.record(EventPayload::Error {
-      message,
-      fatal: false,
-    })
-  }
-
-  /// The process exited (`code` or `signal`). Returns the exit and final status events.
-  pub fn exited(&mut self, code: Option<i32>, signal: Option<i32>) -> Vec<AgentEvent> {
-    self.info.exit_code = code;
-    self.info.exit_signal = signal;
-    self.info.pid = None;
-    self.info.pending_permissions.clear();
-    let mut out = vec![self.record(EventPayload::Exit {
-      exit_code: code,
-      signal,
-    })];
-    if self.info.status.is_terminal() {
-      return out;
-    }
-    // `codex exec` runs one process per turn: after a good turn the session waits for input
-    // with no process (PROTOCOLS.md B2 "Ending").
-    if self.info.backend == Backend::CodexExec
-      && std::mem::take(&mut self.turn_interrupt)
-      && self.stop.is_none()
-      && self.pending_wait.is_none()
-      && !self.api_failed
-    {
-      // SIGINT ends an exec turn with exit 1 and no terminal event (PROTOCOLS.md B2): the
-      // turn was interrupted, the thread goes on.
-      let (evs, _) = self.apply(EventPayload::turn_end("interrupted", None, None));
-      out.extend(evs);
-      if let Some(reason) = self.pending_wait.take() {
-        out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
-      }
-      return out;
-    }
-    let waiting = self.pending_wait.take();
-    if let Some(reason) = waiting {
-      if self.stop.is_none() && !self.api_failed && code == Some(0) {
-        out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
-        return out;
-      }
-    }
-    let (status, reason, end) = match self.stop {
-      Some(stop @ (StopRequest::Kill(_) | StopRequest::Interrupt(_))) => stop
-        .outcome()
-        .unwrap_or((Status::Killed, StatusReason::User, EndReason::User)),
-      _ if self.api_failed => (Status::Failed, StatusReason::ApiError, EndReason::ApiError),
-      Some(StopRequest::Close) if code == Some(0) => {
-        (Status::Completed, StatusReason::User, EndReason::User)
-      }
-      None if code == Some(0) => (Status::Completed, StatusReason::Exited, EndReason::Exited),
-      _ => (Status::Failed, StatusReason::Exited, EndReason::Exited),
-    };
-    if status == Status::Failed {
-      let how = match (code, signal) {
-        (Some(c), _) => format!("exit code {c}"),
-        (None, Some(s)) => format!("signal {s}"),
-        _ => "an unknown status".into(),
-      };
-      let context = self
-        .info
-        .last_error
-        .clone()
-        .or_else(|| self.stderr.last(1).pop())
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default();
-      let message = format!("{} exited with {how}{context}", self.info.backend.as_str());
-      self.info.last_error = Some(message.clone());
-      out.push(self.record(EventPayload::Error {
-        message,
-        fatal: true,
-      }));
-    }
-    self.info.end_reason = Some(end);
-    out.extend(self.set_status(status, Some(reason)));
-    out
-  }
 }
+
+#[path = "session_end.rs"]
+mod end;
 
 #[cfg(test)]
 #[path = "session_tests.rs"]
