@@ -336,6 +336,18 @@ export type AgentEvent = EventBase &
     | { kind: 'other'; messageType: string; raw: unknown }
   )
 
+/** One log record of the core (`onLog`). */
+export interface LogEntry {
+  level: 'error' | 'warn' | 'info' | 'debug' | 'trace'
+  /** The Rust module that logged it, e.g. `openclaw_sessions_core::manager`. */
+  target: string
+  message: string
+  /** Structured fields, e.g. `{ session, backend, pid }`. */
+  fields: Record<string, unknown>
+  /** ms since the Unix epoch. */
+  at: number
+}
+
 /** Every `AgentEvent['kind']`. */
 export type AgentEventKind = AgentEvent['kind']
 
@@ -518,6 +530,20 @@ export declare class SessionManager {
    * @throws `E_STORE`.
    */
   gc(): GcReport
+  /**
+   * The manager's metrics in the Prometheus text format: sessions by status, live sessions,
+   * processes spawned and failed, turns, cost (USD), tokens by type, notifications delivered
+   * and failed, events.
+   */
+  metrics(): string
+  /**
+   * Calls `callback` with the core's log records (`tracing`) at `options.level` (default
+   * `info`) or more severe. Logs are process-wide (every manager's); nothing is printed to
+   * stdout or stderr. Returns a function that removes the callback.
+   *
+   * @throws `E_INVALID_ARGUMENT` on an unknown level.
+   */
+  onLog(callback: (entry: LogEntry) => void, options?: LogOptions): () => void
   /** Manager-wide counters. */
   stats(): Stats
   /**
@@ -527,6 +553,50 @@ export declare class SessionManager {
    * of the manager keeps Node alive.
    */
   shutdown(options?: StopOptions | undefined | null): Promise<Stats>
+}
+
+/** The session store read directly, without starting a manager: no recovery, no processes. */
+export declare class SessionStore {
+  /**
+   * Opens the store at `path` (default: the manager's default path,
+   * `$OPENCLAW_STATE_DIR/agent-sessions.db` or `~/.openclaw/agent-sessions.db`).
+   *
+   * @throws `E_STORE` (unreadable, corrupt: moved aside, as for the manager).
+   */
+  constructor(path?: string | undefined | null)
+  /** The file's path. */
+  get path(): string
+  /**
+   * Every stored session (tombstones left out), oldest first.
+   *
+   * @throws `E_STORE`.
+   */
+  list(): Array<SessionInfo>
+  /**
+   * One session by id, name or backend session id, or `null`.
+   *
+   * @throws `E_STORE`.
+   */
+  get(ref: string): SessionInfo | null
+  /**
+   * The session and its ancestors, newest first (empty if unknown).
+   *
+   * @throws `E_STORE`.
+   */
+  chain(ref: string): Array<SessionInfo>
+  /**
+   * The last turns (prompt and reply) kept of a session, oldest first.
+   *
+   * @throws `E_STORE`.
+   */
+  summary(ref: string): Array<{ prompt: string; reply: string }>
+  /**
+   * Applies retention: at most `maxSessions` (default 1000), none finished longer than
+   * `maxAgeMs` ago (default 0: no age limit). Live sessions are never removed.
+   *
+   * @throws `E_STORE`.
+   */
+  gc(maxSessions?: number | undefined | null, maxAgeMs?: number | undefined | null): GcReport
 }
 
 /** `events(ref, { sinceSeq, kinds })`. */
@@ -543,6 +613,12 @@ export interface GcReport {
   deleted: number
   /** Sessions reduced to tombstones because a later session links to them. */
   tombstoned: number
+}
+
+/** `onLog(callback, { level })`. */
+export interface LogOptions {
+  /** `error`, `warn`, `info` (default), `debug` or `trace`. */
+  level?: 'error' | 'warn' | 'info' | 'debug' | 'trace'
 }
 
 /** `output(ref, { lines })`. */

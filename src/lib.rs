@@ -4,6 +4,8 @@
 #![deny(clippy::all)]
 
 mod convert;
+mod logs;
+mod store;
 
 use convert::{
   reject, throw, Code, EventsQuery, GcReport, OutputQuery, SendOptions, SessionInfo, Stats,
@@ -431,6 +433,43 @@ impl SessionManager {
     self.inner.gc().map(GcReport::from).map_err(throw)
   }
 
+  /// The manager's metrics in the Prometheus text format: sessions by status, live sessions,
+  /// processes spawned and failed, turns, cost (USD), tokens by type, notifications delivered
+  /// and failed, events.
+  #[napi]
+  pub fn metrics(&self) -> String {
+    self.inner.metrics()
+  }
+
+  /// Calls `callback` with the core's log records (`tracing`) at `options.level` (default
+  /// `info`) or more severe. Logs are process-wide (every manager's); nothing is printed to
+  /// stdout or stderr. Returns a function that removes the callback.
+  ///
+  /// @throws `E_INVALID_ARGUMENT` on an unknown level.
+  #[napi(
+    ts_args_type = "callback: (entry: LogEntry) => void, options?: LogOptions",
+    ts_return_type = "() => void"
+  )]
+  pub fn on_log<'env>(
+    &self,
+    env: &'env Env,
+    callback: Function<'_, Value, ()>,
+    options: Option<LogOptions>,
+  ) -> Result<Function<'env, (), ()>> {
+    let level = logs::parse_level(options.as_ref().and_then(|o| o.level.as_deref()))
+      .map_err(|m| napi::Error::new(napi::Status::InvalidArg, m))?;
+    let tsfn = callback
+      .build_threadsafe_function::<Value>()
+      .callee_handled::<false>()
+      .weak::<true>()
+      .build()?;
+    let id = logs::subscribe(tsfn, level);
+    env.create_function_from_closure("offLog", move |_| {
+      logs::unsubscribe(id);
+      Ok(())
+    })
+  }
+
   /// Manager-wide counters.
   #[napi]
   pub fn stats(&self) -> Stats {
@@ -468,6 +507,14 @@ where
     async move { Ok::<_, napi::Error>(fut.await) },
     move |env, r| r.map(convert).map_err(|e| reject(env, e)),
   )
+}
+
+/// `onLog(callback, { level })`.
+#[napi(object)]
+pub struct LogOptions {
+  /// `error`, `warn`, `info` (default), `debug` or `trace`.
+  #[napi(ts_type = "'error' | 'warn' | 'info' | 'debug' | 'trace'")]
+  pub level: Option<String>,
 }
 
 /// A strong no-op threadsafe function: while a session holds it, Node's event loop stays up.

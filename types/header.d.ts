@@ -336,5 +336,17 @@ export type AgentEvent = EventBase &
     | { kind: 'other'; messageType: string; raw: unknown }
   )
 
+/** One log record of the core (`onLog`). */
+export interface LogEntry {
+  level: 'error' | 'warn' | 'info' | 'debug' | 'trace'
+  /** The Rust module that logged it, e.g. `openclaw_sessions_core::manager`. */
+  target: string
+  message: string
+  /** Structured fields, e.g. `{ session, backend, pid }`. */
+  fields: Record<string, unknown>
+  /** ms since the Unix epoch. */
+  at: number
+}
+
 /** Every `AgentEvent['kind']`. */
 export type AgentEventKind = AgentEvent['kind']

@@ -8,6 +8,7 @@ use crate::notify::Notification;
 use crate::store::Store;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
@@ -30,7 +31,13 @@ pub struct Delivery {
 
 impl Delivery {
   /// Starts the worker (needs a tokio runtime).
-  pub fn start(store: Arc<Store>, attempts: u32, backoff: Duration, report: Report) -> Delivery {
+  pub fn start(
+    store: Arc<Store>,
+    attempts: u32,
+    backoff: Duration,
+    report: Report,
+    counters: Arc<crate::metrics::Counters>,
+  ) -> Delivery {
     let (tx, mut rx) = mpsc::unbounded_channel::<Notification>();
     let deliver: Arc<Mutex<Option<Deliver>>> = Arc::new(Mutex::new(None));
     let ready = Arc::new(Notify::new());
@@ -54,10 +61,16 @@ impl Delivery {
           tries += 1;
           match f(n.clone()).await {
             Ok(()) => {
+              counters
+                .notifications_delivered
+                .fetch_add(1, Ordering::Relaxed);
               let _ = store.ledger_mark(&n.key, "delivered", tries);
               break;
             }
             Err(why) if tries >= attempts.max(1) => {
+              counters
+                .notifications_failed
+                .fetch_add(1, Ordering::Relaxed);
               let _ = store.ledger_mark(&n.key, "failed", tries);
               report(
                 &n.session_id,

@@ -119,15 +119,22 @@ impl LiveSession {
       thread_usage: st.thread_usage(),
       pid_start: st.pid_start(),
     };
-    p.store.upsert(&stored).err().map(|e| AgentEvent {
-      seq: 0,
-      session_id: st.id().to_owned(),
-      at: crate::event::now_ms(),
-      payload: EventPayload::Error {
-        message: e.to_string(),
-        fatal: false,
-      },
-    })
+    p.store
+      .upsert(&stored)
+      .err()
+      .map(|e| {
+        tracing::warn!(session = %st.id(), error = %e, "store write failed");
+        e
+      })
+      .map(|e| AgentEvent {
+        seq: 0,
+        session_id: st.id().to_owned(),
+        at: crate::event::now_ms(),
+        payload: EventPayload::Error {
+          message: e.to_string(),
+          fatal: false,
+        },
+      })
   }
 
   /// The state, for reading. Never hold it across an await.
@@ -371,6 +378,13 @@ impl LiveSession {
     lock(&self.pending).clear();
     let terminal = self.update(|st| {
       let evs = st.exited(code, signal);
+      tracing::info!(
+        session = %st.id(),
+        exit_code = code.unwrap_or(-1),
+        signal = signal.unwrap_or(0),
+        status = st.status().as_str(),
+        "process exited"
+      );
       (st.status().is_terminal(), evs)
     });
     if terminal {

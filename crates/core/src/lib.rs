@@ -11,6 +11,7 @@ pub mod launch;
 pub mod lifecycle;
 pub mod listeners;
 pub mod manager;
+pub mod metrics;
 pub mod notifications;
 pub mod notify;
 pub mod options;

@@ -164,6 +164,7 @@ pub fn watch(s: Arc<LiveSession>, launch: Arc<Launch>, t: Timeouts) {
 
 /// A non-fatal `error` event saying why the watchdog acted.
 fn note(s: &LiveSession, message: String) {
+  tracing::warn!(session = %s.state().id(), "{message}");
   s.update(|st| {
     (
       (),

@@ -34,6 +34,8 @@ pub struct Manager {
   pub(crate) spawned: Arc<AtomicU64>,
   pub(crate) spawn_failures: AtomicU64,
   pub(crate) store: Arc<Store>,
+  /// Monotonic counters for `metrics()`.
+  pub(crate) counters: Arc<crate::metrics::Counters>,
   /// Notification routing and delivery; `None` when created outside a tokio runtime.
   pub(crate) notifications: Option<(Router, Delivery)>,
 }
@@ -64,9 +66,12 @@ impl Manager {
     let store = Arc::new(Store::open(&path)?);
     let sessions: Arc<RwLock<Vec<Entry>>> = Arc::new(RwLock::new(Vec::new()));
     let listeners = Arc::new(Listeners::default());
+    let counters = Arc::new(crate::metrics::Counters::default());
+    let observe = Arc::clone(&counters);
+    listeners.subscribe(Arc::new(move |ev: &AgentEvent| observe.observe(ev)));
     let notifications = tokio::runtime::Handle::try_current()
       .ok()
-      .map(|_| crate::notifications::start(&opts, &store, &sessions, &listeners));
+      .map(|_| crate::notifications::start(&opts, &store, &sessions, &listeners, &counters));
     let m = Manager {
       opts,
       sessions,
@@ -75,6 +80,7 @@ impl Manager {
       spawned: Arc::new(AtomicU64::new(0)),
       spawn_failures: AtomicU64::new(0),
       store,
+      counters,
       notifications,
     };
     m.recover()?;
@@ -231,6 +237,16 @@ impl Manager {
     session.update(|st| ((), vec![st.started()]));
     match launch.first_turn(&session, plan.prompt.as_deref()).await {
       Ok(()) => {
+        {
+          let st = session.state();
+          tracing::info!(
+            session = %st.id(),
+            backend = backend.as_str(),
+            backend_session_id = %st.backend_session_id(),
+            pid = st.info().pid.unwrap_or(0),
+            "session started"
+          );
+        }
         lifecycle::watch(Arc::clone(&session), Arc::clone(&launch), self.timeouts());
         // Retention as the store grows (never touches live sessions).
         if let Err(e) = self.gc() {
@@ -243,6 +259,7 @@ impl Manager {
         if matches!(e, Error::Spawn(_)) {
           self.spawn_failures.fetch_add(1, Ordering::Relaxed);
         }
+        tracing::warn!(code = e.code(), error = %e, "session could not start");
         // Nothing is left behind: the process (if any) is killed and reaped. A session the
         // caller stopped while it started stays listed as stopped; any other is forgotten.
         let stopped = session.state().stop_request().is_some();

@@ -80,6 +80,7 @@ pub(crate) fn start(
   store: &Arc<Store>,
   sessions: &Arc<RwLock<Vec<Entry>>>,
   listeners: &Arc<Listeners>,
+  counters: &Arc<crate::metrics::Counters>,
 ) -> (Router, Delivery) {
   let registry = Arc::downgrade(sessions);
   let fallback = Arc::downgrade(listeners);
@@ -111,6 +112,7 @@ pub(crate) fn start(
     n.delivery_attempts,
     Duration::from_millis(n.delivery_backoff_ms),
     Arc::clone(&report),
+    Arc::clone(counters),
   );
   // What an earlier manager created and could not deliver goes out first.
   for pending in store.ledger_pending().unwrap_or_default() {

@@ -47,6 +47,7 @@ fn rig(o: NotificationOptions, store: Arc<Store>) -> Rig {
     o.delivery_attempts,
     Duration::from_millis(o.delivery_backoff_ms),
     Arc::clone(&report),
+    Arc::default(),
   );
   delivery.set(Some(recorder(&seen)));
   let router = Router::start(o, store, delivery.clone(), report);
@@ -377,7 +378,13 @@ async fn a_rejected_delivery_is_retried_with_backoff_then_delivered_once() {
   let reported: Reported = Arc::default();
   let rep = Arc::clone(&reported);
   let report: Report = Arc::new(move |id: &str, p| rep.lock().unwrap().push((id.to_owned(), p)));
-  let delivery = Delivery::start(Arc::clone(&store), 5, Duration::from_millis(500), report);
+  let delivery = Delivery::start(
+    Arc::clone(&store),
+    5,
+    Duration::from_millis(500),
+    report,
+    Arc::default(),
+  );
   let calls: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
   let c = Arc::clone(&calls);
   delivery.set(Some(Arc::new(move |_n| {
