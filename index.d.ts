@@ -237,6 +237,21 @@ export interface PermissionDecision {
   updatedInput?: Record<string, unknown>
 }
 
+/** `manager.register(options)`: a session whose agent process the caller owns (e.g. the Agent SDK). Unknown keys are rejected. */
+export interface RegisterOptions {
+  /** The agent's working directory (absolute): where a later `resume` runs the Claude CLI. */
+  workdir: string
+  /** A name unique among live sessions. */
+  name?: string
+  /** The first user message, if any (kept as `firstPrompt` and in the stored summary). */
+  prompt?: string
+  model?: string
+  /** Where the session came from (notification routing). */
+  origin?: Origin
+  /** The Claude session id, if known before the first message (else taken from the SDK's `init`). */
+  backendSessionId?: string
+}
+
 /** `manager.resume(ref, prompt, options)`. Unknown keys are rejected. */
 export interface ResumeOptions {
   /** Continue a copy of the conversation under a new backend id (Claude `--fork-session`, Codex `thread/fork` / `exec fork`). Default false. */
@@ -544,6 +559,26 @@ export declare class SessionManager {
    * @throws `E_INVALID_ARGUMENT` on an unknown level.
    */
   onLog(callback: (entry: LogEntry) => void, options?: LogOptions): () => void
+  /**
+   * Registers a session whose agent process the caller owns, e.g. one run by
+   * `@anthropic-ai/claude-agent-sdk`'s `query()`; feed it every message with `ingest`. It gets
+   * the same statuses, events, notifications, persistence and resume chain as a spawned
+   * session; `close` / `kill` / `interrupt` only mark it (the caller stops its process),
+   * `send` and `interruptTurn` are refused (`E_STATE`). Counts toward `maxSessions`.
+   *
+   * @throws `E_INVALID_ARGUMENT` (bad or unknown option), `E_LIMIT`.
+   */
+  register(options: RegisterOptions): SessionInfo
+  /**
+   * Feeds one message of a registered session: an Agent SDK message (`system`, `assistant`,
+   * `user`, `result`, ... — Claude's stream-json shapes). A `result` ends the turn
+   * (`waiting-for-input`); a message after that starts the next one; a failed model call
+   * (`is_error` with an API status) ends the session `failed`. Returns the snapshot.
+   *
+   * @throws `E_NOT_FOUND`, `E_STATE` (not a registered session, or it has ended),
+   * `E_INVALID_ARGUMENT` (not an object).
+   */
+  ingest(ref: string, message: object): SessionInfo
   /** Manager-wide counters. */
   stats(): Stats
   /**
@@ -714,6 +749,8 @@ export interface SessionInfo {
   forkedFromId?: string
   /** Removed from the store by retention; only ids and links are left (in `resumeChain`). */
   evicted: boolean
+  /** The caller owns the agent process (`register` / `ingest`, e.g. the Agent SDK). */
+  external: boolean
 }
 
 /** Where a session came from: the chat channel, the gateway agent, the owner. */

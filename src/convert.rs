@@ -108,6 +108,8 @@ pub struct SessionInfo {
   pub forked_from_id: Option<String>,
   /// Removed from the store by retention; only ids and links are left (in `resumeChain`).
   pub evicted: bool,
+  /// The caller owns the agent process (`register` / `ingest`, e.g. the Agent SDK).
+  pub external: bool,
 }
 
 /// What `gc()` removed.
@@ -200,6 +202,7 @@ impl From<core::SessionInfo> for SessionInfo {
       resumed_from_id: i.resumed_from_id,
       forked_from_id: i.forked_from_id,
       evicted: i.evicted,
+      external: i.external,
     }
   }
 }

@@ -470,6 +470,36 @@ impl SessionManager {
     })
   }
 
+  /// Registers a session whose agent process the caller owns, e.g. one run by
+  /// `@anthropic-ai/claude-agent-sdk`'s `query()`; feed it every message with `ingest`. It gets
+  /// the same statuses, events, notifications, persistence and resume chain as a spawned
+  /// session; `close` / `kill` / `interrupt` only mark it (the caller stops its process),
+  /// `send` and `interruptTurn` are refused (`E_STATE`). Counts toward `maxSessions`.
+  ///
+  /// @throws `E_INVALID_ARGUMENT` (bad or unknown option), `E_LIMIT`.
+  #[napi(ts_args_type = "options: RegisterOptions")]
+  pub fn register(&self, options: Value) -> Result<SessionInfo, Code> {
+    let o: core::ingest::RegisterOptions =
+      core::options::from_json("register options", options).map_err(throw)?;
+    self.inner.register(o).map(SessionInfo::from).map_err(throw)
+  }
+
+  /// Feeds one message of a registered session: an Agent SDK message (`system`, `assistant`,
+  /// `user`, `result`, ... — Claude's stream-json shapes). A `result` ends the turn
+  /// (`waiting-for-input`); a message after that starts the next one; a failed model call
+  /// (`is_error` with an API status) ends the session `failed`. Returns the snapshot.
+  ///
+  /// @throws `E_NOT_FOUND`, `E_STATE` (not a registered session, or it has ended),
+  /// `E_INVALID_ARGUMENT` (not an object).
+  #[napi(ts_args_type = "ref: string, message: object")]
+  pub fn ingest(&self, r#ref: String, message: Value) -> Result<SessionInfo, Code> {
+    self
+      .inner
+      .ingest(&r#ref, message)
+      .map(SessionInfo::from)
+      .map_err(throw)
+  }
+
   /// Manager-wide counters.
   #[napi]
   pub fn stats(&self) -> Stats {

@@ -237,6 +237,21 @@ export interface PermissionDecision {
   updatedInput?: Record<string, unknown>
 }
 
+/** `manager.register(options)`: a session whose agent process the caller owns (e.g. the Agent SDK). Unknown keys are rejected. */
+export interface RegisterOptions {
+  /** The agent's working directory (absolute): where a later `resume` runs the Claude CLI. */
+  workdir: string
+  /** A name unique among live sessions. */
+  name?: string
+  /** The first user message, if any (kept as `firstPrompt` and in the stored summary). */
+  prompt?: string
+  model?: string
+  /** Where the session came from (notification routing). */
+  origin?: Origin
+  /** The Claude session id, if known before the first message (else taken from the SDK's `init`). */
+  backendSessionId?: string
+}
+
 /** `manager.resume(ref, prompt, options)`. Unknown keys are rejected. */
 export interface ResumeOptions {
   /** Continue a copy of the conversation under a new backend id (Claude `--fork-session`, Codex `thread/fork` / `exec fork`). Default false. */

@@ -297,6 +297,23 @@ impl LiveSession {
     true
   }
 
+  /// Ends a session whose process the caller owns (`ingest`): the status follows from what
+  /// was ingested (a failed model call → `failed`) or the stop request.
+  pub fn end_external(&self) {
+    if self.is_done() {
+      return;
+    }
+    self.update(|st| {
+      let evs = if st.stop_request().is_some() {
+        st.ended_without_process()
+      } else {
+        st.exited(None, None)
+      };
+      ((), evs)
+    });
+    self.finish();
+  }
+
   /// Marks a session that never got a process as done (spawn failed).
   pub fn finish_without_process(&self) {
     self.finish();

@@ -101,6 +101,22 @@ impl Launch {
     })
   }
 
+  /// For a session whose process the caller owns (`ingest`): nothing to start.
+  pub fn external(m: &ManagerOptions, workdir: &str, spawned: Arc<AtomicU64>) -> Launch {
+    Launch {
+      backend: Backend::Claude,
+      program: PathBuf::new(),
+      cwd: workdir.into(),
+      env: Vec::new(),
+      claude: claude::ClaudeArgs::default(),
+      codex: CodexArgs::default(),
+      line_cap: m.max_line_bytes as usize,
+      request_timeout: Duration::from_millis(m.request_timeout_ms as u64),
+      startup_timeout: Duration::from_millis(m.startup_timeout_ms as u64),
+      spawned,
+    }
+  }
+
   fn spec(&self, args: Vec<OsString>, stdin_null: bool) -> CommandSpec {
     CommandSpec {
       program: self.program.clone(),

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod driver;
 pub mod error;
 pub mod event;
+pub mod ingest;
 pub mod launch;
 pub mod lifecycle;
 pub mod listeners;

@@ -292,7 +292,7 @@ impl Manager {
   }
 
   /// Registers a new session, atomically with the limit and name checks.
-  fn reserve(
+  pub(crate) fn reserve(
     &self,
     session: &Arc<LiveSession>,
     launch: &Arc<Launch>,
@@ -347,6 +347,11 @@ impl Manager {
         )));
       }
     };
+    if s.state().is_external() {
+      return Err(Error::State(format!(
+        "session `{r}` is driven by its owner (registered for ingest); send through it"
+      )));
+    }
     let max = self.opts.max_auto_responds;
     s.update(|st| {
       if !user_initiated {
@@ -425,6 +430,11 @@ impl Manager {
       Ok(found) => found,
       Err(e) => return self.stored_finished(r, e),
     };
+    if s.state().is_external() {
+      return Err(Error::State(format!(
+        "session `{r}` is driven by its owner (registered for ingest); interrupt it there"
+      )));
+    }
     if s.state().request_turn_interrupt() {
       launch.interrupt_turn(&s).await?;
     }
@@ -570,7 +580,7 @@ impl Manager {
 
 /// The spawn options a resume needs: everything but the prompt and the environment (which
 /// may hold secrets and is not written to disk).
-fn resumable_options(o: &SpawnOptions) -> serde_json::Value {
+pub(crate) fn resumable_options(o: &SpawnOptions) -> serde_json::Value {
   let mut v = serde_json::to_value(o).unwrap_or_default();
   if let Some(map) = v.as_object_mut() {
     for key in ["prompt", "env", "resume", "fork", "name"] {

@@ -439,7 +439,7 @@ fn toml_value(key: &str, v: &serde_json::Value) -> Result<String> {
   })
 }
 
-fn check_dir(what: &str, dir: &str) -> Result<()> {
+pub(crate) fn check_dir(what: &str, dir: &str) -> Result<()> {
   let p = Path::new(dir);
   if dir.is_empty() || !p.is_absolute() {
     return Err(bad(format!("{what} must be an absolute path, got `{dir}`")));

@@ -149,6 +149,7 @@ impl SessionState {
         resumed_from_id: n.resumed_from_id,
         forked_from_id: n.forked_from_id,
         evicted: false,
+        external: false,
       },
       limits,
       events: VecDeque::new(),
@@ -203,6 +204,16 @@ impl SessionState {
   /// Sets the backend session id once the CLI told it (Codex `thread/start`).
   pub fn set_backend_session_id(&mut self, id: &str) {
     self.info.backend_session_id = id.to_owned();
+  }
+
+  /// Marks the session as owned by the caller (fed through `ingest`).
+  pub fn set_external(&mut self) {
+    self.info.external = true;
+  }
+
+  /// Whether the caller owns the agent process.
+  pub fn is_external(&self) -> bool {
+    self.info.external
   }
 
   /// The session's backend.

@@ -68,6 +68,9 @@ pub struct SessionInfo {
   /// Evicted from the store by retention: only ids and links are kept (a tombstone).
   #[serde(default)]
   pub evicted: bool,
+  /// The caller owns the agent process (a session fed by `ingest`, e.g. from the Agent SDK).
+  #[serde(default)]
+  pub external: bool,
 }
 
 /// One turn of the local conversation summary kept for recovery (`onMissing: 'fresh'`).
