@@ -1,0 +1,134 @@
+// Chat slash commands: `/claude <prompt>`, `/claude_sessions`, `/claude_kill <ref>`, ... and the
+// `/codex*` ones, defined once per backend family. The command's channel is the session's
+// origin (where it reports) and the foreground channel. A user's message resets the
+// auto-respond cap.
+import type { Outcome, SessionActions } from './actions.js'
+import { attempt } from './actions.js'
+import { PluginError } from './format.js'
+import type { CommandContext, OpenClawPluginApi } from './openclaw-api.js'
+import { splitArgs } from './params.js'
+import { STATUS_FILTERS } from './tools.js'
+
+interface CommandSpec {
+  suffix: string
+  usage: string
+  description: string
+  run(ctx: CommandContext): Promise<Outcome>
+}
+
+function usage(text: string): never {
+  throw new PluginError('E_INVALID_ARGUMENT', `usage: ${text}`)
+}
+
+function channelOf(ctx: CommandContext, cmd: string): string {
+  if (!ctx.channel) throw new PluginError('E_INVALID_ARGUMENT', `/${cmd} needs a chat channel to stream to`)
+  return ctx.channel
+}
+
+function commandSpecs(a: SessionActions): CommandSpec[] {
+  const f = a.family.id
+  const t = a.family.title
+  // The session ref (first word) or a usage error.
+  const ref = (ctx: CommandContext, u: string): { ref: string; rest: string } => {
+    const { first, rest } = splitArgs(ctx.args)
+    return first === undefined ? usage(u) : { ref: first, rest }
+  }
+  return [
+    {
+      suffix: '',
+      usage: `/${f} <prompt>`,
+      description: `Start a ${t} session; it reports back here.`,
+      run: (ctx) => {
+        const prompt = (ctx.args ?? '').trim()
+        if (prompt === '') usage(`/${f} <prompt>`)
+        const input = ctx.channel ? { prompt, channel: ctx.channel } : { prompt }
+        return a.launch(input, {})
+      },
+    },
+    {
+      suffix: '_sessions',
+      usage: `/${f}_sessions [${STATUS_FILTERS.join('|')}]`,
+      description: `List ${t} sessions and their resume chains.`,
+      run: (ctx) => {
+        const want = splitArgs(ctx.args).first ?? 'all'
+        const filter = STATUS_FILTERS.find((s) => s === want)
+        return filter ? a.sessions(filter) : usage(`/${f}_sessions [${STATUS_FILTERS.join('|')}]`)
+      },
+    },
+    {
+      suffix: '_kill',
+      usage: `/${f}_kill <session> [interrupt|kill]`,
+      description: `Stop a ${t} session (gracefully, resumable; 'kill' ends it at once).`,
+      run: (ctx) => {
+        const u = `/${f}_kill <session> [interrupt|kill]`
+        const { ref: r, rest } = ref(ctx, u)
+        if (rest !== '' && rest !== 'kill' && rest !== 'interrupt') usage(u)
+        return a.kill(r, rest === 'kill' ? 'kill' : 'interrupt')
+      },
+    },
+    {
+      suffix: '_output',
+      usage: `/${f}_output <session> [lines]`,
+      description: `Show a ${t} session's latest output.`,
+      run: (ctx) => {
+        const { ref: r, rest } = ref(ctx, `/${f}_output <session> [lines]`)
+        const lines = rest === '' ? undefined : Number(rest)
+        if (lines !== undefined && !(Number.isInteger(lines) && lines > 0)) usage(`/${f}_output <session> [lines]`)
+        return a.output(r, lines)
+      },
+    },
+    {
+      suffix: '_fg',
+      usage: `/${f}_fg <session>`,
+      description: `Stream a ${t} session's output to this chat.`,
+      run: (ctx) => a.foreground(ref(ctx, `/${f}_fg <session>`).ref, channelOf(ctx, `${f}_fg`)),
+    },
+    {
+      suffix: '_bg',
+      usage: `/${f}_bg <session>`,
+      description: `Stop streaming a ${t} session to this chat.`,
+      run: (ctx) => a.background(ref(ctx, `/${f}_bg <session>`).ref, channelOf(ctx, `${f}_bg`)),
+    },
+    {
+      suffix: '_resume',
+      usage: `/${f}_resume <session> [prompt]`,
+      description: `Continue a finished ${t} session.`,
+      run: (ctx) => {
+        const { ref: r, rest } = ref(ctx, `/${f}_resume <session> [prompt]`)
+        return a.resume(r, rest === '' ? undefined : rest)
+      },
+    },
+    {
+      suffix: '_respond',
+      usage: `/${f}_respond <session> <message | allow | deny>`,
+      description: `Answer a waiting ${t} session (or its pending permission request with allow / deny).`,
+      run: (ctx) => {
+        const u = `/${f}_respond <session> <message | allow | deny>`
+        const { ref: r, rest } = ref(ctx, u)
+        if (rest === '') usage(u)
+        const answer = rest.toLowerCase()
+        if ((answer === 'allow' || answer === 'deny') && a.resolve(r).pendingPermissions.length > 0) {
+          return a.respond(r, { userInitiated: true, permission: answer })
+        }
+        return a.respond(r, { userInitiated: true, message: rest })
+      },
+    },
+    {
+      suffix: '_stats',
+      usage: `/${f}_stats`,
+      description: `${t} session counters.`,
+      run: () => a.stats(),
+    },
+  ]
+}
+
+export function registerCommands(api: OpenClawPluginApi, actions: SessionActions): void {
+  for (const spec of commandSpecs(actions)) {
+    api.registerCommand({
+      name: `${actions.family.id}${spec.suffix}`,
+      description: `${spec.description} Usage: ${spec.usage}`,
+      acceptsArgs: spec.usage.includes('<') || spec.usage.includes('['),
+      handler: async (ctx) => ({ text: (await attempt(() => spec.run(ctx))).text }),
+    })
+  }
+}
