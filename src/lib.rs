@@ -362,7 +362,7 @@ impl SessionManager {
       .callee_handled::<false>()
       .weak::<true>()
       .build()?;
-    let id = self.inner.subscribe(Arc::new(move |ev: &core::AgentEvent| {
+    let id = self.inner.subscribe(Arc::new(move |ev: &core::event::Ev| {
       tsfn.call(ev.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
     }));
     let inner = Arc::clone(&self.inner);

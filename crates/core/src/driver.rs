@@ -4,7 +4,7 @@
 //! about statuses itself (that is `session`).
 
 use crate::error::{Error, Result};
-use crate::event::{AgentEvent, EventPayload};
+use crate::event::{Ev, EventPayload};
 use crate::listeners::Listeners;
 use crate::options::Backend;
 use crate::process::{signal_group, Line, LineReader};
@@ -12,7 +12,7 @@ use crate::protocol::{
   claude, codex_app_server as rpc, Inbound, Parser, PermissionAnswer, RpcError,
 };
 use crate::session::{SessionState, TurnOutcome};
-use crate::store::{Store, StoredSession};
+use crate::store::{StoredSession, Writer};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 use std::any::Any;
@@ -59,11 +59,15 @@ pub struct LiveSession {
   pending: Mutex<Pending>,
   permissions: PermissionPolicy,
   persist: OnceLock<Persist>,
+  /// Changed since the writer last took a snapshot.
+  dirty: std::sync::atomic::AtomicBool,
+  /// This session, for handing itself to the store's writer.
+  me: std::sync::Weak<LiveSession>,
 }
 
 /// Where and with what the session's snapshots are stored.
 pub struct Persist {
-  pub store: Arc<Store>,
+  pub writer: Arc<Writer>,
   /// The spawn options to resume with (no prompt, no env).
   pub options: Value,
 }
@@ -75,7 +79,7 @@ impl LiveSession {
     keepalive: Option<KeepAlive>,
     permissions: PermissionPolicy,
   ) -> Arc<Self> {
-    Arc::new(LiveSession {
+    Arc::new_cyclic(|me| LiveSession {
       state: Mutex::new(state),
       stdin: tokio::sync::Mutex::new(None),
       pgid: Mutex::new(None),
@@ -87,6 +91,8 @@ impl LiveSession {
       pending: Mutex::new(HashMap::new()),
       permissions,
       persist: OnceLock::new(),
+      dirty: std::sync::atomic::AtomicBool::new(false),
+      me: me.clone(),
     })
   }
 
@@ -94,8 +100,8 @@ impl LiveSession {
   pub fn persist_to(&self, p: Persist) {
     let _ = self.persist.set(p);
     self.update(|st| {
-      let failed = self.write_snapshot(st).map(|e| st.record(e.payload));
-      ((), failed.into_iter().collect())
+      self.write_snapshot(st);
+      ((), Vec::new())
     });
   }
 
@@ -108,33 +114,15 @@ impl LiveSession {
       .unwrap_or(Value::Null)
   }
 
-  /// Writes the snapshot; a failed write is reported as a non-fatal `error` event (returned,
-  /// not yet published) and the session goes on.
-  fn write_snapshot(&self, st: &SessionState) -> Option<AgentEvent> {
-    let p = self.persist.get()?;
-    let stored = StoredSession {
-      info: st.info(),
-      summary: st.summary(),
-      options: p.options.clone(),
-      thread_usage: st.thread_usage(),
-      pid_start: st.pid_start(),
-    };
-    p.store
-      .upsert(&stored)
-      .err()
-      .map(|e| {
-        tracing::warn!(session = %st.id(), error = %e, "store write failed");
-        e
-      })
-      .map(|e| AgentEvent {
-        seq: 0,
-        session_id: st.id().to_owned(),
-        at: crate::event::now_ms(),
-        payload: EventPayload::Error {
-          message: e.to_string(),
-          fatal: false,
-        },
-      })
+  /// Marks the session changed and hands it to the store's writer once; the writer takes the
+  /// latest snapshot when it writes (a failed write is logged; the session goes on).
+  fn write_snapshot(&self, _st: &SessionState) {
+    let Some(p) = self.persist.get() else { return };
+    if !self.dirty.swap(true, std::sync::atomic::Ordering::AcqRel) {
+      if let Some(me) = self.me.upgrade() {
+        p.writer.changed(me);
+      }
+    }
   }
 
   /// The state, for reading. Never hold it across an await.
@@ -143,22 +131,22 @@ impl LiveSession {
   }
 
   /// Runs `f` on the state and publishes the events it returns, under the lock (ordering).
-  pub fn update<R>(&self, f: impl FnOnce(&mut SessionState) -> (R, Vec<AgentEvent>)) -> R {
+  pub fn update<R>(&self, f: impl FnOnce(&mut SessionState) -> (R, Vec<Ev>)) -> R {
     let r = {
       let mut st = self.state();
-      let (r, mut events) = f(&mut st);
-      let milestone = events.iter().any(|e| {
-        matches!(
-          e.payload,
-          EventPayload::Status { .. }
-            | EventPayload::TurnCompleted { .. }
-            | EventPayload::Init { .. }
-        )
-      });
+      let (r, events) = f(&mut st);
+      // Stored on status changes, turn ends, and when the CLI told its session id (not on
+      // every `init`: Claude sends one per turn).
+      let id_changed = st.take_backend_id_changed();
+      let milestone = id_changed
+        || events.iter().any(|e| {
+          matches!(
+            e.payload,
+            EventPayload::Status { .. } | EventPayload::TurnCompleted { .. }
+          )
+        });
       if milestone {
-        if let Some(failed) = self.write_snapshot(&st) {
-          events.push(st.record(failed.payload));
-        }
+        self.write_snapshot(&st);
       }
       for ev in &events {
         self.listeners.emit(ev);
@@ -326,8 +314,8 @@ impl LiveSession {
     // Stored with its start time, so a later manager can tell this process from a reused pid.
     self.update(|st| {
       st.set_pid(pid);
-      let failed = self.write_snapshot(st).map(|e| st.record(e.payload));
-      ((), failed.into_iter().collect())
+      self.write_snapshot(st);
+      ((), Vec::new())
     });
     if let Some(stdin) = child.stdin.take() {
       // Not contended: the previous process (if any) is reaped and its stdin dropped.
@@ -351,18 +339,28 @@ impl LiveSession {
         }
       })
     });
+    // The exit is awaited by its own task, so reading a line never polls the child.
+    let stdout = child.stdout.take();
+    let (exit_tx, mut exit_rx) = tokio::sync::oneshot::channel();
+    let reaper = Arc::clone(&self);
+    tokio::spawn(async move {
+      let status = child.wait().await;
+      reaper.reaped();
+      let _ = exit_tx.send(status);
+    });
+    let gone = || Err(std::io::Error::other("the exit status was lost"));
     let mut exit = None;
-    if let Some(out) = child.stdout.take() {
+    if let Some(out) = stdout {
       let mut reader = LineReader::new(out, line_cap);
       loop {
         tokio::select! {
+          biased;
           line = reader.next_line() => match line {
             Ok(Some(line)) => self.handle_line(&mut parser, line).await,
             Ok(None) | Err(_) => break,
           },
-          status = child.wait(), if exit.is_none() => {
-            exit = Some(status);
-            self.reaped();
+          status = &mut exit_rx, if exit.is_none() => {
+            exit = Some(status.unwrap_or_else(|_| gone()));
             break;
           }
         }
@@ -377,11 +375,7 @@ impl LiveSession {
     }
     let status = match exit {
       Some(s) => s,
-      None => {
-        let s = child.wait().await;
-        self.reaped();
-        s
-      }
+      None => exit_rx.await.unwrap_or_else(|_| gone()),
     };
     if let Some(t) = stderr_task {
       let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, t).await;
@@ -546,5 +540,21 @@ impl LiveSession {
       .write(&line)
       .await
       .map_err(|e| Error::State(format!("the session's CLI no longer reads input ({e})")))
+  }
+}
+
+impl crate::store::Snapshot for LiveSession {
+  fn snapshot(&self) -> StoredSession {
+    self
+      .dirty
+      .store(false, std::sync::atomic::Ordering::Release);
+    let st = self.state();
+    StoredSession {
+      info: st.info(),
+      summary: st.summary(),
+      options: self.stored_options(),
+      thread_usage: st.thread_usage(),
+      pid_start: st.pid_start(),
+    }
   }
 }

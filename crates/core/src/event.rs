@@ -344,6 +344,9 @@ impl EventPayload {
   }
 }
 
+/// An event as stored in a session's log and handed to listeners: shared, never deep-copied.
+pub type Ev = std::sync::Arc<AgentEvent>;
+
 /// An event as listeners and `events()` see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -101,7 +101,7 @@ impl Manager {
     ));
     self.reserve(&session, &launch, o.name.as_deref())?;
     session.persist_to(Persist {
-      store: Arc::clone(&self.store),
+      writer: Arc::clone(&self.writer),
       options: crate::manager::resumable_options(&spawn_like),
     });
     if let Some((router, _)) = &self.notifications {

@@ -2,12 +2,12 @@
 //! events reach every listener in sequence order; listeners must therefore return quickly and
 //! never call back into the manager synchronously (the napi binding only queues a call to JS).
 
-use crate::event::AgentEvent;
+use crate::event::Ev;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// A subscriber callback.
-pub type Listener = Arc<dyn Fn(&AgentEvent) + Send + Sync>;
+pub type Listener = Arc<dyn Fn(&Ev) + Send + Sync>;
 
 /// The set of subscribers of one manager.
 #[derive(Default)]
@@ -38,7 +38,7 @@ impl Listeners {
   }
 
   /// Calls every listener with `ev`.
-  pub fn emit(&self, ev: &AgentEvent) {
+  pub fn emit(&self, ev: &Ev) {
     self.emitted.fetch_add(1, Ordering::Relaxed);
     let list = self.list.read().unwrap_or_else(|e| e.into_inner());
     for (_, f) in list.iter() {

@@ -13,7 +13,7 @@ use crate::options::{Backend, ManagerOptions, SpawnOptions};
 use crate::router::{Input as RouterInput, Router};
 use crate::session::{EndReason, Limits, NewSession, SessionInfo, SessionState, StopRequest};
 pub use crate::stats::{ListFilter, Stats};
-use crate::store::Store;
+use crate::store::{Store, Writer};
 use nix::sys::signal::Signal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -34,6 +34,8 @@ pub struct Manager {
   pub(crate) spawned: Arc<AtomicU64>,
   pub(crate) spawn_failures: AtomicU64,
   pub(crate) store: Arc<Store>,
+  /// Writes session snapshots off the hot path.
+  pub(crate) writer: Arc<Writer>,
   /// Monotonic counters for `metrics()`.
   pub(crate) counters: Arc<crate::metrics::Counters>,
   /// Notification routing and delivery; `None` when created outside a tokio runtime.
@@ -64,11 +66,12 @@ impl Manager {
       None => crate::store::default_path().to_string_lossy().into_owned(),
     };
     let store = Arc::new(Store::open(&path)?);
+    let writer = Arc::new(Writer::start(Arc::clone(&store)));
     let sessions: Arc<RwLock<Vec<Entry>>> = Arc::new(RwLock::new(Vec::new()));
     let listeners = Arc::new(Listeners::default());
     let counters = Arc::new(crate::metrics::Counters::default());
     let observe = Arc::clone(&counters);
-    listeners.subscribe(Arc::new(move |ev: &AgentEvent| observe.observe(ev)));
+    listeners.subscribe(Arc::new(move |ev: &crate::event::Ev| observe.observe(ev)));
     let notifications = tokio::runtime::Handle::try_current()
       .ok()
       .map(|_| crate::notifications::start(&opts, &store, &sessions, &listeners, &counters));
@@ -80,6 +83,7 @@ impl Manager {
       spawned: Arc::new(AtomicU64::new(0)),
       spawn_failures: AtomicU64::new(0),
       store,
+      writer,
       counters,
       notifications,
     };
@@ -222,7 +226,7 @@ impl Manager {
     let session = LiveSession::new(state, Arc::clone(&self.listeners), keepalive, permissions);
     self.reserve(&session, &launch, opts.name.as_deref())?;
     session.persist_to(Persist {
-      store: Arc::clone(&self.store),
+      writer: Arc::clone(&self.writer),
       options: resumable_options(&opts),
     });
     if let Some((router, _)) = &self.notifications {
@@ -248,6 +252,8 @@ impl Manager {
           );
         }
         lifecycle::watch(Arc::clone(&session), Arc::clone(&launch), self.timeouts());
+        // A started session is on disk before spawn resolves.
+        self.writer.flush().await;
         // Retention as the store grows (never touches live sessions).
         if let Err(e) = self.gc() {
           tracing::warn!(error = %e, "store retention failed");
@@ -462,6 +468,7 @@ impl Manager {
         s.wait_done().await;
       }
     }
+    self.writer.flush().await;
     let info = s.state().info();
     Ok(info)
   }
@@ -478,6 +485,7 @@ impl Manager {
     };
     let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms as u64));
     stop_gracefully(&s, &launch, EndReason::User, grace).await;
+    self.writer.flush().await;
     let info = s.state().info();
     Ok(info)
   }
@@ -491,6 +499,7 @@ impl Manager {
     };
     stop_hard(&s, EndReason::User);
     s.wait_done().await;
+    self.writer.flush().await;
     let info = s.state().info();
     Ok(info)
   }
@@ -534,7 +543,8 @@ impl Manager {
 
   /// Logged events after `since_seq`, optionally of the given kinds.
   pub fn events(&self, r: &str, since_seq: u64, kinds: &[String]) -> Result<Vec<AgentEvent>> {
-    Ok(self.find(r)?.0.state().events(since_seq, kinds))
+    let events = self.find(r)?.0.state().events(since_seq, kinds);
+    Ok(events.iter().map(|e| AgentEvent::clone(e)).collect())
   }
 
   /// Adds an event listener (all sessions); returns its id.
@@ -566,6 +576,7 @@ impl Manager {
       stops.spawn(async move { stop_gracefully(&s, &launch, EndReason::Shutdown, grace).await });
     }
     while stops.join_next().await.is_some() {}
+    self.writer.flush().await;
     self.stats()
   }
 

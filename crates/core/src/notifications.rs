@@ -3,7 +3,7 @@
 
 use crate::delivery::{Deliver, Delivery, Report};
 use crate::error::{Error, Result};
-use crate::event::AgentEvent;
+use crate::event::{AgentEvent, Ev, EventPayload};
 use crate::listeners::Listeners;
 use crate::manager::{Entry, Manager};
 use crate::options::ManagerOptions;
@@ -96,12 +96,12 @@ pub(crate) fn start(
       Some(s) => s.update(|st| ((), vec![st.record(payload)])),
       None => {
         if let Some(l) = fallback.upgrade() {
-          l.emit(&AgentEvent {
+          l.emit(&Ev::new(AgentEvent {
             seq: 0,
             session_id: id.to_owned(),
             at: crate::event::now_ms(),
             payload,
-          });
+          }));
         }
       }
     }
@@ -120,8 +120,24 @@ pub(crate) fn start(
   }
   let router = Router::start(n.clone(), Arc::clone(store), delivery.clone(), report);
   let to_router = router.clone();
-  listeners.subscribe(Arc::new(move |ev: &AgentEvent| {
-    to_router.send(RouterInput::Event(ev.clone()))
+  listeners.subscribe(Arc::new(move |ev: &Ev| {
+    // Only what the router reads: no copies of the high-volume rest.
+    let wanted = matches!(
+      ev.payload,
+      EventPayload::Status { .. }
+        | EventPayload::AssistantText { .. }
+        | EventPayload::ToolUse { .. }
+        | EventPayload::TurnCompleted { .. }
+        | EventPayload::Stderr { .. }
+        | EventPayload::Exit { .. }
+        | EventPayload::Error { fatal: true, .. }
+        | EventPayload::PermissionRequest { .. }
+        | EventPayload::BudgetExhausted { .. }
+        | EventPayload::AutoRespondLimit { .. }
+    );
+    if wanted {
+      to_router.send(RouterInput::Event(Ev::clone(ev)));
+    }
   }));
   (router, delivery)
 }

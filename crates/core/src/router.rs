@@ -6,7 +6,7 @@
 //! on a paused clock). Delivery and exactly-once are `delivery`'s.
 
 use crate::delivery::{Delivery, Report};
-use crate::event::{now_ms, AgentEvent, EventPayload, Status, StatusReason};
+use crate::event::{now_ms, Ev, EventPayload, Status, StatusReason};
 use crate::notify::{resolve_channel, Notification};
 use crate::options::NotificationOptions;
 use crate::store::Store;
@@ -37,7 +37,7 @@ pub enum Input {
     origin_channel: Option<String>,
   },
   /// One event of a session.
-  Event(AgentEvent),
+  Event(Ev),
   /// A message was sent to the session.
   Sent {
     id: String,
@@ -253,19 +253,20 @@ impl Task {
     }
   }
 
-  fn event(&mut self, ev: AgentEvent) {
+  fn event(&mut self, ev: Ev) {
     let id = ev.session_id.clone();
     let Some(s) = self.sessions.get_mut(&id) else {
       return;
     };
     s.last_activity = Some(Instant::now());
-    match ev.payload {
+    match &ev.payload {
       EventPayload::Status {
         status,
         reason,
         end_reason,
         ..
       } => {
+        let (status, reason, end_reason) = (*status, *reason, *end_reason);
         s.status = Some(status);
         match status {
           Status::Running => {
@@ -309,7 +310,7 @@ impl Task {
         if !s.turn_text.is_empty() {
           s.turn_text.push('\n');
         }
-        s.turn_text.push_str(&text);
+        s.turn_text.push_str(text);
         for line in text.lines() {
           s.line_no += 1;
           s.lines.push_back((s.line_no, line.to_owned()));
@@ -343,35 +344,35 @@ impl Task {
             "tool-use",
             format!("{id}:tool-use:{tool_use_id}:{channel}"),
             format!("🔧 {label}: {name} {}", preview(&input.to_string())),
-            json!({ "toolUseId": tool_use_id, "name": name, "input": input }),
+            json!({ "toolUseId": tool_use_id, "name": name, "input": input.clone() }),
           );
         }
       }
       EventPayload::TurnCompleted { cost_usd, .. } => {
         s.turn += 1;
-        s.cost += cost_usd;
+        s.cost += *cost_usd;
       }
       EventPayload::Stderr { line } => {
-        s.stderr.push_back(line);
+        s.stderr.push_back(line.clone());
         if s.stderr.len() > STDERR_LINES {
           s.stderr.pop_front();
         }
       }
       EventPayload::Exit { exit_code, signal } => {
-        s.exit_code = exit_code;
-        s.signal = signal;
+        s.exit_code = *exit_code;
+        s.signal = *signal;
       }
       EventPayload::Error {
         message,
         fatal: true,
-      } => s.last_error = Some(message),
+      } => s.last_error = Some(message.clone()),
       EventPayload::PermissionRequest {
         request_id,
         tool_name,
         input,
         ..
       } => {
-        s.permission = Some((request_id, tool_name, input));
+        s.permission = Some((request_id.clone(), tool_name.clone(), input.clone()));
       }
       EventPayload::BudgetExhausted {
         total_cost_usd,

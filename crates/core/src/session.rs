@@ -3,7 +3,7 @@
 //! returns the events to publish. It must not do I/O or know about processes.
 
 pub use crate::event::EndReason;
-use crate::event::{now_ms, AgentEvent, EventPayload, Status, StatusReason, Usage};
+use crate::event::{now_ms, AgentEvent, Ev, EventPayload, Status, StatusReason, Usage};
 use crate::options::{Backend, Origin};
 use crate::process::{truncate, Tail};
 pub use crate::snapshot::{PendingPermission, SessionInfo, SummaryTurn};
@@ -54,7 +54,7 @@ const SUMMARY_CHARS: usize = 1000;
 pub struct SessionState {
   info: SessionInfo,
   limits: Limits,
-  events: VecDeque<AgentEvent>,
+  events: VecDeque<Ev>,
   output: Tail,
   stderr: Tail,
   /// The CLI's running `total_cost_usd` at the previous `result` of this process.
@@ -84,6 +84,8 @@ pub struct SessionState {
   auto_responds: u32,
   /// Stop once the reported cost reaches this (USD).
   max_budget_usd: Option<f64>,
+  /// The backend session id changed since the last `take_backend_id_changed`.
+  backend_id_changed: bool,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -170,6 +172,7 @@ impl SessionState {
       pid_start: None,
       auto_responds: 0,
       max_budget_usd: None,
+      backend_id_changed: false,
     }
   }
 
@@ -203,7 +206,15 @@ impl SessionState {
 
   /// Sets the backend session id once the CLI told it (Codex `thread/start`).
   pub fn set_backend_session_id(&mut self, id: &str) {
-    self.info.backend_session_id = id.to_owned();
+    if self.info.backend_session_id != id {
+      self.info.backend_session_id = id.to_owned();
+      self.backend_id_changed = true;
+    }
+  }
+
+  /// Whether the backend session id changed since the last call (then: store it).
+  pub fn take_backend_id_changed(&mut self) -> bool {
+    std::mem::take(&mut self.backend_id_changed)
   }
 
   /// Marks the session as owned by the caller (fed through `ingest`).
@@ -301,7 +312,7 @@ impl SessionState {
   }
 
   /// A session resumed without a prompt: up and waiting for the first message.
-  pub fn ready_without_turn(&mut self) -> Option<AgentEvent> {
+  pub fn ready_without_turn(&mut self) -> Option<Ev> {
     if self.info.status != Status::Starting {
       return None;
     }
@@ -314,7 +325,7 @@ impl SessionState {
   }
 
   /// Logged events with `seq > since_seq`, optionally only of the given kinds.
-  pub fn events(&self, since_seq: u64, kinds: &[String]) -> Vec<AgentEvent> {
+  pub fn events(&self, since_seq: u64, kinds: &[String]) -> Vec<Ev> {
     self
       .events
       .iter()
@@ -325,25 +336,25 @@ impl SessionState {
   }
 
   /// Stamps, logs and returns one event.
-  pub fn record(&mut self, payload: EventPayload) -> AgentEvent {
+  pub fn record(&mut self, payload: EventPayload) -> Ev {
     self.info.last_seq += 1;
     let now = now_ms();
     self.info.updated_at = now;
-    let ev = AgentEvent {
+    let ev = Ev::new(AgentEvent {
       seq: self.info.last_seq,
       session_id: self.info.id.clone(),
       at: now,
       payload,
-    };
+    });
     if self.events.len() >= self.limits.event_log {
       self.events.pop_front();
     }
-    self.events.push_back(ev.clone());
+    self.events.push_back(Ev::clone(&ev));
     ev
   }
 
   /// Moves to `status`; returns the status event, or nothing if unchanged or already terminal.
-  pub fn set_status(&mut self, status: Status, reason: Option<StatusReason>) -> Option<AgentEvent> {
+  pub fn set_status(&mut self, status: Status, reason: Option<StatusReason>) -> Option<Ev> {
     let previous = self.info.status;
     if previous.is_terminal() || (previous == status && self.info.status_reason == reason) {
       return None;
@@ -367,7 +378,7 @@ impl SessionState {
   }
 
   /// The first event of a session: `starting`.
-  pub fn started(&mut self) -> AgentEvent {
+  pub fn started(&mut self) -> Ev {
     self.record(EventPayload::Status {
       status: Status::Starting,
       previous: None,
@@ -378,7 +389,7 @@ impl SessionState {
 
   /// A user message is about to be written: a waiting session runs again.
   /// Returns the status event, or `Err(status)` when the session is not waiting.
-  pub fn begin_turn(&mut self, prompt: &str) -> Result<Option<AgentEvent>, Status> {
+  pub fn begin_turn(&mut self, prompt: &str) -> Result<Option<Ev>, Status> {
     if self.info.status != Status::WaitingForInput {
       return Err(self.info.status);
     }
@@ -407,7 +418,7 @@ impl SessionState {
     request_id: &str,
     allow: bool,
     by: &str,
-  ) -> Option<(PendingPermission, Vec<AgentEvent>)> {
+  ) -> Option<(PendingPermission, Vec<Ev>)> {
     let i = self
       .info
       .pending_permissions
@@ -441,7 +452,7 @@ impl SessionState {
   }
 
   /// One line of stderr.
-  pub fn stderr_line(&mut self, line: &str) -> AgentEvent {
+  pub fn stderr_line(&mut self, line: &str) -> Ev {
     let line = truncate(line, 8 * 1024);
     self.stderr.push(&line);
     self.record(EventPayload::Stderr { line })
@@ -449,7 +460,7 @@ impl SessionState {
 
   /// A payload parsed from the CLI's stdout. Returns the events to publish (the payload's own
   /// event, plus status changes it causes) and what it meant for the turn.
-  pub fn apply(&mut self, mut payload: EventPayload) -> (Vec<AgentEvent>, TurnOutcome) {
+  pub fn apply(&mut self, mut payload: EventPayload) -> (Vec<Ev>, TurnOutcome) {
     let mut out = Vec::with_capacity(2);
     if self.info.status.is_terminal() {
       out.push(self.record(payload));
@@ -467,6 +478,9 @@ impl SessionState {
         ..
       } => {
         self.inits += 1;
+        if !backend_session_id.is_empty() && *backend_session_id != self.info.backend_session_id {
+          self.backend_id_changed = true;
+        }
         if !backend_session_id.is_empty() {
           self.info.backend_session_id = backend_session_id.clone();
         }

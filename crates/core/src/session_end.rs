@@ -2,13 +2,13 @@
 //! into the final status, with the failure context.
 
 use super::{EndReason, SessionState, StopRequest};
-use crate::event::{AgentEvent, EventPayload, Status, StatusReason};
+use crate::event::{Ev, EventPayload, Status, StatusReason};
 use crate::options::Backend;
 
 impl SessionState {
   /// Ends a session that has no process (a `codex exec` session between turns), as the
   /// pending stop request says: `close` → `completed`, `kill` → `killed`.
-  pub fn ended_without_process(&mut self) -> Vec<AgentEvent> {
+  pub fn ended_without_process(&mut self) -> Vec<Ev> {
     let (status, reason, end) = self.stop.and_then(StopRequest::outcome).unwrap_or((
       Status::Completed,
       StatusReason::User,
@@ -20,7 +20,7 @@ impl SessionState {
   }
 
   /// A protocol-level problem (unparsable line, oversized line): recorded, not fatal.
-  pub fn protocol_error(&mut self, message: String) -> AgentEvent {
+  pub fn protocol_error(&mut self, message: String) -> Ev {
     self.record(EventPayload::Error {
       message,
       fatal: false,
@@ -28,7 +28,7 @@ impl SessionState {
   }
 
   /// The process exited (`code` or `signal`). Returns the exit and final status events.
-  pub fn exited(&mut self, code: Option<i32>, signal: Option<i32>) -> Vec<AgentEvent> {
+  pub fn exited(&mut self, code: Option<i32>, signal: Option<i32>) -> Vec<Ev> {
     self.info.exit_code = code;
     self.info.exit_signal = signal;
     self.info.pid = None;

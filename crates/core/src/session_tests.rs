@@ -47,7 +47,7 @@ fn result(total: f64, is_error: bool, subtype: &str, api: Option<u16>) -> EventP
   }
 }
 
-fn statuses(evs: &[AgentEvent]) -> Vec<Status> {
+fn statuses(evs: &[Ev]) -> Vec<Status> {
   evs
     .iter()
     .filter_map(|e| match e.payload {

@@ -184,29 +184,31 @@ impl Store {
   pub fn upsert(&self, s: &StoredSession) -> Result<()> {
     let data = serde_json::to_string(s).map_err(|e| self.err("cannot encode a session", e))?;
     let i = &s.info;
-    self
-      .lock()
-      .execute(
+    let conn = self.lock();
+    let mut stmt = conn
+      .prepare_cached(
         "INSERT INTO sessions (id, name, backend_session_id, status, created_at, ended_at,
            resumed_from_id, forked_from_id, tombstone, owner_pid, owner_start, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11)
          ON CONFLICT(id) DO UPDATE SET name = ?2, backend_session_id = ?3, status = ?4,
            ended_at = ?6, resumed_from_id = ?7, forked_from_id = ?8, tombstone = 0,
            owner_pid = ?9, owner_start = ?10, data = ?11",
-        params![
-          i.id,
-          i.name,
-          i.backend_session_id,
-          i.status.as_str(),
-          i.created_at as i64,
-          i.ended_at.map(|t| t as i64),
-          i.resumed_from_id,
-          i.forked_from_id,
-          self.owner.0 as i64,
-          self.owner.1.map(|t| t as i64),
-          data,
-        ],
       )
+      .map_err(|e| self.err("cannot write a session", e))?;
+    stmt
+      .execute(params![
+        i.id,
+        i.name,
+        i.backend_session_id,
+        i.status.as_str(),
+        i.created_at as i64,
+        i.ended_at.map(|t| t as i64),
+        i.resumed_from_id,
+        i.forked_from_id,
+        self.owner.0 as i64,
+        self.owner.1.map(|t| t as i64),
+        data,
+      ])
       .map(|_| ())
       .map_err(|e| self.err("cannot write a session", e))
   }
@@ -269,6 +271,27 @@ impl Store {
       )
       .optional()
       .map_err(|e| self.err("cannot read the notification ledger", e))
+  }
+
+  /// Writes several snapshots in one transaction (the writer's batches).
+  pub fn upsert_all(&self, batch: &[StoredSession]) -> Result<()> {
+    self
+      .lock()
+      .execute_batch("BEGIN")
+      .map_err(|e| self.err("cannot write", e))?;
+    let mut result = Ok(());
+    for s in batch {
+      if let Err(e) = self.upsert(s) {
+        result = Err(e);
+        break;
+      }
+    }
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    self
+      .lock()
+      .execute_batch(end)
+      .map_err(|e| self.err("cannot write", e))?;
+    result
   }
 
   /// Removes a session (one that never started).
@@ -462,6 +485,87 @@ impl Store {
       }
     }
     Ok(report)
+  }
+}
+
+/// How long the writer gathers snapshots before writing them.
+const WRITE_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Something whose snapshot the writer stores: a live session.
+pub trait Snapshot: Send + Sync {
+  /// The snapshot as of now, clearing the "changed" mark first (a change during the call marks
+  /// it again and queues it again).
+  fn snapshot(&self) -> StoredSession;
+}
+
+/// Snapshot writes off the hot path: a session that changed hands itself over once (until it
+/// is written), and one writer thread takes each one's *latest* snapshot when it writes. A
+/// burst of turns is therefore one write per session; each batch is one transaction. `flush`
+/// waits until everything handed over is on disk.
+pub struct Writer {
+  tx: std::sync::mpsc::Sender<Job>,
+}
+
+enum Job {
+  Changed(std::sync::Arc<dyn Snapshot>),
+  Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+impl Writer {
+  /// Starts the writer thread for `store`; it ends when the last `Writer` handle is dropped.
+  pub fn start(store: std::sync::Arc<Store>) -> Writer {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    std::thread::Builder::new()
+      .name("openclaw-store-writer".into())
+      .spawn(move || {
+        while let Ok(first) = rx.recv() {
+          let mut changed: Vec<std::sync::Arc<dyn Snapshot>> = Vec::new();
+          let mut waiting = Vec::new();
+          let mut take = |job: Job| match job {
+            Job::Changed(s) => changed.push(s),
+            Job::Flush(done) => waiting.push(done),
+          };
+          // Gather what arrives within a short window; a flush does not wait for it.
+          let mut flushing = matches!(first, Job::Flush(_));
+          take(first);
+          let until = std::time::Instant::now() + WRITE_WINDOW;
+          loop {
+            let job = if flushing {
+              rx.try_recv().ok()
+            } else {
+              rx.recv_timeout(until.saturating_duration_since(std::time::Instant::now()))
+                .ok()
+            };
+            let Some(job) = job else { break };
+            flushing |= matches!(job, Job::Flush(_));
+            take(job);
+          }
+          let batch: Vec<StoredSession> = changed.iter().map(|s| s.snapshot()).collect();
+          if !batch.is_empty() {
+            if let Err(e) = store.upsert_all(&batch) {
+              tracing::warn!(error = %e, sessions = batch.len(), "store write failed");
+            }
+          }
+          for done in waiting {
+            let _ = done.send(());
+          }
+        }
+      })
+      .expect("the store writer thread starts");
+    Writer { tx }
+  }
+
+  /// Queues a changed session (the caller hands each one over once until it is written).
+  pub fn changed(&self, s: std::sync::Arc<dyn Snapshot>) {
+    let _ = self.tx.send(Job::Changed(s));
+  }
+
+  /// Waits until every change handed over so far is written.
+  pub async fn flush(&self) {
+    let (done, wait) = tokio::sync::oneshot::channel();
+    if self.tx.send(Job::Flush(done)).is_ok() {
+      let _ = wait.await;
+    }
   }
 }
 

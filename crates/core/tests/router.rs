@@ -72,12 +72,14 @@ impl Rig {
 
   fn ev(&mut self, id: &str, payload: EventPayload) {
     self.seq += 1;
-    self.router.send(Input::Event(AgentEvent {
-      seq: self.seq,
-      session_id: id.into(),
-      at: 0,
-      payload,
-    }));
+    self
+      .router
+      .send(Input::Event(std::sync::Arc::new(AgentEvent {
+        seq: self.seq,
+        session_id: id.into(),
+        at: 0,
+        payload,
+      })));
   }
 
   fn status(&mut self, id: &str, status: Status, reason: Option<StatusReason>) {

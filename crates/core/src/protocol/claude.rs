@@ -183,15 +183,15 @@ pub fn parse_line(line: &str) -> Result<Vec<EventPayload>, ParseError> {
 }
 
 /// Parses one already-decoded message.
-pub fn parse_message(v: Value) -> Vec<EventPayload> {
+pub fn parse_message(mut v: Value) -> Vec<EventPayload> {
   let ty = v.get("type").and_then(Value::as_str).unwrap_or("");
   match ty {
     "system" => vec![parse_system(v)],
-    "assistant" => parse_assistant(&v),
+    "assistant" => parse_assistant(&mut v),
     "user" => parse_user(&v),
     "result" => vec![parse_result(&v)],
     "stream_event" => vec![EventPayload::StreamEvent {
-      event: v.get("event").cloned().unwrap_or(Value::Null),
+      event: v.get_mut("event").map(Value::take).unwrap_or(Value::Null),
     }],
     "control_request" => vec![parse_control_request(v)],
     "control_response" => vec![parse_control_response(&v)],
@@ -236,21 +236,26 @@ fn parse_system(v: Value) -> EventPayload {
   EventPayload::System { subtype, data: v }
 }
 
-fn parse_assistant(v: &Value) -> Vec<EventPayload> {
-  let msg = v.get("message").unwrap_or(&Value::Null);
-  let message_id = str_field(msg, "id");
+fn parse_assistant(v: &mut Value) -> Vec<EventPayload> {
   let parent = str_field(v, "parent_tool_use_id");
   let synthetic_error = str_field(v, "error");
+  let msg = v.get_mut("message").map(Value::take).unwrap_or(Value::Null);
+  let message_id = str_field(&msg, "id");
   let mut out = Vec::new();
-  for block in msg
-    .get("content")
-    .and_then(Value::as_array)
-    .into_iter()
-    .flatten()
-  {
+  let blocks = match msg {
+    Value::Object(mut m) => match m.remove("content") {
+      Some(Value::Array(blocks)) => blocks,
+      _ => Vec::new(),
+    },
+    _ => Vec::new(),
+  };
+  for mut block in blocks {
     match block.get("type").and_then(Value::as_str).unwrap_or("") {
       "text" => {
-        let text = str_field(block, "text").unwrap_or_default();
+        let text = match block.get_mut("text").map(Value::take) {
+          Some(Value::String(t)) => t,
+          _ => String::new(),
+        };
         if let Some(kind) = &synthetic_error {
           out.push(EventPayload::Error {
             message: format!("{text} ({kind})"),
@@ -264,7 +269,7 @@ fn parse_assistant(v: &Value) -> Vec<EventPayload> {
         });
       }
       "thinking" => out.push(EventPayload::Thinking {
-        text: str_field(block, "thinking").unwrap_or_default(),
+        text: str_field(&block, "thinking").unwrap_or_default(),
         message_id: message_id.clone(),
       }),
       "redacted_thinking" => out.push(EventPayload::Thinking {
@@ -272,14 +277,17 @@ fn parse_assistant(v: &Value) -> Vec<EventPayload> {
         message_id: message_id.clone(),
       }),
       "tool_use" | "server_tool_use" => out.push(EventPayload::ToolUse {
-        tool_use_id: str_field(block, "id").unwrap_or_default(),
-        name: str_field(block, "name").unwrap_or_default(),
-        input: block.get("input").cloned().unwrap_or(Value::Null),
+        tool_use_id: str_field(&block, "id").unwrap_or_default(),
+        name: str_field(&block, "name").unwrap_or_default(),
+        input: block
+          .get_mut("input")
+          .map(Value::take)
+          .unwrap_or(Value::Null),
         parent_tool_use_id: parent.clone(),
       }),
       _ => out.push(EventPayload::Other {
         message_type: "assistant".into(),
-        raw: block.clone(),
+        raw: block,
       }),
     }
   }

@@ -176,7 +176,7 @@ impl AppServerParser {
   }
 
   fn notification(&mut self, method: &str, params: Value) -> Vec<EventPayload> {
-    let item = || params.get("item").cloned().unwrap_or(Value::Null);
+    let item = || params.get("item").unwrap_or(&Value::Null);
     let turn = params.get("turn").unwrap_or(&Value::Null);
     match method {
       "thread/started" => vec![EventPayload::Init {
@@ -190,8 +190,8 @@ impl AppServerParser {
       "turn/started" => vec![EventPayload::TurnStarted {
         turn_id: turn.get("id").and_then(Value::as_str).map(str::to_owned),
       }],
-      "item/started" => item_events(Stage::Started, &item(), &mut self.started),
-      "item/completed" => item_events(Stage::Completed, &item(), &mut self.started),
+      "item/started" => item_events(Stage::Started, item(), &mut self.started),
+      "item/completed" => item_events(Stage::Completed, item(), &mut self.started),
       "item/agentMessage/delta"
       | "item/reasoning/summaryTextDelta"
       | "item/reasoning/textDelta" => {

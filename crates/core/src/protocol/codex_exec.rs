@@ -109,7 +109,7 @@ impl ExecParser {
       .and_then(Value::as_str)
       .unwrap_or("")
       .to_owned();
-    let item = || v.get("item").cloned().unwrap_or(Value::Null);
+    let item = || v.get("item").unwrap_or(&Value::Null);
     match ty.as_str() {
       "thread.started" => vec![EventPayload::Init {
         backend_session_id: v
@@ -124,9 +124,9 @@ impl ExecParser {
         cli_version: None,
       }],
       "turn.started" => vec![EventPayload::TurnStarted { turn_id: None }],
-      "item.started" => item_events(Stage::Started, &item(), &mut self.started),
-      "item.updated" => item_events(Stage::Updated, &item(), &mut self.started),
-      "item.completed" => item_events(Stage::Completed, &item(), &mut self.started),
+      "item.started" => item_events(Stage::Started, item(), &mut self.started),
+      "item.updated" => item_events(Stage::Updated, item(), &mut self.started),
+      "item.completed" => item_events(Stage::Completed, item(), &mut self.started),
       "turn.completed" => vec![EventPayload::turn_end(
         "completed",
         None,

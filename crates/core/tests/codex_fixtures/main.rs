@@ -7,7 +7,7 @@
 //! against its raw JSON (`check.rs`); each scenario then asserts what it exists to show and
 //! replays its payloads through `SessionState` the way the manager feeds them.
 
-use openclaw_sessions_core::event::{AgentEvent, EventPayload, Status, StatusReason, Usage};
+use openclaw_sessions_core::event::{EventPayload, Status, StatusReason, Usage};
 use openclaw_sessions_core::options::Backend;
 use openclaw_sessions_core::protocol::codex_app_server::{
   initialize_params, is_approval, notification, request, response, thread_id, thread_start_params,

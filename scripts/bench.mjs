@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// `npm run bench`: the native core next to what the TypeScript managers do, measured in one
+// run on this machine. Prints tables (markdown); these are measurements, not tests.
+//   BENCH_MB=32 (ingest size per stream), BENCH_SESSIONS=200, BENCH_RUNS=5 (real CLI turns)
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { nodeIngest } from './bench/node-baseline.mjs'
+
+const require = createRequire(import.meta.url)
+const { SessionManager } = require('../index.js')
+const { startScriptedModel, claudeOfflineEnv } = require('../testing/index.js')
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const MB = Number(process.env.BENCH_MB ?? 32)
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200)
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+const dir = mkdtempSync(join(tmpdir(), 'ocs-bench-'))
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const pct = (v, p) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.round((v.length - 1) * p))]
+const median = (v) => pct(v, 0.5)
+const f1 = (n) => n.toFixed(1)
+
+/** Realistic stream-json: the recorded transcripts' lines, cycled with fresh text, to `mb` MB. */
+function generate(kind, mb) {
+  const fixtures = {
+    claude: ['02-tool-turn.stdout.jsonl', '07-two-turns.stdout.jsonl', '06-duplex.stdout.jsonl'].map((f) => join(root, 'crates/core/tests/fixtures/claude', f)),
+    'codex-exec': ['03-exec-tool.jsonl', '01-exec-hello.jsonl', '08-exec-web-search.jsonl'].map((f) => join(root, 'crates/core/tests/fixtures/codex', f)),
+  }[kind]
+  const lines = fixtures.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean))
+  const isEnd = (l) => (kind === 'claude' ? /"type":"result"/.test(l) : /"type":"turn.completed"/.test(l))
+  const out = []
+  let bytes = 0
+  let turns = 0
+  let i = 0
+  while (bytes < mb * 1024 * 1024 || !isEnd(out[out.length - 1] ?? '')) {
+    let l = lines[i++ % lines.length]
+    if (kind === 'claude' && /"type":"text","text":"/.test(l)) l = l.replace(/"text":"[^"]*"/, `"text":"line ${i} of the reply\\nand a second line ${i}"`)
+    if (isEnd(l)) turns++
+    out.push(l)
+    bytes += l.length + 1
+  }
+  const file = join(dir, `${kind}.jsonl`)
+  writeFileSync(file, out.join('\n') + '\n')
+  const agent = join(dir, `${kind}-replay.sh`)
+  writeFileSync(agent, `#!/bin/sh\nexec cat ${JSON.stringify(file)}\n`)
+  chmodSync(agent, 0o755)
+  return { file, agent, turns, mb: bytes / 1024 / 1024 }
+}
+
+async function managerIngest(kind, g) {
+  const m = new SessionManager({ claudePath: g.agent, codexPath: g.agent, storePath: ':memory:', maxLineBytes: 64 * 1024 * 1024 })
+  const t0 = performance.now()
+  const s = await m.spawn({ backend: kind, prompt: 'replay', workdir: dir })
+  let info = m.get(s.id)
+  while (info.turns < g.turns && !['failed', 'killed'].includes(info.status)) {
+    await sleep(5)
+    info = m.get(s.id)
+  }
+  const seconds = (performance.now() - t0) / 1000
+  if (info.turns !== g.turns) throw new Error(`${kind}: manager saw ${info.turns} turns, expected ${g.turns}`)
+  await m.shutdown({ graceMs: 1000 })
+  return seconds
+}
+
+function pipeRate(g) {
+  const t0 = performance.now()
+  spawnSync('sh', ['-c', `cat ${JSON.stringify(g.file)} | cat > /dev/null`])
+  return g.mb / ((performance.now() - t0) / 1000)
+}
+
+function parseRates(kind, g) {
+  const out = execFileSync('cargo', ['bench', '-q', '-p', 'openclaw-sessions-core', '--bench', 'parse', '--', g.file, kind], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  return JSON.parse(out.trim().split('\n').pop())
+}
+
+async function ingestTable() {
+  console.log(`\n## Event ingest (${MB} MB of recorded-shape stream per run, best of 3)\n`)
+  console.log('| stream | MB | manager MB/s | Node baseline MB/s | vs Node | cat pipe MB/s | serde_json MB/s | our parser MB/s | manager / serde_json |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const kind of ['claude', 'codex-exec']) {
+    const g = generate(kind, MB)
+    let mine = Infinity
+    for (let i = 0; i < 3; i++) mine = Math.min(mine, await managerIngest(kind, g))
+    let base = Infinity
+    for (let i = 0; i < 3; i++) base = Math.min(base, (await nodeIngest(g.agent, [], { env: process.env, expectedTurns: g.turns })).seconds)
+    const pipe = Math.max(pipeRate(g), pipeRate(g), pipeRate(g))
+    const rates = parseRates(kind, g)
+    const m = g.mb / mine
+    const b = g.mb / base
+    console.log(`| ${kind} | ${f1(g.mb)} | ${f1(m)} | ${f1(b)} | ${f1(m / b)}x | ${f1(pipe)} | ${f1(rates.serdeJsonMBps)} | ${f1(rates.parserMBps)} | ${f1((100 * m) / rates.serdeJsonMBps)}% |`)
+  }
+}
+
+async function manySessions() {
+  const agent = join(dir, 'steady.sh')
+  const EVENTS = 10
+  writeFileSync(
+    agent,
+    `#!/bin/sh
+read first
+i=0
+while [ $i -lt ${EVENTS} ]; do
+  printf '{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"t=%s"}]}}\\n' "$(date +%s%N)"
+  sleep 0.2
+  i=$((i+1))
+done
+echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"total_cost_usd":0.001,"usage":{"input_tokens":1,"output_tokens":1}}'
+exec cat > /dev/null
+`,
+  )
+  chmodSync(agent, 0o755)
+  const m = new SessionManager({ claudePath: agent, storePath: join(dir, 'many.db'), maxSessions: SESSIONS + 10, notifications: { longRunningMs: 0, safetyNetMs: 0 } })
+  const latencies = []
+  m.onEvent((e) => {
+    if (e.kind !== 'assistant-text') return
+    const sent = Number(e.text.slice(2)) / 1e6
+    latencies.push(performance.timeOrigin + performance.now() - sent)
+  })
+  global.gc?.()
+  const rssBefore = process.memoryUsage().rss
+  const ids = []
+  for (let i = 0; i < SESSIONS; i++) ids.push((await m.spawn({ backend: 'claude', prompt: 'go', workdir: dir })).id)
+  while (m.stats().byStatus['waiting-for-input'] < SESSIONS) await sleep(50)
+  await sleep(300)
+  const rssLive = process.memoryUsage().rss
+  const cpu0 = process.cpuUsage()
+  const w0 = performance.now()
+  await sleep(3000)
+  const cpu = process.cpuUsage(cpu0)
+  const idleCpu = (100 * (cpu.user + cpu.system)) / 1000 / (performance.now() - w0)
+  await m.shutdown({ graceMs: 2000 })
+  console.log(`\n## ${SESSIONS} live sessions (a light fake agent: ${EVENTS} events 200 ms apart, then waiting)\n`)
+  console.log('| manager RSS beyond the children | CPU while all wait | events delivered to JS | delivery latency p50 | p99 |')
+  console.log('|---:|---:|---:|---:|---:|')
+  console.log(`| ${f1((rssLive - rssBefore) / 1024 / 1024)} MiB (${f1((rssLive - rssBefore) / 1024 / SESSIONS)} KiB per session) | ${idleCpu.toFixed(2)}% of a core | ${latencies.length} | ${latencies.length ? pct(latencies, 0.5).toFixed(2) : '-'} ms | ${latencies.length ? pct(latencies, 0.99).toFixed(2) : '-'} ms |`)
+}
+
+async function realCli() {
+  const model = await startScriptedModel()
+  const t = claudeOfflineEnv(model.url)
+  const { claudeBin } = await import('../__test__/helpers/claude.mjs')
+  const bin = claudeBin()
+  const env = { ...process.env, ...t.env }
+  const bare = () =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now()
+      const p = spawn(bin, ['-p', '--output-format', 'stream-json', '--verbose', 'Hello there'], { cwd: t.workdir, env, stdio: ['ignore', 'pipe', 'ignore'] })
+      let buf = ''
+      let done = false
+      p.stdout.on('data', (d) => {
+        buf += d
+        if (!done && buf.includes('"type":"result"')) {
+          done = true
+          resolve(performance.now() - t0)
+        }
+      })
+      p.on('close', () => done || reject(new Error('no result')))
+    })
+  const m = new SessionManager({ claudePath: bin, env: t.env, storePath: ':memory:' })
+  const managed = async () => {
+    const t0 = performance.now()
+    const s = await m.spawn({ backend: 'claude', prompt: 'Hello there', workdir: t.workdir })
+    let info = m.get(s.id)
+    while (info.status !== 'waiting-for-input' && info.status !== 'failed') {
+      await sleep(1)
+      info = m.get(s.id)
+    }
+    const ms = performance.now() - t0
+    await m.kill(s.id)
+    return ms
+  }
+  const a = []
+  const b = []
+  await bare()
+  for (let i = 0; i < RUNS; i++) {
+    a.push(await bare())
+    b.push(await managed())
+  }
+  await m.shutdown()
+  await model.close()
+  t.cleanup()
+  const ma = median(a)
+  const mb = median(b)
+  console.log(`\n## One real Claude Code turn (${RUNS} runs each, medians, scripted model)\n`)
+  console.log('| bare `claude -p` to its result | through the manager to waiting-for-input | overhead |')
+  console.log('|---:|---:|---:|')
+  console.log(`| ${f1(ma)} ms | ${f1(mb)} ms | ${f1((100 * (mb - ma)) / ma)}% |`)
+}
+
+function storeTable() {
+  const out = execFileSync('cargo', ['bench', '-q', '-p', 'openclaw-sessions-core', '--bench', 'store'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  console.log('\n## Session store' + out.slice(out.indexOf('\n')))
+}
+
+try {
+  console.log(`# openclaw-sessions benchmarks (${new Date().toISOString().slice(0, 10)}, node ${process.version})`)
+  // BENCH_ONLY=ingest,sessions,cli,store runs a subset.
+  const only = (process.env.BENCH_ONLY ?? 'ingest,sessions,cli,store').split(',')
+  if (only.includes('ingest')) await ingestTable()
+  if (only.includes('sessions')) await manySessions()
+  if (only.includes('cli')) await realCli()
+  if (only.includes('store')) storeTable()
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
