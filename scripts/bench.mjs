@@ -5,7 +5,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
+import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -99,18 +99,22 @@ async function ingestTable() {
 async function manySessions() {
   const agent = join(dir, 'steady.sh')
   const EVENTS = 10
+  // Python, not sh: taking the timestamp must not fork (a forked `date` would add its own
+  // scheduling delay to every sample on a busy machine).
   writeFileSync(
     agent,
-    `#!/bin/sh
-read first
-i=0
-while [ $i -lt ${EVENTS} ]; do
-  printf '{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"t=%s"}]}}\\n' "$(date +%s%N)"
-  sleep 0.2
-  i=$((i+1))
-done
-echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"total_cost_usd":0.001,"usage":{"input_tokens":1,"output_tokens":1}}'
-exec cat > /dev/null
+    `#!/usr/bin/env python3
+import random, sys, time
+sys.stdin.readline()
+# Start emitting once every session is up (spawning ${SESSIONS} interpreters loads the machine).
+time.sleep(${Math.max(3, SESSIONS / 40)} + random.random() * 0.2)  # spread over the period: a steady rate
+for i in range(${EVENTS}):
+    sys.stdout.write('{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"t=%d"}]}}\\n' % time.time_ns())
+    sys.stdout.flush()
+    time.sleep(0.2)
+sys.stdout.write('{"type":"result","subtype":"success","is_error":false,"num_turns":1,"total_cost_usd":0.001,"usage":{"input_tokens":1,"output_tokens":1}}\\n')
+sys.stdout.flush()
+sys.stdin.read()
 `,
   )
   chmodSync(agent, 0o755)
@@ -133,8 +137,9 @@ exec cat > /dev/null
   await sleep(3000)
   const cpu = process.cpuUsage(cpu0)
   const idleCpu = (100 * (cpu.user + cpu.system)) / 1000 / (performance.now() - w0)
+  if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p99/max', [0.9, 0.95, 0.99, 1].map((p) => pct(latencies, p).toFixed(2)).join(' / '), 'first 10', latencies.slice(0, 10).map((l) => l.toFixed(1)).join(' '))
   await m.shutdown({ graceMs: 2000 })
-  console.log(`\n## ${SESSIONS} live sessions (a light fake agent: ${EVENTS} events 200 ms apart, then waiting)\n`)
+  console.log(`\n## ${SESSIONS} live sessions (a light fake agent: ${EVENTS} events 200 ms apart once all are up, then waiting)\n`)
   console.log('| manager RSS beyond the children | CPU while all wait | events delivered to JS | delivery latency p50 | p99 |')
   console.log('|---:|---:|---:|---:|---:|')
   console.log(`| ${f1((rssLive - rssBefore) / 1024 / 1024)} MiB (${f1((rssLive - rssBefore) / 1024 / SESSIONS)} KiB per session) | ${idleCpu.toFixed(2)}% of a core | ${latencies.length} | ${latencies.length ? pct(latencies, 0.5).toFixed(2) : '-'} ms | ${latencies.length ? pct(latencies, 0.99).toFixed(2) : '-'} ms |`)
@@ -197,14 +202,20 @@ function storeTable() {
   console.log('\n## Session store' + out.slice(out.indexOf('\n')))
 }
 
+// Each section runs in its own Node process, so one's garbage does not blur another's memory
+// numbers. BENCH_ONLY=ingest,sessions,cli,store runs a subset.
+const sections = { ingest: ingestTable, sessions: manySessions, cli: realCli, store: storeTable }
 try {
-  console.log(`# openclaw-sessions benchmarks (${new Date().toISOString().slice(0, 10)}, node ${process.version})`)
-  // BENCH_ONLY=ingest,sessions,cli,store runs a subset.
-  const only = (process.env.BENCH_ONLY ?? 'ingest,sessions,cli,store').split(',')
-  if (only.includes('ingest')) await ingestTable()
-  if (only.includes('sessions')) await manySessions()
-  if (only.includes('cli')) await realCli()
-  if (only.includes('store')) storeTable()
+  const section = process.env.BENCH_SECTION
+  if (section) {
+    await sections[section]()
+  } else {
+    console.log(`# openclaw-sessions benchmarks (${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores)`)
+    for (const name of (process.env.BENCH_ONLY ?? Object.keys(sections).join(',')).split(',')) {
+      const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, BENCH_SECTION: name } })
+      if (r.status !== 0) process.exitCode = 1
+    }
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }
