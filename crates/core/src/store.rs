@@ -277,7 +277,7 @@ impl Store {
   pub fn upsert_all(&self, batch: &[StoredSession]) -> Result<()> {
     self
       .lock()
-      .execute_batch("BEGIN")
+      .execute_batch("BEGIN IMMEDIATE")
       .map_err(|e| self.err("cannot write", e))?;
     let mut result = Ok(());
     for s in batch {
@@ -540,10 +540,19 @@ impl Writer {
             flushing |= matches!(job, Job::Flush(_));
             take(job);
           }
-          let batch: Vec<StoredSession> = changed.iter().map(|s| s.snapshot()).collect();
-          if !batch.is_empty() {
-            if let Err(e) = store.upsert_all(&batch) {
-              tracing::warn!(error = %e, sessions = batch.len(), "store write failed");
+          // A busy or failing store is retried a few times before the batch is given up
+          // (logged); the sessions' next changes are written again either way.
+          for attempt in 1..=3 {
+            let batch: Vec<StoredSession> = changed.iter().map(|s| s.snapshot()).collect();
+            if batch.is_empty() {
+              break;
+            }
+            match store.upsert_all(&batch) {
+              Ok(()) => break,
+              Err(e) if attempt == 3 => {
+                tracing::warn!(error = %e, sessions = batch.len(), "store write failed")
+              }
+              Err(_) => std::thread::sleep(std::time::Duration::from_millis(50 * attempt)),
             }
           }
           for done in waiting {
