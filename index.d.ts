@@ -33,6 +33,19 @@ export type StatusReason =
   | 'shutdown'
   | 'limit'
 
+/** Why a terminal session ended (`SessionInfo.endReason`, terminal `status` events). */
+export type EndReason =
+  | 'user'
+  | 'shutdown'
+  | 'exited'
+  | 'api-error'
+  | 'protocol-error'
+  | 'idle-timeout'
+  | 'startup-timeout'
+  | 'manager-restart'
+  | 'budget-exhausted'
+  | 'memory-limit'
+
 /** The `code` of every error the manager throws or rejects with. */
 export type ErrorCode =
   | 'E_INVALID_ARGUMENT'
@@ -294,7 +307,7 @@ export interface EventBase {
 export type AgentEvent = EventBase &
   (
     /** `endReason` is set on terminal statuses. */
-    | { kind: 'status'; status: SessionStatus; previous: SessionStatus | null; reason: StatusReason | null; endReason: string | null }
+    | { kind: 'status'; status: SessionStatus; previous: SessionStatus | null; reason: StatusReason | null; endReason: EndReason | null }
     /** Claude `system/init` (sent at the start of every turn). */
     | { kind: 'init'; backendSessionId: string; model: string | null; cwd: string | null; permissionMode: string | null; tools: string[]; cliVersion: string | null }
     | { kind: 'assistant-text'; text: string; messageId: string | null; parentToolUseId: string | null }
@@ -639,7 +652,7 @@ export interface EventsQuery {
   /** Only events with `seq` greater than this (default 0: all kept). */
   sinceSeq?: number
   /** Only these kinds, e.g. `['status', 'turn-completed']` (default: all). */
-  kinds?: Array<string>
+  kinds?: AgentEventKind[]
 }
 
 /** What `gc()` removed. */
@@ -672,7 +685,7 @@ export interface PendingPermission {
    */
   toolName: string
   /** The tool input / approval params as the CLI sent them. */
-  input: any
+  input: unknown
   /** ms since the Unix epoch. */
   since: number
 }
@@ -699,14 +712,14 @@ export interface SessionInfo {
    * Why the session waits or ended: `turn-ended`, `question`, `permission`, `idle`, `user`,
    * `exited`, `api-error`, `shutdown`, `limit` (a timeout or limit of the manager).
    */
-  statusReason?: string
+  statusReason?: StatusReason
   /**
    * Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`,
    * `idle-timeout`, `startup-timeout`, `memory-limit`, `manager-restart` (the manager that ran
    * it died; a new one found it live in the store).
    * For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
    */
-  endReason?: string
+  endReason?: EndReason
   workdir: string
   model?: string
   firstPrompt: string

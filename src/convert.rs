@@ -62,11 +62,13 @@ pub struct SessionInfo {
   pub status: String,
   /// Why the session waits or ended: `turn-ended`, `question`, `permission`, `idle`, `user`,
   /// `exited`, `api-error`, `shutdown`, `limit` (a timeout or limit of the manager).
+  #[napi(ts_type = "StatusReason")]
   pub status_reason: Option<String>,
   /// Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`,
   /// `idle-timeout`, `startup-timeout`, `memory-limit`, `manager-restart` (the manager that ran
   /// it died; a new one found it live in the store).
   /// For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
+  #[napi(ts_type = "EndReason")]
   pub end_reason: Option<String>,
   pub workdir: String,
   pub model: Option<String>,
@@ -139,6 +141,7 @@ pub struct PendingPermission {
   /// `item/commandExecution/requestApproval`).
   pub tool_name: String,
   /// The tool input / approval params as the CLI sent them.
+  #[napi(ts_type = "unknown")]
   pub input: serde_json::Value,
   /// ms since the Unix epoch.
   pub since: f64,
@@ -264,6 +267,7 @@ pub struct EventsQuery {
   /// Only events with `seq` greater than this (default 0: all kept).
   pub since_seq: Option<f64>,
   /// Only these kinds, e.g. `['status', 'turn-completed']` (default: all).
+  #[napi(ts_type = "AgentEventKind[]")]
   pub kinds: Option<Vec<String>>,
 }
 

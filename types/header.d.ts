@@ -33,6 +33,19 @@ export type StatusReason =
   | 'shutdown'
   | 'limit'
 
+/** Why a terminal session ended (`SessionInfo.endReason`, terminal `status` events). */
+export type EndReason =
+  | 'user'
+  | 'shutdown'
+  | 'exited'
+  | 'api-error'
+  | 'protocol-error'
+  | 'idle-timeout'
+  | 'startup-timeout'
+  | 'manager-restart'
+  | 'budget-exhausted'
+  | 'memory-limit'
+
 /** The `code` of every error the manager throws or rejects with. */
 export type ErrorCode =
   | 'E_INVALID_ARGUMENT'
@@ -294,7 +307,7 @@ export interface EventBase {
 export type AgentEvent = EventBase &
   (
     /** `endReason` is set on terminal statuses. */
-    | { kind: 'status'; status: SessionStatus; previous: SessionStatus | null; reason: StatusReason | null; endReason: string | null }
+    | { kind: 'status'; status: SessionStatus; previous: SessionStatus | null; reason: StatusReason | null; endReason: EndReason | null }
     /** Claude `system/init` (sent at the start of every turn). */
     | { kind: 'init'; backendSessionId: string; model: string | null; cwd: string | null; permissionMode: string | null; tools: string[]; cliVersion: string | null }
     | { kind: 'assistant-text'; text: string; messageId: string | null; parentToolUseId: string | null }
