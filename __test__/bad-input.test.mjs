@@ -92,7 +92,8 @@ test('a CLI that exits early is failed with its exit code and stderr tail', asyn
 test('duplicate names, maxSessions and send while running are refused', async () => {
   const model = await startScriptedModel()
   const t = claudeEnv(model.url)
-  const m = new SessionManager({ claudePath: claudeBin(), env: t.env, maxSessions: 1 })
+  // Its own store: list() also shows what other managers stored in the shared default one.
+  const m = new SessionManager({ claudePath: claudeBin(), env: t.env, maxSessions: 1, storePath: ':memory:' })
   try {
     model.enqueue({ stall: { ms: 60000 } }, { prompt: 'hold the turn' })
     const s = await m.spawn({ backend: 'claude', prompt: 'hold the turn', workdir: t.workdir, name: 'busy' })
@@ -100,7 +101,7 @@ test('duplicate names, maxSessions and send while running are refused', async ()
     await rejectsAndSpawnsNothing(m, () => m.spawn(base()), 'E_LIMIT', /maxSessions = 1/)
     await assert.rejects(m.send('busy', 'not now'), { code: 'E_STATE', message: /not waiting-for-input/ })
     await assert.rejects(m.send('busy', '  '), { code: 'E_INVALID_ARGUMENT' })
-    assert.equal(m.list({ liveOnly: true }).length, 1, JSON.stringify(m.list({ liveOnly: true }).map((i) => [i.firstPrompt, i.status, i.backend])))
+    assert.equal(m.list({ liveOnly: true }).length, 1)
     assert.equal(m.list({ status: ['killed'] }).length, 0)
     await m.kill(s.id)
     assert.equal(m.list({ status: ['killed'] }).length, 1)

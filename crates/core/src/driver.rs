@@ -116,11 +116,12 @@ impl LiveSession {
 
   /// Marks the session changed and hands it to the store's writer once; the writer takes the
   /// latest snapshot when it writes (a failed write is logged; the session goes on).
-  fn write_snapshot(&self, _st: &SessionState) {
+  fn write_snapshot(&self, st: &SessionState) {
     let Some(p) = self.persist.get() else { return };
-    if !self.dirty.swap(true, std::sync::atomic::Ordering::AcqRel) {
+    let urgent = st.status().is_terminal();
+    if !self.dirty.swap(true, std::sync::atomic::Ordering::AcqRel) || urgent {
       if let Some(me) = self.me.upgrade() {
-        p.writer.changed(me);
+        p.writer.changed(me, urgent);
       }
     }
   }

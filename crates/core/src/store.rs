@@ -507,7 +507,8 @@ pub struct Writer {
 }
 
 enum Job {
-  Changed(std::sync::Arc<dyn Snapshot>),
+  /// A changed session; `urgent` (a terminal status) skips the gathering window.
+  Changed(std::sync::Arc<dyn Snapshot>, bool),
   Flush(tokio::sync::oneshot::Sender<()>),
 }
 
@@ -522,11 +523,13 @@ impl Writer {
           let mut changed: Vec<std::sync::Arc<dyn Snapshot>> = Vec::new();
           let mut waiting = Vec::new();
           let mut take = |job: Job| match job {
-            Job::Changed(s) => changed.push(s),
+            Job::Changed(s, _) => changed.push(s),
             Job::Flush(done) => waiting.push(done),
           };
-          // Gather what arrives within a short window; a flush does not wait for it.
-          let mut flushing = matches!(first, Job::Flush(_));
+          let now = |j: &Job| matches!(j, Job::Flush(_) | Job::Changed(_, true));
+          // Gather what arrives within a short window; a flush or an ended session does not
+          // wait for it.
+          let mut flushing = now(&first);
           take(first);
           let until = std::time::Instant::now() + WRITE_WINDOW;
           loop {
@@ -537,7 +540,7 @@ impl Writer {
                 .ok()
             };
             let Some(job) = job else { break };
-            flushing |= matches!(job, Job::Flush(_));
+            flushing |= now(&job);
             take(job);
           }
           // A busy or failing store is retried a few times before the batch is given up
@@ -564,9 +567,10 @@ impl Writer {
     Writer { tx }
   }
 
-  /// Queues a changed session (the caller hands each one over once until it is written).
-  pub fn changed(&self, s: std::sync::Arc<dyn Snapshot>) {
-    let _ = self.tx.send(Job::Changed(s));
+  /// Queues a changed session (the caller hands each one over once until it is written);
+  /// `urgent` writes it without waiting for the gathering window (an ended session).
+  pub fn changed(&self, s: std::sync::Arc<dyn Snapshot>, urgent: bool) {
+    let _ = self.tx.send(Job::Changed(s, urgent));
   }
 
   /// Waits until every change handed over so far is written.
