@@ -50,8 +50,11 @@ pub struct LiveSession {
   stdin: tokio::sync::Mutex<Option<ChildStdin>>,
   /// The process group id while a process runs and is not reaped.
   pgid: Mutex<Option<u32>>,
-  /// Bumped on every state change; `wait_until` watches it.
+  /// Bumped on every state change; `wait_until` watches it. Receivers are woken only while
+  /// there are any (most of the time none: every output line changes the state).
   version: watch::Sender<u64>,
+  /// Bumped on status changes and turn ends only; the watchdog watches it.
+  milestones: watch::Sender<u64>,
   done: watch::Sender<bool>,
   listeners: Arc<Listeners>,
   keepalive: Mutex<Option<KeepAlive>>,
@@ -84,6 +87,7 @@ impl LiveSession {
       stdin: tokio::sync::Mutex::new(None),
       pgid: Mutex::new(None),
       version: watch::channel(0).0,
+      milestones: watch::channel(0).0,
       done: watch::channel(false).0,
       listeners,
       keepalive: Mutex::new(keepalive),
@@ -152,15 +156,24 @@ impl LiveSession {
       for ev in &events {
         self.listeners.emit(ev);
       }
-      r
+      (r, milestone)
     };
-    self.version.send_modify(|v| *v += 1);
+    let (r, milestone) = r;
+    // A waiter subscribes before it reads the state (under the lock this update held), so
+    // one that could miss this change is already counted here.
+    self.version.send_if_modified(|v| {
+      *v += 1;
+      self.version.receiver_count() > 0
+    });
+    if milestone {
+      self.milestones.send_modify(|v| *v += 1);
+    }
     r
   }
 
-  /// A receiver that changes whenever the state does.
-  pub fn subscribe(&self) -> watch::Receiver<u64> {
-    self.version.subscribe()
+  /// A receiver that changes on every status change and turn end.
+  pub fn subscribe_milestones(&self) -> watch::Receiver<u64> {
+    self.milestones.subscribe()
   }
 
   /// The resident memory of the session's process group in bytes, from `/proc` (Linux);

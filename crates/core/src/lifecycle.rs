@@ -86,7 +86,7 @@ pub fn watch(s: Arc<LiveSession>, launch: Arc<Launch>, t: Timeouts) {
     return;
   }
   tokio::spawn(async move {
-    let mut changes = s.subscribe();
+    let mut changes = s.subscribe_milestones();
     let mut turn_interrupted_at = None;
     loop {
       if s.is_done() {
