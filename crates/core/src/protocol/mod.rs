@@ -2,11 +2,13 @@
 //! stream into [`crate::event::EventPayload`]s and writes its stdin messages. No I/O here.
 
 pub mod claude;
+mod claude_messages;
 pub mod codex_app_server;
 pub mod codex_exec;
 pub mod codex_items;
 
 use crate::event::EventPayload;
+use serde::{de::DeserializeOwned, Deserialize, Deserializer};
 use serde_json::Value;
 
 /// A parse failure of one output line. The session records it as a non-fatal `error` event
@@ -31,6 +33,51 @@ pub fn decode(line: &str) -> Result<Option<Value>, ParseError> {
       len: line.len(),
       reason: e.to_string(),
     })
+}
+
+/// Reads one line through a typed wire message, the fast path every parser takes: `typed`
+/// decodes the line into its wire struct (borrowing strings from the line) and maps it. The
+/// line is trimmed first; a blank line gives `Ok(None)`.
+///
+/// When `typed` fails on a line that is JSON (a duplicate key such as the two `id`s of
+/// web_search items, PROTOCOLS.md B2, or a field of an unexpected type), the line is read into
+/// a `Value` (the last duplicate wins, as `JSON.parse` does), written out again and given to
+/// `typed` once more; if that fails too, `other` gets the `Value`, so no JSON line is lost.
+/// Only a line that is not JSON at all is an error.
+pub fn decode_typed<R>(
+  line: &str,
+  typed: impl Fn(&str) -> Result<R, serde_json::Error>,
+  other: impl FnOnce(Value) -> R,
+) -> Result<Option<R>, ParseError> {
+  let trimmed = line.trim();
+  if trimmed.is_empty() {
+    return Ok(None);
+  }
+  if let Ok(r) = typed(trimmed) {
+    return Ok(Some(r));
+  }
+  let v = decode(trimmed)?.unwrap_or(Value::Null);
+  Ok(Some(match typed(&v.to_string()) {
+    Ok(r) => r,
+    Err(_) => other(v),
+  }))
+}
+
+/// A field read leniently (`#[serde(default, deserialize_with = "lenient")]`): a value of
+/// another type (a string where a number was expected) reads as absent instead of failing the
+/// whole line.
+pub fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+  d: D,
+) -> Result<Option<T>, D::Error> {
+  Ok(T::deserialize(Value::deserialize(d)?).ok())
+}
+
+/// The `type` of a message that is read as a `Value` (the rare path).
+pub fn type_of(v: &Value) -> String {
+  v.get("type")
+    .and_then(Value::as_str)
+    .unwrap_or("")
+    .to_owned()
 }
 
 /// The answer to a permission / approval request.
