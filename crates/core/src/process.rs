@@ -182,12 +182,16 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
         }
         return Ok(Some(self.finish()));
       }
-      let (used, done) = match memchr(chunk) {
+      let (used, done) = match memchr::memchr(b'\n', chunk) {
         Some(i) => (i + 1, true),
         None => (chunk.len(), false),
       };
       let data = &chunk[..if done { used - 1 } else { used }];
       if self.len + data.len() <= self.cap {
+        if self.buf.capacity() == 0 {
+          // Most lines arrive whole in one chunk: allocate once, at their size.
+          self.buf.reserve_exact(data.len());
+        }
         self.buf.extend_from_slice(data);
       }
       self.len += data.len();
@@ -212,10 +216,6 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
       Err(e) => Line::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
     }
   }
-}
-
-fn memchr(s: &[u8]) -> Option<usize> {
-  s.iter().position(|&b| b == b'\n')
 }
 
 /// The last lines of a stream, bounded by line count and by total bytes.

@@ -6,7 +6,7 @@
 //! the last one and reports it on `turn/completed` as `usageTotal`.
 
 use super::codex_exec::{config_flags, CodexArgs};
-use super::codex_items::{item_events, usage, Stage};
+use super::codex_items::{usage, value_item_events, Stage};
 use super::{Inbound, ParseError, RpcError};
 use crate::event::{EventPayload, Usage};
 use serde_json::{json, Map, Value};
@@ -190,8 +190,8 @@ impl AppServerParser {
       "turn/started" => vec![EventPayload::TurnStarted {
         turn_id: turn.get("id").and_then(Value::as_str).map(str::to_owned),
       }],
-      "item/started" => item_events(Stage::Started, item(), &mut self.started),
-      "item/completed" => item_events(Stage::Completed, item(), &mut self.started),
+      "item/started" => value_item_events(Stage::Started, item(), &mut self.started),
+      "item/completed" => value_item_events(Stage::Completed, item(), &mut self.started),
       "item/agentMessage/delta"
       | "item/reasoning/summaryTextDelta"
       | "item/reasoning/textDelta" => {

@@ -4,10 +4,12 @@
 //! Owns the argument list and the event parser. `turn.completed.usage` is cumulative per
 //! thread: it is reported as `usageTotal`, and the session derives the turn's own usage.
 
-use super::codex_items::{item_events, usage, Stage};
-use super::ParseError;
+use super::codex_items::{item_events, Item, Stage, WireUsage};
+use super::{decode_typed, lenient, type_of, ParseError};
 use crate::event::EventPayload;
+use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ffi::OsString;
 
@@ -86,6 +88,25 @@ pub fn toml_string(s: &str) -> String {
   serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
+/// One `codex exec --json` line, any event type: the fields read from each.
+#[derive(Deserialize)]
+struct Wire<'a> {
+  #[serde(rename = "type", borrow, default)]
+  ty: Cow<'a, str>,
+  #[serde(default, deserialize_with = "lenient")]
+  thread_id: Option<String>,
+  #[serde(default)]
+  item: Option<Item>,
+  #[serde(default)]
+  usage: Option<WireUsage>,
+  /// `turn.failed`: `{message}`.
+  #[serde(default)]
+  error: Option<Value>,
+  /// `error`.
+  #[serde(default, deserialize_with = "lenient")]
+  message: Option<String>,
+}
+
 /// Stateful parser of one exec process's stdout.
 #[derive(Debug, Default)]
 pub struct ExecParser {
@@ -93,67 +114,65 @@ pub struct ExecParser {
 }
 
 impl ExecParser {
-  /// Parses one stdout line. Read through `serde_json::Value`, which keeps the last of the
-  /// duplicate `id` keys that `web_search` lines carry (PROTOCOLS.md B2).
+  /// Parses one stdout line, through a typed wire struct (see [`super::decode_typed`]; the
+  /// duplicate `id` keys of `web_search` items keep the last, PROTOCOLS.md B2).
   pub fn parse_line(&mut self, line: &str) -> Result<Vec<EventPayload>, ParseError> {
-    Ok(
-      super::decode(line)?
-        .map(|v| self.parse_message(v))
-        .unwrap_or_default(),
-    )
+    let started = &mut self.started;
+    let typed = |s: &str| serde_json::from_str::<Wire>(s).map(|w| map(w, s, started));
+    Ok(decode_typed(line, typed, |v| vec![other(v)])?.unwrap_or_default())
   }
+}
 
-  pub fn parse_message(&mut self, v: Value) -> Vec<EventPayload> {
-    let ty = v
-      .get("type")
-      .and_then(Value::as_str)
-      .unwrap_or("")
-      .to_owned();
-    let item = || v.get("item").unwrap_or(&Value::Null);
-    match ty.as_str() {
-      "thread.started" => vec![EventPayload::Init {
-        backend_session_id: v
-          .get("thread_id")
-          .and_then(Value::as_str)
-          .unwrap_or("")
-          .to_owned(),
-        model: None,
-        cwd: None,
-        permission_mode: None,
-        tools: Vec::new(),
-        cli_version: None,
-      }],
-      "turn.started" => vec![EventPayload::TurnStarted { turn_id: None }],
-      "item.started" => item_events(Stage::Started, item(), &mut self.started),
-      "item.updated" => item_events(Stage::Updated, item(), &mut self.started),
-      "item.completed" => item_events(Stage::Completed, item(), &mut self.started),
-      "turn.completed" => vec![EventPayload::turn_end(
-        "completed",
-        None,
-        Some(usage(v.get("usage").unwrap_or(&Value::Null))),
-      )],
-      "turn.failed" => {
-        let msg = v
-          .get("error")
-          .and_then(|e| e.get("message"))
-          .and_then(Value::as_str)
-          .unwrap_or("turn failed")
-          .to_owned();
-        vec![EventPayload::turn_end("failed", Some(msg), None)]
-      }
-      "error" => vec![EventPayload::Error {
-        message: v
-          .get("message")
-          .and_then(Value::as_str)
-          .unwrap_or("")
-          .to_owned(),
-        fatal: false,
-      }],
-      _ => vec![EventPayload::Other {
-        message_type: ty,
-        raw: v,
-      }],
+fn other(v: Value) -> EventPayload {
+  EventPayload::Other {
+    message_type: type_of(&v),
+    raw: v,
+  }
+}
+
+fn map(w: Wire, line: &str, started: &mut HashSet<String>) -> Vec<EventPayload> {
+  let item = |stage, item: Option<Item>, started: &mut HashSet<String>| match item {
+    Some(i) => item_events(stage, i, started, || {
+      serde_json::from_str::<Value>(line)
+        .ok()
+        .and_then(|mut v| v.get_mut("item").map(Value::take))
+        .unwrap_or(Value::Null)
+    }),
+    None => vec![other(serde_json::from_str(line).unwrap_or(Value::Null))],
+  };
+  match w.ty.as_ref() {
+    "thread.started" => vec![EventPayload::Init {
+      backend_session_id: w.thread_id.unwrap_or_default(),
+      model: None,
+      cwd: None,
+      permission_mode: None,
+      tools: Vec::new(),
+      cli_version: None,
+    }],
+    "turn.started" => vec![EventPayload::TurnStarted { turn_id: None }],
+    "item.started" => item(Stage::Started, w.item, started),
+    "item.updated" => item(Stage::Updated, w.item, started),
+    "item.completed" => item(Stage::Completed, w.item, started),
+    "turn.completed" => vec![EventPayload::turn_end(
+      "completed",
+      None,
+      Some(w.usage.unwrap_or_default().into()),
+    )],
+    "turn.failed" => {
+      let msg = w
+        .error
+        .as_ref()
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("turn failed")
+        .to_owned();
+      vec![EventPayload::turn_end("failed", Some(msg), None)]
     }
+    "error" => vec![EventPayload::Error {
+      message: w.message.unwrap_or_default(),
+      fatal: false,
+    }],
+    _ => vec![other(serde_json::from_str(line).unwrap_or(Value::Null))],
   }
 }
 

@@ -2,7 +2,10 @@
 //! `command_execution`) and `codex app-server` (camelCase items such as `commandExecution`).
 //! Both describe the same item model (PROTOCOLS.md B2, B4), so one mapper serves both.
 
+use super::{lenient, Key, Lenient};
 use crate::event::{EventPayload, Usage};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -17,11 +20,77 @@ pub enum Stage {
   Completed,
 }
 
-/// Reads `snake` or its camelCase twin.
-fn field<'a>(v: &'a Value, snake: &str, camel: &str) -> Option<&'a Value> {
-  v.get(snake)
-    .or_else(|| v.get(camel))
-    .filter(|x| !x.is_null())
+/// One thread item, either wire format: the fields read from any item type (camelCase names
+/// are the app-server's). Other fields are skipped without being built. A repeated key keeps
+/// its last value, as `JSON.parse` does: exec's `web_search` items carry two `id`s, the item's
+/// and the search's (PROTOCOLS.md B2), and the search's comes last.
+#[derive(Debug, Default)]
+pub struct Item {
+  id: String,
+  ty: String,
+  text: Option<String>,
+  summary: Option<Value>,
+  content: Option<Value>,
+  command: Option<Value>,
+  cwd: Option<Value>,
+  aggregated_output: Option<String>,
+  exit_code: Option<i64>,
+  status: Option<String>,
+  changes: Option<Value>,
+  query: Option<Value>,
+  action: Option<Value>,
+  server: Option<String>,
+  tool: Option<String>,
+  arguments: Option<Value>,
+  error: Option<Value>,
+  result: Option<Value>,
+  message: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Item {
+  fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Item, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+      type Value = Item;
+      fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a thread item object")
+      }
+      fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Item, A::Error> {
+        let mut it = Item::default();
+        while let Some(key) = m.next_key::<Key>()? {
+          // Values of an unexpected type read as absent (`Lenient`), not as a failed line.
+          match key.0.as_ref() {
+            "id" => it.id = m.next_value::<Lenient<String>>()?.0.unwrap_or_default(),
+            "type" => it.ty = m.next_value::<Lenient<String>>()?.0.unwrap_or_default(),
+            "text" => it.text = m.next_value::<Lenient<String>>()?.0,
+            "summary" => it.summary = m.next_value()?,
+            "content" => it.content = m.next_value()?,
+            "command" => it.command = m.next_value()?,
+            "cwd" => it.cwd = m.next_value()?,
+            "aggregated_output" | "aggregatedOutput" => {
+              it.aggregated_output = m.next_value::<Lenient<String>>()?.0
+            }
+            "exit_code" | "exitCode" => it.exit_code = m.next_value::<Lenient<i64>>()?.0,
+            "status" => it.status = m.next_value::<Lenient<String>>()?.0,
+            "changes" => it.changes = m.next_value()?,
+            "query" => it.query = m.next_value()?,
+            "action" => it.action = m.next_value()?,
+            "server" => it.server = m.next_value::<Lenient<String>>()?.0,
+            "tool" => it.tool = m.next_value::<Lenient<String>>()?.0,
+            "arguments" => it.arguments = m.next_value()?,
+            "error" => it.error = m.next_value()?,
+            "result" => it.result = m.next_value()?,
+            "message" => it.message = m.next_value::<Lenient<String>>()?.0,
+            _ => {
+              m.next_value::<IgnoredAny>()?;
+            }
+          }
+        }
+        Ok(it)
+      }
+    }
+    d.deserialize_map(V)
+  }
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -41,9 +110,8 @@ fn joined(v: Option<&Value>) -> String {
   }
 }
 
-/// The item's type in snake_case (`commandExecution` → `command_execution`).
-fn item_type(item: &Value) -> String {
-  let ty = item.get("type").and_then(Value::as_str).unwrap_or("");
+/// An item type in snake_case (`commandExecution` → `command_execution`).
+fn snake_case(ty: &str) -> String {
   let mut out = String::with_capacity(ty.len() + 4);
   for c in ty.chars() {
     if c.is_ascii_uppercase() {
@@ -56,11 +124,32 @@ fn item_type(item: &Value) -> String {
   out
 }
 
+/// Maps one item given as a `Value` (the app-server's notifications).
+pub fn value_item_events(
+  stage: Stage,
+  item: &Value,
+  started: &mut HashSet<String>,
+) -> Vec<EventPayload> {
+  match Item::deserialize(item) {
+    Ok(i) => item_events(stage, i, started, || item.clone()),
+    Err(_) => vec![EventPayload::Other {
+      message_type: format!("item:{}", snake_case(&super::type_of(item))),
+      raw: item.clone(),
+    }],
+  }
+}
+
 /// Maps one item message. `started` remembers which tool items already produced their
-/// `tool-use`, so an item seen only as completed still yields both `tool-use` and `tool-result`.
-pub fn item_events(stage: Stage, item: &Value, started: &mut HashSet<String>) -> Vec<EventPayload> {
-  let id = text(item, "id").unwrap_or_default();
-  let ty = item_type(item);
+/// `tool-use`, so an item seen only as completed still yields both `tool-use` and
+/// `tool-result`. `raw` gives the item whole, for an item type this mapper does not know.
+pub fn item_events(
+  stage: Stage,
+  item: Item,
+  started: &mut HashSet<String>,
+  raw: impl FnOnce() -> Value,
+) -> Vec<EventPayload> {
+  let id = item.id;
+  let ty = snake_case(&item.ty);
   let tool = |name: String, input: Value, started: &mut HashSet<String>| -> Option<EventPayload> {
     if started.insert(id.clone()) {
       Some(EventPayload::ToolUse {
@@ -76,14 +165,14 @@ pub fn item_events(stage: Stage, item: &Value, started: &mut HashSet<String>) ->
   let mut out = Vec::new();
   match ty.as_str() {
     "agent_message" if stage == Stage::Completed => out.push(EventPayload::AssistantText {
-      text: text(item, "text").unwrap_or_default(),
+      text: item.text.unwrap_or_default(),
       message_id: Some(id),
       parent_tool_use_id: None,
     }),
     "reasoning" if stage == Stage::Completed => {
-      let t = match text(item, "text") {
+      let t = match item.text {
         Some(t) => t,
-        None => [joined(item.get("summary")), joined(item.get("content"))]
+        None => [joined(item.summary.as_ref()), joined(item.content.as_ref())]
           .into_iter()
           .filter(|s| !s.is_empty())
           .collect::<Vec<_>>()
@@ -95,35 +184,29 @@ pub fn item_events(stage: Stage, item: &Value, started: &mut HashSet<String>) ->
       });
     }
     "command_execution" => {
-      let mut input =
-        serde_json::json!({ "command": item.get("command").cloned().unwrap_or(Value::Null) });
-      if let Some(cwd) = item.get("cwd").filter(|c| !c.is_null()) {
-        input["cwd"] = cwd.clone();
+      let mut input = serde_json::json!({ "command": item.command.unwrap_or(Value::Null) });
+      if let Some(cwd) = item.cwd {
+        input["cwd"] = cwd;
       }
       out.extend(tool(EXEC_COMMAND.into(), input, started));
       if stage == Stage::Completed {
-        let exit = field(item, "exit_code", "exitCode").and_then(Value::as_i64);
-        let status = text(item, "status").unwrap_or_default();
+        let status = item.status.unwrap_or_default();
         out.push(EventPayload::ToolResult {
           tool_use_id: id.clone(),
-          content: field(item, "aggregated_output", "aggregatedOutput")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
-          is_error: status != "completed" || exit.is_some_and(|c| c != 0),
+          content: item.aggregated_output.unwrap_or_default(),
+          is_error: status != "completed" || item.exit_code.is_some_and(|c| c != 0),
         });
       }
     }
     "file_change" => {
-      let input =
-        serde_json::json!({ "changes": item.get("changes").cloned().unwrap_or(Value::Null) });
+      let input = serde_json::json!({ "changes": item.changes.unwrap_or(Value::Null) });
       out.extend(tool("file_change".into(), input, started));
       if stage == Stage::Completed {
-        let status = text(item, "status").unwrap_or_default();
+        let status = item.status.unwrap_or_default();
         out.push(EventPayload::ToolResult {
           tool_use_id: id.clone(),
-          content: status.clone(),
           is_error: status != "completed",
+          content: status,
         });
       }
     }
@@ -131,63 +214,80 @@ pub fn item_events(stage: Stage, item: &Value, started: &mut HashSet<String>) ->
     "web_search" if stage != Stage::Completed => {}
     "web_search" => {
       let input = serde_json::json!({
-        "query": item.get("query").cloned().unwrap_or(Value::Null),
-        "action": item.get("action").cloned().unwrap_or(Value::Null),
+        "query": item.query.unwrap_or(Value::Null),
+        "action": item.action.unwrap_or(Value::Null),
       });
       out.extend(tool("web_search".into(), input, started));
-      if stage == Stage::Completed {
-        out.push(EventPayload::ToolResult {
-          tool_use_id: id.clone(),
-          content: String::new(),
-          is_error: false,
-        });
-      }
+      out.push(EventPayload::ToolResult {
+        tool_use_id: id.clone(),
+        content: String::new(),
+        is_error: false,
+      });
     }
     "mcp_tool_call" => {
       let name = format!(
         "mcp__{}__{}",
-        text(item, "server").unwrap_or_default(),
-        text(item, "tool").unwrap_or_default()
+        item.server.unwrap_or_default(),
+        item.tool.unwrap_or_default()
       );
-      let input = item.get("arguments").cloned().unwrap_or(Value::Null);
-      out.extend(tool(name, input, started));
+      out.extend(tool(name, item.arguments.unwrap_or(Value::Null), started));
       if stage == Stage::Completed {
-        let error = item.get("error").and_then(|e| text(e, "message"));
+        let error = item.error.as_ref().and_then(|e| text(e, "message"));
         out.push(EventPayload::ToolResult {
           tool_use_id: id.clone(),
-          content: error.clone().unwrap_or_else(|| {
+          is_error: error.is_some(),
+          content: error.unwrap_or_else(|| {
             item
-              .get("result")
+              .result
+              .as_ref()
               .map(|r| joined(r.get("content")))
               .unwrap_or_default()
           }),
-          is_error: error.is_some(),
         });
       }
     }
     "error" if stage == Stage::Completed => out.push(EventPayload::Error {
-      message: text(item, "message").unwrap_or_default(),
+      message: item.message.unwrap_or_default(),
       fatal: false,
     }),
     // The user's own message echoed back, and streaming-only stages: nothing to report.
     "user_message" | "agent_message" | "reasoning" | "error" => {}
     _ => out.push(EventPayload::Other {
       message_type: format!("item:{ty}"),
-      raw: item.clone(),
+      raw: raw(),
     }),
   }
   out
 }
 
-/// Codex token usage (`turn.completed.usage` or app-server `tokenUsage.total`) → [`Usage`].
-pub fn usage(v: &Value) -> Usage {
-  let n = |snake: &str, camel: &str| field(v, snake, camel).and_then(Value::as_u64).unwrap_or(0);
-  Usage {
-    input_tokens: n("input_tokens", "inputTokens"),
-    output_tokens: n("output_tokens", "outputTokens"),
-    cache_read_input_tokens: n("cached_input_tokens", "cachedInputTokens"),
-    cache_creation_input_tokens: n("cache_write_input_tokens", "cacheWriteInputTokens"),
+/// Codex token usage (`turn.completed.usage` or the app-server's `tokenUsage.total`), either
+/// wire format.
+#[derive(Debug, Default, Deserialize)]
+pub struct WireUsage {
+  #[serde(alias = "inputTokens", default, deserialize_with = "lenient")]
+  input_tokens: Option<u64>,
+  #[serde(alias = "outputTokens", default, deserialize_with = "lenient")]
+  output_tokens: Option<u64>,
+  #[serde(alias = "cachedInputTokens", default, deserialize_with = "lenient")]
+  cached_input_tokens: Option<u64>,
+  #[serde(alias = "cacheWriteInputTokens", default, deserialize_with = "lenient")]
+  cache_write_input_tokens: Option<u64>,
+}
+
+impl From<WireUsage> for Usage {
+  fn from(u: WireUsage) -> Usage {
+    Usage {
+      input_tokens: u.input_tokens.unwrap_or(0),
+      output_tokens: u.output_tokens.unwrap_or(0),
+      cache_read_input_tokens: u.cached_input_tokens.unwrap_or(0),
+      cache_creation_input_tokens: u.cache_write_input_tokens.unwrap_or(0),
+    }
   }
+}
+
+/// Codex token usage given as a `Value` → [`Usage`] (zeros for what is missing).
+pub fn usage(v: &Value) -> Usage {
+  WireUsage::deserialize(v).unwrap_or_default().into()
 }
 
 /// A thread id that `resume` may be given: a UUID (a name would silently start a new thread,
@@ -205,8 +305,8 @@ mod tests {
   fn command_items_from_both_wire_formats_map_alike() {
     let exec = json!({"id":"item_1","type":"command_execution","command":"ls","aggregated_output":"a\n","exit_code":0,"status":"completed"});
     let app = json!({"id":"item_1","type":"commandExecution","command":"ls","aggregatedOutput":"a\n","exitCode":0,"status":"completed"});
-    let a = item_events(Stage::Completed, &exec, &mut HashSet::new());
-    let b = item_events(Stage::Completed, &app, &mut HashSet::new());
+    let a = value_item_events(Stage::Completed, &exec, &mut HashSet::new());
+    let b = value_item_events(Stage::Completed, &app, &mut HashSet::new());
     assert_eq!(a, b);
     assert!(matches!(&a[0], EventPayload::ToolUse { name, .. } if name == EXEC_COMMAND));
     assert!(
@@ -218,8 +318,8 @@ mod tests {
   fn started_then_completed_gives_one_tool_use() {
     let mut seen = HashSet::new();
     let item = json!({"id":"i","type":"command_execution","command":"false","aggregated_output":"","exit_code":1,"status":"failed"});
-    assert_eq!(item_events(Stage::Started, &item, &mut seen).len(), 1);
-    let done = item_events(Stage::Completed, &item, &mut seen);
+    assert_eq!(value_item_events(Stage::Started, &item, &mut seen).len(), 1);
+    let done = value_item_events(Stage::Completed, &item, &mut seen);
     assert_eq!(done.len(), 1);
     assert!(matches!(
       &done[0],

@@ -46,7 +46,7 @@ pub fn decode(line: &str) -> Result<Option<Value>, ParseError> {
 /// Only a line that is not JSON at all is an error.
 pub fn decode_typed<R>(
   line: &str,
-  typed: impl Fn(&str) -> Result<R, serde_json::Error>,
+  mut typed: impl FnMut(&str) -> Result<R, serde_json::Error>,
   other: impl FnOnce(Value) -> R,
 ) -> Result<Option<R>, ParseError> {
   let trimmed = line.trim();
@@ -70,6 +70,38 @@ pub fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(
   d: D,
 ) -> Result<Option<T>, D::Error> {
   Ok(T::deserialize(Value::deserialize(d)?).ok())
+}
+
+/// A value read leniently: one of another type reads as `None` (for hand-written visitors;
+/// derived structs use [`lenient`]).
+pub struct Lenient<T>(pub Option<T>);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
+  fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    lenient(d).map(Lenient)
+  }
+}
+
+/// An object key, borrowed from the line unless it has escapes.
+pub struct Key<'a>(pub std::borrow::Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+  fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+      type Value = Key<'de>;
+      fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object key")
+      }
+      fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(s.into()))
+      }
+      fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+        Ok(Key(s.to_owned().into()))
+      }
+    }
+    d.deserialize_str(V)
+  }
 }
 
 /// The `type` of a message that is read as a `Value` (the rare path).
