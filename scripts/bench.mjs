@@ -3,7 +3,7 @@
 // run on this machine. Prints tables (markdown); these are measurements, not tests.
 //   BENCH_MB=32 (ingest size per stream), BENCH_SESSIONS=200, BENCH_RUNS=5 (real CLI turns)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -98,16 +98,23 @@ async function ingestTable() {
 
 async function manySessions() {
   const agent = join(dir, 'steady.sh')
+  const gate = join(dir, 'start-gate')
+  execFileSync('mkfifo', [gate])
   const EVENTS = 10
   // Python, not sh: taking the timestamp must not fork (a forked `date` would add its own
-  // scheduling delay to every sample on a busy machine).
+  // scheduling delay to every sample on a busy machine). Every agent waits at a FIFO until all
+  // sessions are up: starting ${SESSIONS} interpreters saturates this machine for seconds, and
+  // events sent meanwhile would measure the interpreters' start-up, not the delivery.
   writeFileSync(
     agent,
     `#!/usr/bin/env python3
 import random, sys, time
 sys.stdin.readline()
-# Start emitting once every session is up (spawning ${SESSIONS} interpreters loads the machine).
-time.sleep(${Math.max(3, SESSIONS / 40)} + random.random() * 0.2)  # spread over the period: a steady rate
+gate = open(${JSON.stringify(gate)})
+sys.stdout.write('{"type":"system","subtype":"bench_ready"}\\n')
+sys.stdout.flush()
+gate.read()  # blocks until the bench closes its end of the gate
+time.sleep(random.random() * 0.2)  # spread over the period: a steady rate
 for i in range(${EVENTS}):
     sys.stdout.write('{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"t=%d"}]}}\\n' % time.time_ns())
     sys.stdout.flush()
@@ -120,15 +127,25 @@ sys.stdin.read()
   chmodSync(agent, 0o755)
   const m = new SessionManager({ claudePath: agent, storePath: join(dir, 'many.db'), maxSessions: SESSIONS + 10, notifications: { longRunningMs: 0, safetyNetMs: 0 } })
   const latencies = []
+  const toCore = []
+  let ready = 0
+  // Held open (read-write never blocks) until every agent has opened the gate and said so.
+  const gateFd = openSync(gate, 'r+')
   m.onEvent((e) => {
+    if (e.kind === 'system' && e.subtype === 'bench_ready') ready++
     if (e.kind !== 'assistant-text') return
     const sent = Number(e.text.slice(2)) / 1e6
     latencies.push(performance.timeOrigin + performance.now() - sent)
+    toCore.push(e.at - sent)
   })
   global.gc?.()
   const rssBefore = process.memoryUsage().rss
   const ids = []
+  const spawnStart = performance.now()
   for (let i = 0; i < SESSIONS; i++) ids.push((await m.spawn({ backend: 'claude', prompt: 'go', workdir: dir })).id)
+  const spawnMs = performance.now() - spawnStart
+  while (ready < SESSIONS) await sleep(50)
+  closeSync(gateFd)
   while (m.stats().byStatus['waiting-for-input'] < SESSIONS) await sleep(50)
   await sleep(300)
   const rssLive = process.memoryUsage().rss
@@ -137,7 +154,7 @@ sys.stdin.read()
   await sleep(3000)
   const cpu = process.cpuUsage(cpu0)
   const idleCpu = (100 * (cpu.user + cpu.system)) / 1000 / (performance.now() - w0)
-  if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p99/max', [0.9, 0.95, 0.99, 1].map((p) => pct(latencies, p).toFixed(2)).join(' / '), 'first 10', latencies.slice(0, 10).map((l) => l.toFixed(1)).join(' '))
+  if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p99/max', [0.9, 0.95, 0.99, 1].map((p) => pct(latencies, p).toFixed(2)).join(' / '), 'first 10', latencies.slice(0, 10).map((l) => l.toFixed(1)).join(' '), 'spawn all ms', spawnMs.toFixed(0), 'agent->core p50/p90/p99', [0.5, 0.9, 0.99].map((p) => pct(toCore, p).toFixed(1)).join(' / '))
   await m.shutdown({ graceMs: 2000 })
   console.log(`\n## ${SESSIONS} live sessions (a light fake agent: ${EVENTS} events 200 ms apart once all are up, then waiting)\n`)
   console.log('| manager RSS beyond the children | CPU while all wait | events delivered to JS | delivery latency p50 | p99 |')
