@@ -27,6 +27,34 @@ use tokio::sync::{oneshot, watch};
 /// How long output is still read after the CLI exited (a grandchild may hold the pipe).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
+/// Parsed lines waiting to be applied; the reader waits when this many are queued.
+const PARSED_BACKLOG: usize = 256;
+
+/// One output line, parsed: what it means, or why it could not be read (a protocol error).
+type Parsed = std::result::Result<Vec<Inbound>, String>;
+
+/// Reads the child's stdout line by line and parses each, until end of stream or until the
+/// session stops taking them.
+async fn read_and_parse(
+  out: tokio::process::ChildStdout,
+  mut parser: Parser,
+  line_cap: usize,
+  tx: tokio::sync::mpsc::Sender<Parsed>,
+) {
+  let mut reader = LineReader::new(out, line_cap);
+  while let Ok(Some(line)) = reader.next_line().await {
+    let parsed = match line {
+      Line::Text(text) => parser.parse_line(&text).map_err(|e| e.to_string()),
+      Line::TooLong { len } => Err(format!(
+        "output line of {len} bytes exceeds maxLineBytes; skipped"
+      )),
+    };
+    if tx.send(parsed).await.is_err() {
+      return;
+    }
+  }
+}
+
 /// Something kept alive while the session is live (the binding's handle that keeps Node's
 /// event loop running); dropped when the session reaches a terminal status.
 pub type KeepAlive = Box<dyn Any + Send>;
@@ -341,7 +369,7 @@ impl LiveSession {
     tokio::spawn(async move { me.pump(child, parser, line_cap).await });
   }
 
-  async fn pump(self: Arc<Self>, mut child: Child, mut parser: Parser, line_cap: usize) {
+  async fn pump(self: Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {
     let stderr_task = child.stderr.take().map(|err| {
       let me = Arc::clone(&self);
       tokio::spawn(async move {
@@ -364,28 +392,33 @@ impl LiveSession {
     });
     let gone = || Err(std::io::Error::other("the exit status was lost"));
     let mut exit = None;
-    if let Some(out) = stdout {
-      let mut reader = LineReader::new(out, line_cap);
-      loop {
-        tokio::select! {
-          biased;
-          line = reader.next_line() => match line {
-            Ok(Some(line)) => self.handle_line(&mut parser, line).await,
-            Ok(None) | Err(_) => break,
-          },
-          status = &mut exit_rx, if exit.is_none() => {
-            exit = Some(status.unwrap_or_else(|_| gone()));
-            break;
-          }
+    // Lines are read and parsed by a task of their own, so parsing the next lines overlaps
+    // with applying the previous ones (on another core when there is one).
+    let (tx, mut parsed) = tokio::sync::mpsc::channel(PARSED_BACKLOG);
+    let reader = stdout.map(|out| tokio::spawn(read_and_parse(out, parser, line_cap, tx)));
+    loop {
+      tokio::select! {
+        biased;
+        p = parsed.recv() => match p {
+          Some(p) => self.handle_parsed(p).await,
+          None => break,
+        },
+        status = &mut exit_rx, if exit.is_none() => {
+          exit = Some(status.unwrap_or_else(|_| gone()));
+          break;
         }
       }
-      if exit.is_some() {
-        // The leader is gone; read what it left in the pipe, bounded in time.
-        let deadline = tokio::time::Instant::now() + DRAIN_AFTER_EXIT;
-        while let Ok(Ok(Some(line))) = tokio::time::timeout_at(deadline, reader.next_line()).await {
-          self.handle_line(&mut parser, line).await;
-        }
+    }
+    if exit.is_some() {
+      // The leader is gone; read what it left in the pipe, bounded in time.
+      let deadline = tokio::time::Instant::now() + DRAIN_AFTER_EXIT;
+      while let Ok(Some(p)) = tokio::time::timeout_at(deadline, parsed.recv()).await {
+        self.handle_parsed(p).await;
       }
+    }
+    // A grandchild may still hold the pipe open: stop reading it.
+    if let Some(r) = reader {
+      r.abort();
     }
     let status = match exit {
       Some(s) => s,
@@ -425,20 +458,11 @@ impl LiveSession {
     }
   }
 
-  async fn handle_line(self: &Arc<Self>, parser: &mut Parser, line: Line) {
-    let inbound = match line {
-      Line::Text(text) => match parser.parse_line(&text) {
-        Ok(p) => p,
-        Err(e) => {
-          self.update(|st| ((), vec![st.protocol_error(e.to_string())]));
-          return;
-        }
-      },
-      Line::TooLong { len } => {
-        self.update(|st| {
-          let msg = format!("output line of {len} bytes exceeds maxLineBytes; skipped");
-          ((), vec![st.protocol_error(msg)])
-        });
+  async fn handle_parsed(self: &Arc<Self>, parsed: Parsed) {
+    let inbound = match parsed {
+      Ok(p) => p,
+      Err(msg) => {
+        self.update(|st| ((), vec![st.protocol_error(msg)]));
         return;
       }
     };
