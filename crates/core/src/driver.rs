@@ -188,11 +188,10 @@ impl LiveSession {
     };
     let (r, milestone) = r;
     // A waiter subscribes before it reads the state (under the lock this update held), so
-    // one that could miss this change is already counted here.
-    self.version.send_if_modified(|v| {
-      *v += 1;
-      self.version.receiver_count() > 0
-    });
+    // one that could miss this change is already counted here; with none, nothing to do.
+    if self.version.receiver_count() > 0 {
+      self.version.send_modify(|v| *v += 1);
+    }
     if milestone {
       self.milestones.send_modify(|v| *v += 1);
     }

@@ -353,8 +353,8 @@ pub type Ev = std::sync::Arc<AgentEvent>;
 pub struct AgentEvent {
   /// Per-session sequence number, starting at 1, without gaps.
   pub seq: u64,
-  /// The manager's session id.
-  pub session_id: String,
+  /// The manager's session id (shared by all of the session's events).
+  pub session_id: std::sync::Arc<str>,
   /// Milliseconds since the Unix epoch.
   pub at: u64,
   #[serde(flatten)]

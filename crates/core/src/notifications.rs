@@ -98,7 +98,7 @@ pub(crate) fn start(
         if let Some(l) = fallback.upgrade() {
           l.emit(&Ev::new(AgentEvent {
             seq: 0,
-            session_id: id.to_owned(),
+            session_id: id.into(),
             at: crate::event::now_ms(),
             payload,
           }));

@@ -254,8 +254,8 @@ impl Task {
   }
 
   fn event(&mut self, ev: Ev) {
-    let id = ev.session_id.clone();
-    let Some(s) = self.sessions.get_mut(&id) else {
+    let id: &str = &ev.session_id;
+    let Some(s) = self.sessions.get_mut(id) else {
       return;
     };
     s.last_activity = Some(Instant::now());

@@ -86,6 +86,8 @@ pub struct SessionState {
   max_budget_usd: Option<f64>,
   /// The backend session id changed since the last `take_backend_id_changed`.
   backend_id_changed: bool,
+  /// `info.id`, shared by every event of the session.
+  event_id: std::sync::Arc<str>,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -119,7 +121,9 @@ pub struct NewSession {
 impl SessionState {
   pub fn new(n: NewSession, limits: Limits) -> Self {
     let now = now_ms();
+    let event_id = std::sync::Arc::from(n.id.as_str());
     SessionState {
+      event_id,
       info: SessionInfo {
         id: n.id,
         name: n.name,
@@ -342,7 +346,7 @@ impl SessionState {
     self.info.updated_at = now;
     let ev = Ev::new(AgentEvent {
       seq: self.info.last_seq,
-      session_id: self.info.id.clone(),
+      session_id: std::sync::Arc::clone(&self.event_id),
       at: now,
       payload,
     });
