@@ -276,12 +276,7 @@ impl Task {
               s.safety_armed = true;
               s.safety_gen += 1;
               let gen = s.safety_gen;
-              self.timer(
-                &id,
-                Timer::SafetyNet,
-                gen,
-                Self::ms(self.opts.safety_net_ms),
-              );
+              self.timer(id, Timer::SafetyNet, gen, Self::ms(self.opts.safety_net_ms));
             }
           }
           Status::WaitingForInput => {
@@ -291,7 +286,7 @@ impl Task {
             s.safety_gen += 1;
             let gen = s.waiting_gen;
             self.timer(
-              &id,
+              id,
               Timer::Waiting,
               gen,
               Self::ms(self.opts.waiting_debounce_ms),
@@ -302,7 +297,7 @@ impl Task {
             let end = end_reason
               .and_then(|e| serde_json::to_value(e).ok())
               .and_then(|v| v.as_str().map(str::to_owned));
-            self.terminal(&id, status, end)
+            self.terminal(id, status, end)
           }
         }
       }
@@ -323,7 +318,7 @@ impl Task {
           s.fg_gen += 1;
           let gen = s.fg_gen;
           self.timer(
-            &id,
+            id,
             Timer::Foreground,
             gen,
             Self::ms(self.opts.foreground_debounce_ms),
@@ -336,10 +331,10 @@ impl Task {
         input,
         ..
       } => {
-        let label = s.label(&id);
+        let label = s.label(id);
         for channel in s.foreground.keys().cloned().collect::<Vec<_>>() {
           self.notify_to(
-            &id,
+            id,
             &channel,
             "tool-use",
             format!("{id}:tool-use:{tool_use_id}:{channel}"),
@@ -378,9 +373,9 @@ impl Task {
         total_cost_usd,
         max_budget_usd,
       } => {
-        let label = s.label(&id);
+        let label = s.label(id);
         self.notify(
-          &id,
+          id,
           "budget-exhausted",
           format!("{id}:budget-exhausted"),
           format!("💸 Session {label} used its budget: ${total_cost_usd:.4} of ${max_budget_usd:.4}; it is being stopped"),
@@ -388,9 +383,9 @@ impl Task {
         );
       }
       EventPayload::AutoRespondLimit { count, max } => {
-        let (label, turn) = (s.label(&id), s.turn);
+        let (label, turn) = (s.label(id), s.turn);
         self.notify(
-          &id,
+          id,
           "auto-respond-limit",
           format!("{id}:auto-respond-limit:{turn}"),
           format!(
