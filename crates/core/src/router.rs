@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+use tokio_util::time::{delay_queue, DelayQueue};
 
 #[path = "router_output.rs"]
 mod output;
@@ -51,19 +52,11 @@ pub enum Input {
     reply: oneshot::Sender<Vec<String>>,
   },
   /// `background(ref, channel)`.
-  Background {
-    id: String,
-    channel: String,
-  },
-  Timer {
-    id: String,
-    which: Timer,
-    gen: u64,
-  },
+  Background { id: String, channel: String },
 }
 
 /// The router's timers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Timer {
   Waiting,
   SafetyNet,
@@ -92,11 +85,23 @@ impl Router {
       delivery,
       report,
       sessions: HashMap::new(),
-      tx: tx.clone(),
+      timers: DelayQueue::new(),
+      timer_keys: HashMap::new(),
     };
     tokio::spawn(async move {
-      while let Some(input) = rx.recv().await {
-        task.handle(input);
+      loop {
+        tokio::select! {
+          input = rx.recv() => match input {
+            Some(input) => task.handle(input),
+            None => break,
+          },
+          // An empty queue gives `None`: the branch sits this round out.
+          Some(expired) = std::future::poll_fn(|cx| task.timers.poll_expired(cx)) => {
+            let (id, which, gen) = expired.into_inner();
+            task.timer_keys.remove(&(id.clone(), which));
+            task.fire(&id, which, gen);
+          }
+        }
       }
     });
     Router { tx }
@@ -161,17 +166,21 @@ struct Task {
   delivery: Delivery,
   report: Report,
   sessions: HashMap<String, Session>,
-  tx: mpsc::UnboundedSender<Input>,
+  /// Pending timers, at most one per session and kind (re-arming replaces it).
+  timers: DelayQueue<(String, Timer, u64)>,
+  timer_keys: HashMap<(String, Timer), delay_queue::Key>,
 }
 
 impl Task {
-  fn timer(&self, id: &str, which: Timer, gen: u64, after: Duration) {
-    let tx = self.tx.clone();
-    let id = id.to_owned();
-    tokio::spawn(async move {
-      tokio::time::sleep(after).await;
-      let _ = tx.send(Input::Timer { id, which, gen });
-    });
+  /// Arms the session's timer of this kind, replacing a pending one (whose generation is
+  /// stale by now: `fire` would ignore it).
+  fn timer(&mut self, id: &str, which: Timer, gen: u64, after: Duration) {
+    let slot = (id.to_owned(), which);
+    if let Some(key) = self.timer_keys.remove(&slot) {
+      self.timers.remove(&key);
+    }
+    let key = self.timers.insert((id.to_owned(), which, gen), after);
+    self.timer_keys.insert(slot, key);
   }
 
   fn ms(v: u64) -> Duration {
@@ -249,7 +258,6 @@ impl Task {
           s.foreground.remove(&channel);
         }
       }
-      Input::Timer { id, which, gen } => self.fire(&id, which, gen),
     }
   }
 
