@@ -2,7 +2,7 @@
 // `npm run bench`: the native core next to what the TypeScript managers do, measured in one
 // run on this machine. Prints tables (markdown); these are measurements, not tests.
 //   BENCH_MB=32 (ingest size per stream), BENCH_ROUNDS=5 (ingest runs), BENCH_SESSIONS=200,
-//   BENCH_RUNS=10 (real CLI turns)
+//   BENCH_RUNS=20 (real CLI turns; the replayed turn runs 3x as often)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
@@ -20,7 +20,7 @@ const { startScriptedModel, claudeOfflineEnv } = require('../testing/index.js')
 const root = fileURLToPath(new URL('..', import.meta.url))
 const MB = Number(process.env.BENCH_MB ?? 32)
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200)
-const RUNS = Number(process.env.BENCH_RUNS ?? 10)
+const RUNS = Number(process.env.BENCH_RUNS ?? 20)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const dir = mkdtempSync(join(tmpdir(), 'ocs-bench-'))
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -168,12 +168,9 @@ sys.stdin.read()
   console.log(`| ${f1((rssLive - rssBefore) / 1024 / 1024)} MiB (${f1((rssLive - rssBefore) / 1024 / SESSIONS)} KiB per session) | ${idleCpu.toFixed(2)}% of a core | ${latencies.length} | ${latencies.length ? pct(latencies, 0.5).toFixed(2) : '-'} ms | ${latencies.length ? pct(latencies, 0.99).toFixed(2) : '-'} ms |`)
 }
 
-async function realCli() {
-  const model = await startScriptedModel()
-  const t = claudeOfflineEnv(model.url)
-  const { claudeBin } = await import('../__test__/helpers/claude.mjs')
-  const bin = claudeBin()
-  const env = { ...process.env, ...t.env }
+/** One turn of `bin`, bare and through a manager, alternating: { bare, managed, diffs } in ms. */
+async function compareTurns(bin, extraEnv, cwd, runs) {
+  const env = { ...process.env, ...extraEnv }
   const prompt = 'Hello there'
   // The bare CLI gets the command line the manager gives it (PROTOCOLS.md A1), so the two
   // sides differ only by the manager; the prompt goes in on stdin as a stream-json message.
@@ -181,7 +178,7 @@ async function realCli() {
     new Promise((resolve, reject) => {
       const t0 = performance.now()
       const args = ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose', '--permission-prompt-tool', 'stdio', '--session-id', randomUUID()]
-      const p = spawn(bin, args, { cwd: t.workdir, env, stdio: ['pipe', 'pipe', 'ignore'] })
+      const p = spawn(bin, args, { cwd, env, stdio: ['pipe', 'pipe', 'ignore'] })
       p.stdin.write(JSON.stringify({ type: 'user', message: { role: 'user', content: prompt }, parent_tool_use_id: null }) + '\n')
       let buf = ''
       let done = false
@@ -195,38 +192,58 @@ async function realCli() {
       })
       p.on('close', () => done || reject(new Error('no result')))
     })
-  const m = new SessionManager({ claudePath: bin, env: t.env, storePath: ':memory:' })
-  const managed = () =>
-    new Promise((resolve, reject) => {
-      let t0 = 0
-      let id = null
-      const off = m.onEvent((e) => {
-        if (e.sessionId !== id || e.kind !== 'turn-completed') return
-        off()
-        const ms = performance.now() - t0
-        m.kill(id).then(() => resolve(ms), reject)
-      })
-      t0 = performance.now()
-      m.spawn({ backend: 'claude', prompt, workdir: t.workdir }).then((s) => (id = s.id), reject)
-    })
+  const m = new SessionManager({ claudePath: bin, env: extraEnv, storePath: ':memory:' })
+  // A fast agent's turn can end before `spawn` resolves: turn ends are noted by session id.
+  const ended = new Map()
+  let waiter = null
+  m.onEvent((e) => {
+    if (e.kind !== 'turn-completed') return
+    ended.set(e.sessionId, performance.now())
+    waiter?.()
+  })
+  const managed = async () => {
+    const t0 = performance.now()
+    const { id } = await m.spawn({ backend: 'claude', prompt, workdir: cwd })
+    while (!ended.has(id)) await new Promise((r) => (waiter = r))
+    const ms = ended.get(id) - t0
+    await m.kill(id)
+    return ms
+  }
   const a = []
   const b = []
   await bare()
   await managed()
   // Alternating, so a slow spell of this machine hits both sides alike.
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     a.push(await bare())
     b.push(await managed())
   }
   await m.shutdown()
+  return { bare: a, managed: b, diffs: a.map((x, i) => b[i] - x) }
+}
+
+async function realCli() {
+  const model = await startScriptedModel()
+  const t = claudeOfflineEnv(model.url)
+  const { claudeBin } = await import('../__test__/helpers/claude.mjs')
+  const real = await compareTurns(claudeBin(), t.env, t.workdir, RUNS)
   await model.close()
   t.cleanup()
-  const diffs = a.map((x, i) => b[i] - x)
-  const ma = median(a)
-  console.log(`\n## One real Claude Code turn (${RUNS} alternating runs each, scripted model)\n`)
-  console.log('| bare `claude -p` to its result, median | through the manager to turn-completed, median | paired difference, median | p25 / p75 | overhead |')
-  console.log('|---:|---:|---:|---:|---:|')
-  console.log(`| ${f1(ma)} ms | ${f1(median(b))} ms | ${f1(median(diffs))} ms | ${f1(pct(diffs, 0.25))} / ${f1(pct(diffs, 0.75))} ms | ${f1((100 * median(diffs)) / ma)}% |`)
+  // The same turn replayed by a stand-in that prints the recorded transcript at once: no
+  // model, no CLI start-up, so what is left of the difference is the manager's own cost.
+  const replay = join(dir, 'replay-turn.sh')
+  const transcript = join(root, 'crates/core/tests/fixtures/claude/01-hello.stdout.jsonl')
+  writeFileSync(replay, `#!/bin/sh\nread line\ncat ${JSON.stringify(transcript)}\nexec cat > /dev/null\n`)
+  chmodSync(replay, 0o755)
+  const stand = await compareTurns(replay, {}, dir, RUNS * 3)
+  const realBare = median(real.bare)
+  const row = (name, r) =>
+    `| ${name} | ${r.bare.length} | ${f1(median(r.bare))} ms | ${f1(median(r.managed))} ms | ${f1(median(r.diffs))} ms | ${f1(pct(r.diffs, 0.25))} / ${f1(pct(r.diffs, 0.75))} ms | ${((100 * median(r.diffs)) / realBare).toFixed(2)}% |`
+  console.log('\n## One Claude Code turn, bare and through the manager (alternating runs, scripted model)\n')
+  console.log('| agent | runs | bare, median | through the manager, median | paired difference, median | p25 / p75 | vs a real turn |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  console.log(row('real `claude -p` to its result / to `turn-completed`', real))
+  console.log(row('its recorded turn replayed at once (the manager\'s own cost)', stand))
 }
 
 function storeTable() {
