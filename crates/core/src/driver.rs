@@ -27,8 +27,11 @@ use tokio::sync::{oneshot, watch};
 /// How long output is still read after the CLI exited (a grandchild may hold the pipe).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
-/// Parsed lines waiting to be applied; the reader waits when this many are queued.
-const PARSED_BACKLOG: usize = 256;
+/// Batches of parsed lines waiting to be applied; the reader waits when this many are queued.
+const PARSED_BACKLOG: usize = 16;
+
+/// The most lines in one batch.
+const BATCH_LINES: usize = 64;
 
 /// One output line, parsed: what it means, or why it could not be read (a protocol error).
 type Parsed = std::result::Result<Vec<Inbound>, String>;
@@ -39,19 +42,28 @@ async fn read_and_parse(
   out: tokio::process::ChildStdout,
   mut parser: Parser,
   line_cap: usize,
-  tx: tokio::sync::mpsc::Sender<Parsed>,
+  tx: tokio::sync::mpsc::Sender<Vec<Parsed>>,
 ) {
   let mut reader = LineReader::new(out, line_cap);
+  let mut batch = Vec::new();
   while let Ok(Some(line)) = reader.next_line().await {
-    let parsed = match line {
+    batch.push(match line {
       Line::Text(text) => parser.parse_line(&text).map_err(|e| e.to_string()),
       Line::TooLong { len } => Err(format!(
         "output line of {len} bytes exceeds maxLineBytes; skipped"
       )),
-    };
-    if tx.send(parsed).await.is_err() {
+    });
+    // Lines already read are parsed before the batch is handed over (one hand-over per read
+    // of the pipe); a batch never waits for more output.
+    if batch.len() < BATCH_LINES && reader.has_buffered_line() {
+      continue;
+    }
+    if tx.send(std::mem::take(&mut batch)).await.is_err() {
       return;
     }
+  }
+  if !batch.is_empty() {
+    let _ = tx.send(batch).await;
   }
 }
 
@@ -398,8 +410,12 @@ impl LiveSession {
     loop {
       tokio::select! {
         biased;
-        p = parsed.recv() => match p {
-          Some(p) => self.handle_parsed(p).await,
+        batch = parsed.recv() => match batch {
+          Some(batch) => {
+            for p in batch {
+              self.handle_parsed(p).await;
+            }
+          }
           None => break,
         },
         status = &mut exit_rx, if exit.is_none() => {
@@ -411,8 +427,10 @@ impl LiveSession {
     if exit.is_some() {
       // The leader is gone; read what it left in the pipe, bounded in time.
       let deadline = tokio::time::Instant::now() + DRAIN_AFTER_EXIT;
-      while let Ok(Some(p)) = tokio::time::timeout_at(deadline, parsed.recv()).await {
-        self.handle_parsed(p).await;
+      while let Ok(Some(batch)) = tokio::time::timeout_at(deadline, parsed.recv()).await {
+        for p in batch {
+          self.handle_parsed(p).await;
+        }
       }
     }
     // A grandchild may still hold the pipe open: stop reading it.

@@ -172,6 +172,11 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     }
   }
 
+  /// Whether a whole line is already buffered (the next `next_line` needs no read).
+  pub fn has_buffered_line(&self) -> bool {
+    memchr::memchr(b'\n', self.inner.buffer()).is_some()
+  }
+
   /// The next line, or `None` at end of stream. A last line without a newline is returned.
   pub async fn next_line(&mut self) -> std::io::Result<Option<Line>> {
     loop {
