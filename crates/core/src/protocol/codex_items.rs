@@ -110,8 +110,12 @@ fn joined(v: Option<&Value>) -> String {
   }
 }
 
-/// An item type in snake_case (`commandExecution` → `command_execution`).
-fn snake_case(ty: &str) -> String {
+/// An item type in snake_case (`commandExecution` → `command_execution`); exec's types are
+/// already, and are borrowed.
+fn snake_case(ty: &str) -> std::borrow::Cow<'_, str> {
+  if !ty.bytes().any(|b| b.is_ascii_uppercase()) {
+    return ty.into();
+  }
   let mut out = String::with_capacity(ty.len() + 4);
   for c in ty.chars() {
     if c.is_ascii_uppercase() {
@@ -121,7 +125,7 @@ fn snake_case(ty: &str) -> String {
       out.push(c);
     }
   }
-  out
+  out.into()
 }
 
 /// Maps one item given as a `Value` (the app-server's notifications).
@@ -144,12 +148,13 @@ pub fn value_item_events(
 /// `tool-result`. `raw` gives the item whole, for an item type this mapper does not know.
 pub fn item_events(
   stage: Stage,
-  item: Item,
+  mut item: Item,
   started: &mut HashSet<String>,
   raw: impl FnOnce() -> Value,
 ) -> Vec<EventPayload> {
   let id = item.id;
-  let ty = snake_case(&item.ty);
+  let item_ty = std::mem::take(&mut item.ty);
+  let ty = snake_case(&item_ty);
   let tool = |name: String, input: Value, started: &mut HashSet<String>| -> Option<EventPayload> {
     if started.insert(id.clone()) {
       Some(EventPayload::ToolUse {
@@ -163,7 +168,7 @@ pub fn item_events(
     }
   };
   let mut out = Vec::new();
-  match ty.as_str() {
+  match ty.as_ref() {
     "agent_message" if stage == Stage::Completed => out.push(EventPayload::AssistantText {
       text: item.text.unwrap_or_default(),
       message_id: Some(id),
