@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod notify;
 pub mod options;
+pub mod output;
 pub mod process;
 pub mod protocol;
 pub mod resume;

@@ -1,0 +1,45 @@
+//! A process's stdout, read and parsed by a task of its own, so that parsing the next lines
+//! overlaps with the session applying the previous ones.
+
+use crate::process::{Line, LineReader};
+use crate::protocol::{Inbound, Parser};
+
+/// Batches of parsed lines waiting to be applied; the reader waits when this many are queued.
+pub const PARSED_BACKLOG: usize = 16;
+
+/// The most lines in one batch.
+const BATCH_LINES: usize = 64;
+
+/// One output line, parsed: what it means, or why it could not be read (a protocol error).
+pub type Parsed = std::result::Result<Vec<Inbound>, String>;
+
+/// Reads the child's stdout line by line and parses each, until end of stream or until the
+/// session stops taking them.
+pub async fn read_and_parse(
+  out: tokio::process::ChildStdout,
+  mut parser: Parser,
+  line_cap: usize,
+  tx: tokio::sync::mpsc::Sender<Vec<Parsed>>,
+) {
+  let mut reader = LineReader::new(out, line_cap);
+  let mut batch = Vec::new();
+  while let Ok(Some(line)) = reader.next_line().await {
+    batch.push(match line {
+      Line::Text(text) => parser.parse_line(&text).map_err(|e| e.to_string()),
+      Line::TooLong { len } => Err(format!(
+        "output line of {len} bytes exceeds maxLineBytes; skipped"
+      )),
+    });
+    // Lines already read are parsed before the batch is handed over (one hand-over per read
+    // of the pipe); a batch never waits for more output.
+    if batch.len() < BATCH_LINES && reader.has_buffered_line() {
+      continue;
+    }
+    if tx.send(std::mem::take(&mut batch)).await.is_err() {
+      return;
+    }
+  }
+  if !batch.is_empty() {
+    let _ = tx.send(batch).await;
+  }
+}
