@@ -5,7 +5,8 @@
 //! fields nobody reads: uuids, per-model usage, tool result metadata). Messages kept whole
 //! (`stream_event`'s event, a tool's input, an unknown message) are the only `Value`s built.
 
-use super::{decode_typed, lenient, type_of, ParseError};
+use super::wire::{other, whole};
+use super::{decode_typed, lenient, ParseError};
 use crate::event::{EventPayload, Usage};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -228,18 +229,6 @@ pub fn parse_line(line: &str) -> Result<Vec<EventPayload>, ParseError> {
 /// Parses one already-decoded message (an SDK message given to `ingest`), the same way.
 pub fn parse_message(v: Value) -> Vec<EventPayload> {
   parse_line(&v.to_string()).unwrap_or_default()
-}
-
-fn other(v: Value) -> EventPayload {
-  EventPayload::Other {
-    message_type: type_of(&v),
-    raw: v,
-  }
-}
-
-/// The whole line as a `Value`, for the rare messages that are kept whole.
-fn whole(line: &str) -> Value {
-  serde_json::from_str(line).unwrap_or(Value::Null)
 }
 
 /// Block `i` of the line's `message.content`, kept whole (an unknown block type).

@@ -5,7 +5,8 @@
 //! thread: it is reported as `usageTotal`, and the session derives the turn's own usage.
 
 use super::codex_items::{item_events, Item, Stage, WireUsage};
-use super::{decode_typed, lenient, type_of, ParseError};
+use super::wire::{other, whole};
+use super::{decode_typed, lenient, ParseError};
 use crate::event::EventPayload;
 use serde::Deserialize;
 use serde_json::Value;
@@ -123,22 +124,15 @@ impl ExecParser {
   }
 }
 
-fn other(v: Value) -> EventPayload {
-  EventPayload::Other {
-    message_type: type_of(&v),
-    raw: v,
-  }
-}
-
 fn map(w: Wire, line: &str, started: &mut HashSet<String>) -> Vec<EventPayload> {
   let item = |stage, item: Option<Item>, started: &mut HashSet<String>| match item {
     Some(i) => item_events(stage, i, started, || {
-      serde_json::from_str::<Value>(line)
-        .ok()
-        .and_then(|mut v| v.get_mut("item").map(Value::take))
+      whole(line)
+        .get_mut("item")
+        .map(Value::take)
         .unwrap_or(Value::Null)
     }),
-    None => vec![other(serde_json::from_str(line).unwrap_or(Value::Null))],
+    None => vec![other(whole(line))],
   };
   match w.ty.as_ref() {
     "thread.started" => vec![EventPayload::Init {
@@ -172,7 +166,7 @@ fn map(w: Wire, line: &str, started: &mut HashSet<String>) -> Vec<EventPayload> 
       message: w.message.unwrap_or_default(),
       fatal: false,
     }],
-    _ => vec![other(serde_json::from_str(line).unwrap_or(Value::Null))],
+    _ => vec![other(whole(line))],
   }
 }
 

@@ -2,6 +2,7 @@
 //! `Value` fallback, lenient scalar fields, borrowed object keys.
 
 use super::{decode, ParseError};
+use crate::event::EventPayload;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
@@ -71,6 +72,20 @@ impl<'de> Deserialize<'de> for Key<'de> {
       }
     }
     d.deserialize_str(V)
+  }
+}
+
+/// The whole line as a `Value`, for the rare messages that are kept whole (the line is known
+/// to be JSON by then).
+pub fn whole(line: &str) -> Value {
+  serde_json::from_str(line).unwrap_or(Value::Null)
+}
+
+/// A message no mapping knows, kept whole as [`EventPayload::Other`].
+pub fn other(v: Value) -> EventPayload {
+  EventPayload::Other {
+    message_type: type_of(&v),
+    raw: v,
   }
 }
 
