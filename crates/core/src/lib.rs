@@ -25,6 +25,7 @@ pub mod session;
 pub mod snapshot;
 pub mod stats;
 pub mod store;
+mod store_writer;
 
 pub use error::{Error, Result};
 pub use event::{AgentEvent, EventPayload, Status, StatusReason, Usage};

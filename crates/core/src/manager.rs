@@ -66,7 +66,7 @@ impl Manager {
       None => crate::store::default_path().to_string_lossy().into_owned(),
     };
     let store = Arc::new(Store::open(&path)?);
-    let writer = Arc::new(Writer::start(Arc::clone(&store)));
+    let writer = Arc::new(Writer::start(Arc::clone(&store))?);
     let sessions: Arc<RwLock<Vec<Entry>>> = Arc::new(RwLock::new(Vec::new()));
     let listeners = Arc::new(Listeners::default());
     let counters = Arc::new(crate::metrics::Counters::default());
