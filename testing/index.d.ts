@@ -116,8 +116,14 @@ export type ScriptedReply = TextReply | ToolUseReply | ErrorReply | StallReply
  * first-in first-out and the first matching entry is used.
  */
 export interface EnqueueOptions {
-  /** Substring of (string) or test against (RegExp) the request's prompt. */
+  /** Substring of (string) or test against (RegExp) the request's prompt (the last user text block). */
   prompt?: string | RegExp
+  /**
+   * Substring of (string) or test against (RegExp) any text block of the user messages after
+   * the last assistant message: the prompt and what a harness put beside it (the OpenClaw
+   * gateway sends a chat message, then a context message, so its prompt is the context).
+   */
+  text?: string | RegExp
   /** Exact session id of the request (see {@link LoggedRequest.sessionId}). */
   sessionId?: string
   /** How many requests this entry answers (a positive integer or `Infinity`). Default `1`. */

@@ -146,7 +146,7 @@ async function startScriptedModel(options = {}) {
       prompt: parsed.conv.prompt,
       toolResult: parsed.conv.toolResult,
     })
-    const scripted = queue.take(parsed.conv.prompt, parsed.sessionId)
+    const scripted = queue.take(parsed.conv, parsed.sessionId)
     let plan = api.resolve(scripted || defaultReply(parsed.conv, { maxStallMs }))
     if (plan.kind === 'stall') plan = { ...plan, ms: Math.min(plan.ms, maxStallMs) }
     entry.reply = describe(plan, scripted ? 'queue' : 'default')

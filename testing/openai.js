@@ -34,16 +34,19 @@ function parseConversation(body) {
   if (typeof items === 'string') items = [{ type: 'message', role: 'user', content: items }]
   if (!Array.isArray(items)) items = []
   const userTexts = []
+  let lastUserTexts = []
   let userTurns = 0
   let results = []
   for (const item of items) {
     if (!item || typeof item !== 'object') continue
     const type = item.type === undefined ? 'message' : item.type
+    if (type !== 'message' || item.role === 'assistant') lastUserTexts = []
     if (type === 'message' && item.role === 'user') {
       const texts = contentTexts(item.content).filter((t) => !isInjectedText(t))
       if (texts.length > 0) {
         userTurns += 1
         userTexts.push(...texts)
+        lastUserTexts.push(...texts)
         results = []
       }
     } else if (/_call_output$/.test(type)) {
@@ -54,7 +57,7 @@ function parseConversation(body) {
   const endsWithResult = Boolean(last && typeof last.type === 'string' && /_call_output$/.test(last.type))
   const prompt = userTexts.length > 0 ? userTexts[userTexts.length - 1] : null
   // The tool result text is every call output since the last real user message.
-  return { prompt, userTexts, userTurns, toolResult: endsWithResult ? results.join('\n') : null }
+  return { prompt, userTexts, lastUserTexts, userTurns, toolResult: endsWithResult ? results.join('\n') : null }
 }
 
 /** Session id: the first present of `session-id`, `thread-id`, `conversation_id` (and spellings). */

@@ -72,7 +72,7 @@ function withThinking(plan, reply) {
   return plan
 }
 
-/** The queue of scripted replies, matched in FIFO order by prompt and session id. */
+/** The queue of scripted replies, matched in FIFO order by prompt, message text and session id. */
 class ReplyQueue {
   constructor() {
     this.entries = []
@@ -80,20 +80,23 @@ class ReplyQueue {
 
   add(reply, match = {}) {
     if (!isObject(match)) fail('enqueue options must be an object')
-    const { prompt, sessionId, times = 1 } = match
+    const { prompt, text, sessionId, times = 1 } = match
     if (prompt !== undefined && typeof prompt !== 'string' && !(prompt instanceof RegExp)) {
       fail('match.prompt must be a string or a RegExp')
+    }
+    if (text !== undefined && typeof text !== 'string' && !(text instanceof RegExp)) {
+      fail('match.text must be a string or a RegExp')
     }
     if (sessionId !== undefined && typeof sessionId !== 'string') fail('match.sessionId must be a string')
     if (!(times === Infinity || (Number.isInteger(times) && times >= 1))) {
       fail('match.times must be a positive integer or Infinity')
     }
-    this.entries.push({ plan: normalizeReply(reply), prompt, sessionId, left: times })
+    this.entries.push({ plan: normalizeReply(reply), prompt, text, sessionId, left: times })
   }
 
-  /** Takes one use of the first entry matching the request; returns its plan or null. */
-  take(prompt, sessionId) {
-    const i = this.entries.findIndex((e) => matches(e, prompt, sessionId))
+  /** Takes one use of the first entry matching the request (`conv`: its parsed conversation); returns its plan or null. */
+  take(conv, sessionId) {
+    const i = this.entries.findIndex((e) => matches(e, conv, sessionId))
     if (i < 0) return null
     const entry = this.entries[i]
     entry.left -= 1
@@ -110,13 +113,17 @@ class ReplyQueue {
   }
 }
 
-function matches(entry, prompt, sessionId) {
+function matchesText(pattern, text) {
+  if (typeof pattern === 'string') return text.includes(pattern)
+  pattern.lastIndex = 0
+  return pattern.test(text)
+}
+
+function matches(entry, conv, sessionId) {
   if (entry.sessionId !== undefined && entry.sessionId !== sessionId) return false
-  if (entry.prompt === undefined) return true
-  if (prompt === null) return false
-  if (typeof entry.prompt === 'string') return prompt.includes(entry.prompt)
-  entry.prompt.lastIndex = 0
-  return entry.prompt.test(prompt)
+  if (entry.prompt !== undefined && (conv.prompt === null || !matchesText(entry.prompt, conv.prompt))) return false
+  if (entry.text !== undefined && !conv.lastUserTexts.some((t) => matchesText(entry.text, t))) return false
+  return true
 }
 
 module.exports = { normalizeReply, ReplyQueue }
