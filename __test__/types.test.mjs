@@ -1,6 +1,7 @@
-// The addon's typings as a TypeScript consumer sees them: the example plugin compiles under
-// `strict`, a consumer narrowing `AgentEvent` on `kind` compiles with --strict, and wrong calls
-// are rejected with the expected errors. Nothing is emitted (--noEmit).
+// The addon's typings as a TypeScript consumer sees them, and the plugin against the real SDK
+// types: the plugin (plugin/, `openclaw` pinned there) compiles under `strict`, a consumer
+// narrowing `AgentEvent` on `kind` compiles with --strict, and wrong calls are rejected with the
+// expected errors. Nothing is emitted (--noEmit).
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -9,7 +10,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PLUGIN = join(ROOT, 'examples', 'openclaw-plugin')
+const PLUGIN = join(ROOT, 'plugin')
+const TYPE_TESTS = join(ROOT, '__test__', 'type-tests')
 const TSC = join(ROOT, 'node_modules', '.bin', 'tsc')
 const STRICT = ['--strict', '--noEmit', '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--types', 'node']
 
@@ -28,8 +30,8 @@ function tsc(args) {
 // The three compilations take seconds each: run them at once, the tests below await them.
 const runs = {
   plugin: tsc(['-p', join(PLUGIN, 'tsconfig.json'), '--noEmit']),
-  consumer: tsc([...STRICT, join(PLUGIN, 'type-tests', 'consumer.ts')]),
-  wrong: tsc([...STRICT, join(PLUGIN, 'type-tests', 'wrong.ts')]),
+  consumer: tsc([...STRICT, join(TYPE_TESTS, 'consumer.ts')]),
+  wrong: tsc([...STRICT, join(TYPE_TESTS, 'wrong.ts')]),
 }
 
 const files = (dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f))
@@ -41,7 +43,7 @@ test('the plugin type-checks with its strict tsconfig', async () => {
 })
 
 test('the plugin has no `any` and no file of 300 lines or more', () => {
-  for (const file of [...files(join(PLUGIN, 'src')), ...files(join(PLUGIN, 'type-tests'))]) {
+  for (const file of [...files(join(PLUGIN, 'src')), ...files(TYPE_TESTS)]) {
     const text = readFileSync(file, 'utf8')
     const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').replace(/(['"`])(?:\\.|(?!\1)[^\\])*\1/g, '""')
     assert.doesNotMatch(code, /\bany\b/, `${file} uses any`)
@@ -68,6 +70,6 @@ test('wrong calls are rejected: unknown backend, number prompt, a field of anoth
 test('type checking left no build output next to the sources', async () => {
   await Promise.all(Object.values(runs))
   // (A real build goes to the gitignored dist/; the type checks above emit nothing at all.)
-  const emitted = ['src', 'type-tests'].flatMap((d) => readdirSync(join(PLUGIN, d)).filter((f) => !f.endsWith('.ts') || f.endsWith('.d.ts')))
+  const emitted = [join(PLUGIN, 'src'), TYPE_TESTS].flatMap((d) => readdirSync(d).filter((f) => !f.endsWith('.ts') || f.endsWith('.d.ts')))
   assert.deepEqual(emitted, [])
 })

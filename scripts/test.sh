@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: the core's Rust tests, then the addon's node:test suites (real CLIs included).
+# `npm test`: the core's Rust tests, the addon's node:test suites (real CLIs included) under
+# this Node and under Node 24 (the gateway's; fetched from the registry package by
+# scripts/lib/node24.mjs), then the plugin inside the real OpenClaw gateway (__test__/gateway/).
 # Everything runs inside a loopback-only network namespace (`unshare -n`) when the machine
 # allows it, so no test can reach beyond 127.0.0.1.
 set -euo pipefail
@@ -10,10 +12,20 @@ if [ ! -f openclaw-sessions.linux-x64-gnu.node ] && ! ls openclaw-sessions.*.nod
   exit 1
 fi
 
+# Fetched before entering the namespace (the namespace has no registry).
+node24="$(node scripts/lib/node24.mjs)"
+[ -d plugin/node_modules/openclaw ] || node scripts/plugin.mjs deps
+
 inner='set -e
 ip link set lo up 2>/dev/null || true
 cargo test --workspace --quiet
-node --test __test__/'
+echo "# addon suites under Node $(node --version)"
+node --test __test__/*.test.mjs
+echo "# addon suites under Node $("$NODE24" --version)"
+"$NODE24" --test __test__/*.test.mjs
+echo "# the plugin in the real OpenClaw gateway"
+node --test --test-concurrency=1 __test__/gateway/*.test.mjs'
+export NODE24="$node24"
 
 if [ "${OCS_NO_UNSHARE:-}" != "1" ] && command -v unshare >/dev/null && command -v ip >/dev/null \
   && unshare -n true 2>/dev/null; then

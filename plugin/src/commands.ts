@@ -1,28 +1,28 @@
-// Chat slash commands: `/claude <prompt>`, `/claude_sessions`, `/claude_kill <ref>`, ... and the
-// `/codex*` ones, defined once per backend family. The command's channel is the session's
-// origin (where it reports) and the foreground channel. A user's message resets the
-// auto-respond cap.
-import type { Outcome, SessionActions } from './actions.js'
+// Chat slash commands: `/claude_launch <prompt>`, `/claude_sessions`, `/claude_kill <ref>`, ...
+// and the `/codex_*` ones, defined once per backend family. (`/codex` belongs to the gateway's
+// own Codex plugin, so the launch commands are `/claude_launch` and `/codex_launch`.) The
+// conversation the command came from (the context's session key and route) is the session's
+// origin, where it reports, and the foreground channel. A user's message resets the
+// auto-respond cap. A command answers with text; errors are answered, not thrown.
+import type { OpenClawPluginApi, PluginCommandContext } from 'openclaw/plugin-sdk/plugin-entry'
+import type { Done, SessionActions } from './actions.js'
 import { attempt } from './actions.js'
 import { PluginError } from './format.js'
-import type { CommandContext, OpenClawPluginApi } from './openclaw-api.js'
+import { originOfCommand, routeOfCommand } from './origin.js'
 import { splitArgs } from './params.js'
 import { STATUS_FILTERS } from './tools.js'
+
+type CommandContext = PluginCommandContext
 
 interface CommandSpec {
   suffix: string
   usage: string
   description: string
-  run(ctx: CommandContext): Promise<Outcome>
+  run(ctx: CommandContext): Done | Promise<Done>
 }
 
 function usage(text: string): never {
   throw new PluginError('E_INVALID_ARGUMENT', `usage: ${text}`)
-}
-
-function channelOf(ctx: CommandContext, cmd: string): string {
-  if (!ctx.channel) throw new PluginError('E_INVALID_ARGUMENT', `/${cmd} needs a chat channel to stream to`)
-  return ctx.channel
 }
 
 function commandSpecs(a: SessionActions): CommandSpec[] {
@@ -35,14 +35,13 @@ function commandSpecs(a: SessionActions): CommandSpec[] {
   }
   return [
     {
-      suffix: '',
-      usage: `/${f} <prompt>`,
+      suffix: '_launch',
+      usage: `/${f}_launch <prompt>`,
       description: `Start a ${t} session; it reports back here.`,
       run: (ctx) => {
         const prompt = (ctx.args ?? '').trim()
-        if (prompt === '') usage(`/${f} <prompt>`)
-        const input = ctx.channel ? { prompt, channel: ctx.channel } : { prompt }
-        return a.launch(input, {})
+        if (prompt === '') usage(`/${f}_launch <prompt>`)
+        return a.launch({ prompt }, {}, originOfCommand(ctx))
       },
     },
     {
@@ -81,13 +80,13 @@ function commandSpecs(a: SessionActions): CommandSpec[] {
       suffix: '_fg',
       usage: `/${f}_fg <session>`,
       description: `Stream a ${t} session's output to this chat.`,
-      run: (ctx) => a.foreground(ref(ctx, `/${f}_fg <session>`).ref, channelOf(ctx, `${f}_fg`)),
+      run: (ctx) => a.foreground(ref(ctx, `/${f}_fg <session>`).ref, routeOfCommand(ctx)),
     },
     {
       suffix: '_bg',
       usage: `/${f}_bg <session>`,
       description: `Stop streaming a ${t} session to this chat.`,
-      run: (ctx) => a.background(ref(ctx, `/${f}_bg <session>`).ref, channelOf(ctx, `${f}_bg`)),
+      run: (ctx) => a.background(ref(ctx, `/${f}_bg <session>`).ref, routeOfCommand(ctx)),
     },
     {
       suffix: '_resume',
@@ -128,7 +127,7 @@ export function registerCommands(api: OpenClawPluginApi, actions: SessionActions
       name: `${actions.family.id}${spec.suffix}`,
       description: `${spec.description} Usage: ${spec.usage}`,
       acceptsArgs: spec.usage.includes('<') || spec.usage.includes('['),
-      handler: async (ctx) => ({ text: (await attempt(() => spec.run(ctx))).text }),
+      handler: async (ctx: CommandContext) => ({ text: (await attempt(() => spec.run(ctx))).text }),
     })
   }
 }

@@ -1,6 +1,21 @@
 // Reading tool / gateway parameters, which arrive as untyped JSON. A bad parameter throws a
 // ParamError, which the callers turn into a readable result like the addon's own errors.
 
+/**
+ * The JSON Schema subset the tools describe their parameters with (the SDK's `parameters` is a
+ * TypeBox `TSchema`, which plain JSON Schema objects satisfy).
+ */
+export interface JsonSchema {
+  type?: 'object' | 'string' | 'number' | 'integer' | 'boolean' | 'array'
+  description?: string
+  properties?: Record<string, JsonSchema>
+  required?: string[]
+  items?: JsonSchema
+  enum?: string[]
+  minimum?: number
+  additionalProperties?: boolean
+}
+
 export class ParamError extends Error {
   readonly code = 'E_INVALID_ARGUMENT'
 }

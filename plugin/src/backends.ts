@@ -1,7 +1,8 @@
 // The two tool families, `claude_*` and `codex_*`: everything that differs between them is
 // here; the tools, commands and gateway methods are written once over a BackendFamily.
 import type { Backend, SpawnOptions } from 'openclaw-sessions'
-import type { JsonSchema } from './openclaw-api.js'
+import type { LaunchDefaults } from './config.js'
+import type { JsonSchema } from './params.js'
 import { optBoolean, optEnum, optNumber, optString, optStringArray } from './params.js'
 
 type Params = Record<string, unknown>
@@ -21,8 +22,8 @@ export interface BackendFamily {
   backends: readonly Backend[]
   /** Launch parameters only this family has (JSON Schema properties). */
   launchSchema: Record<string, JsonSchema>
-  /** Reads those parameters. */
-  launchExtras(params: Params): LaunchExtras
+  /** Reads those parameters; the config's defaults fill what is not given. */
+  launchExtras(params: Params, defaults: LaunchDefaults): LaunchExtras
 }
 
 const SANDBOXES = ['read-only', 'workspace-write', 'danger-full-access'] as const
@@ -42,19 +43,21 @@ export const claude: BackendFamily = {
   title: 'Claude Code',
   backends: ['claude'],
   launchSchema: {
-    max_budget_usd: { type: 'number', minimum: 0, description: 'Stop the session once its cost reaches this many USD.' },
+    max_budget_usd: { type: 'number', minimum: 0, description: 'Stop the session once its cost reaches this many USD (Claude --max-budget-usd; default: the config\'s defaultBudgetUsd).' },
+    system_prompt: { type: 'string', description: 'Appended to Claude Code\'s system prompt (--append-system-prompt).' },
     permission_mode: {
       type: 'string',
       enum: ['default', 'acceptEdits', 'auto', 'bypassPermissions', 'dontAsk', 'plan'],
-      description: 'Claude Code --permission-mode.',
+      description: 'Claude Code --permission-mode (default: the config\'s permissionMode).',
     },
     allowed_tools: { type: 'array', items: { type: 'string' }, description: "Tools allowed without asking, e.g. ['Read', 'Bash(git *)']." },
   },
-  launchExtras: (p) => ({
+  launchExtras: (p, d) => ({
     backend: 'claude',
     options: defined({
-      maxBudgetUsd: optNumber(p, 'max_budget_usd'),
-      permissionMode: optString(p, 'permission_mode'),
+      maxBudgetUsd: optNumber(p, 'max_budget_usd') ?? d.budgetUsd,
+      appendSystemPrompt: optString(p, 'system_prompt'),
+      permissionMode: optString(p, 'permission_mode') ?? d.permissionMode,
       allowedTools: optStringArray(p, 'allowed_tools'),
     }),
   }),
@@ -84,9 +87,9 @@ export const anyBackend: BackendFamily = {
   title: 'All agents',
   backends: ['claude', 'codex', 'codex-exec'],
   launchSchema: {},
-  launchExtras: (p) => {
+  launchExtras: (p, d) => {
     const backend = optEnum(p, 'backend', ['claude', 'codex', 'codex-exec'] as const) ?? 'claude'
-    const extras = (backend === 'claude' ? claude : codex).launchExtras(p)
+    const extras = (backend === 'claude' ? claude : codex).launchExtras(p, d)
     return backend === 'codex-exec' ? { ...extras, backend } : extras
   },
 }
