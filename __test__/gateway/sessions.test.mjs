@@ -1,0 +1,193 @@
+// The plugin inside the real OpenClaw gateway (`openclaw` 2026.9.6 under Node 24), installed
+// from the `npm run plugin:pack` tarball with `openclaw plugins install` and configured only
+// through `plugins.entries.openclaw-sessions.config`. The real Claude Code and Codex CLIs talk
+// to the scripted model on 127.0.0.1, and so does the gateway's own agent (a custom provider).
+// Everything goes through the gateway: HTTP `POST /tools/invoke`, `openclaw gateway call`,
+// slash commands and agent turns through `chat.send`.
+import test, { after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startScriptedModel } from 'openclaw-sessions/testing'
+import { agentModelConfig, alive, gatewayHome, installPlugin, pluginConfigFor, startGateway, until } from '../helpers/gateway.mjs'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+let model, home, gw
+
+before(async () => {
+  model = await startScriptedModel()
+  home = await gatewayHome()
+  await installPlugin(home, pluginConfigFor(model, home), agentModelConfig(model))
+  gw = await startGateway(home)
+})
+
+after(async () => {
+  await gw?.stop()
+  await model?.close()
+})
+
+/** A tool's result; fails the test with the gateway's answer when the call failed. */
+async function tool(name, args) {
+  const r = await gw.invoke(name, args)
+  assert.equal(r.ok, true, `${name} ${JSON.stringify(args)} -> ${JSON.stringify(r)}`)
+  return r.result
+}
+
+/** The session named `name` (or the first for which `name` returns true) once `ok(session)` holds. */
+function sessionWhen(family, name, ok, what) {
+  const pick = typeof name === 'function' ? name : (x) => x.name === name
+  return until(
+    async () => {
+      const { details } = await tool(`${family}_sessions`, {})
+      const s = details.find(pick)
+      return s && ok(s) ? s : undefined
+    },
+    { what: `${typeof name === 'string' ? name : 'session'} ${what}` },
+  )
+}
+
+/** The output tool's text once it matches `re`. */
+function outputMatching(family, session, re) {
+  return until(
+    async () => {
+      const r = await tool(`${family}_output`, { session })
+      return re.test(r.content[0].text) ? r : undefined
+    },
+    { what: `${re} in ${session}'s output` },
+  )
+}
+
+for (const family of ['claude', 'codex']) {
+  test(`${family}: launch -> waiting-for-input -> respond -> "Your name is John." -> kill, through /tools/invoke`, async () => {
+    const name = `john-${family}`
+    const launched = await tool(`${family}_launch`, { prompt: "Hello, I'm John", name })
+    assert.match(launched.content[0].text, /^Launched /)
+    assert.equal(launched.details.backend, family)
+    // The origin is the conversation of the tool call, from the gateway's tool context.
+    assert.equal(launched.details.origin.agent, 'agent:main:main')
+
+    const waiting = await sessionWhen(family, name, (s) => s.status === 'waiting-for-input', 'waiting for input')
+    assert.equal(waiting.turns, 1)
+
+    const sent = await tool(`${family}_respond`, { session: name, message: "What's my name?" })
+    assert.match(sent.content[0].text, /^Sent to /)
+    const out = await outputMatching(family, name, /Your name is John\./)
+    assert.equal(out.details.session.turns, 2)
+
+    const killed = await tool(`${family}_kill`, { session: name, mode: 'kill' })
+    assert.equal(killed.details.status, 'killed')
+    assert.equal(alive(waiting.pid), false, 'the CLI process is gone')
+  })
+}
+
+test('every tool the manifest declares in contracts.tools is served by the gateway', async () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'plugin', 'openclaw.plugin.json'), 'utf8'))
+  assert.equal(manifest.contracts.tools.length, 18)
+  for (const name of manifest.contracts.tools) {
+    const r = await gw.invoke(name, {})
+    // A tool the gateway refused would be "Tool not available"; ours run (and may fail on {}).
+    assert.notEqual(r.error?.type, 'not_found', `${name}: ${JSON.stringify(r)}`)
+  }
+})
+
+test('gateway methods answer through respond: codex-exec over openclaw-sessions.*, errors with the addon code', async () => {
+  const launched = await gw.call('openclaw-sessions.launch', { backend: 'codex-exec', prompt: "Hello, I'm John", name: 'john-exec' })
+  assert.equal(launched.code, 0, launched.stderr)
+  assert.equal(launched.json.result.backend, 'codex-exec')
+  await sessionWhen('codex', 'john-exec', (s) => s.status === 'waiting-for-input', 'waiting for input')
+  const sent = await gw.call('openclaw-sessions.respond', { session: 'john-exec', message: "What's my name?" })
+  assert.equal(sent.code, 0, sent.stderr)
+  await until(
+    async () => {
+      const r = await gw.call('openclaw-sessions.output', { session: 'john-exec' })
+      return r.json?.result.lines.includes('Your name is John.') ? r : undefined
+    },
+    { what: 'the exec session to answer' },
+  )
+  const missing = await gw.call('openclaw-sessions.kill', { session: 'no-such-session' })
+  assert.notEqual(missing.code, 0)
+  assert.equal(missing.json.ok, false)
+  assert.equal(missing.json.error.code, 'E_NOT_FOUND')
+  const bad = await gw.call('openclaw-sessions.launch', { backend: 'claude' })
+  assert.equal(bad.json.error.code, 'E_INVALID_ARGUMENT')
+  assert.match(bad.json.error.message, /'prompt' is required/)
+})
+
+/** The text of each message in a gateway session's history, once `ok(texts)` holds. */
+function historyWhen(sessionKey, ok, what) {
+  return until(
+    async () => {
+      const r = await gw.call('chat.history', { sessionKey })
+      const texts = (r.json?.messages ?? []).map((m) => ({ role: m.role, text: typeof m.content === 'string' ? m.content : m.content.map((c) => c.text ?? '').join('') }))
+      return ok(texts) ? texts : undefined
+    },
+    { what },
+  )
+}
+
+test('slash commands through chat.send read the conversation from the real command context', async () => {
+  const key = 'cmds'
+  const r = await gw.call('chat.send', { sessionKey: key, message: "/claude_launch Hello, I'm John", idempotencyKey: 'launch-1' })
+  assert.equal(r.code, 0, r.stderr)
+  const h1 = await historyWhen(key, (t) => t.some((m) => m.role === 'assistant' && /^Launched claude session/.test(m.text)), 'the launch reply')
+  const id = /session ([0-9a-f]{8})/.exec(h1.find((m) => /^Launched/.test(m.text)).text)[1]
+  const s = await sessionWhen('claude', (x) => x.id.startsWith(id), (x) => x.status === 'waiting-for-input', 'launched by the command, waiting')
+  // Launched from the `cmds` conversation: its origin is that gateway session.
+  assert.equal(s.origin.agent, `agent:main:${key}`)
+  assert.equal(s.origin.channel, `session:agent:main:${key}`)
+
+  await gw.call('chat.send', { sessionKey: key, message: `/claude_respond ${id} What's my name?`, idempotencyKey: 'respond-1' })
+  await outputMatching('claude', id, /Your name is John\./)
+  await gw.call('chat.send', { sessionKey: key, message: `/claude_kill ${id}`, idempotencyKey: 'kill-1' })
+  await historyWhen(key, (t) => t.some((m) => /^Stopped: claude session .* interrupted/.test(m.text)), 'the kill reply')
+  // /codex belongs to the gateway's own Codex plugin: ours are /codex_launch, /codex_sessions, ...
+  await gw.call('chat.send', { sessionKey: key, message: '/codex_sessions', idempotencyKey: 'codex-sessions-1' })
+  await historyWhen(key, (t) => t.some((m) => /^Codex sessions \(all\):/.test(m.text)), 'the /codex_sessions reply')
+})
+
+/** What a model request brings that is new: its messages after the last assistant message, as JSON. */
+function newInput(r) {
+  const messages = r.body.messages
+  return JSON.stringify(messages.slice(messages.findLastIndex((m) => m.role === 'assistant') + 1))
+}
+
+/** The gateway agent's model requests (the CLIs' requests carry a session id) whose new input matches `re`. */
+function agentRequestsMatching(re) {
+  return model.messagesRequests().filter((r) => r.sessionId === null && re.test(newInput(r)))
+}
+
+test("the gateway's agent launches a session with its tool; each ended turn wakes it once, with the notification", async () => {
+  const key = 'agent-loop'
+  // The gateway keeps plugin tools in its tool-search catalog: the agent calls them through
+  // `tool_call` (docs/tools/tool-search.md), as a real model does.
+  const launch = { id: 'claude_launch', args: { prompt: "Hello, I'm John", name: 'agent-john' } }
+  model.enqueue({ toolUse: { name: 'tool_call', input: launch } }, { text: 'start a coding session for John' })
+  await gw.call('chat.send', { sessionKey: key, message: 'Please start a coding session for John', idempotencyKey: 'agent-1' })
+  const s = await sessionWhen('claude', 'agent-john', (x) => x.status === 'waiting-for-input', 'launched by the agent')
+  // The real agent-tool context: the conversation's session key is the origin.
+  assert.equal(s.origin.agent, `agent:main:${key}`)
+
+  const waiting = /Session agent-john is waiting for input/
+  await until(() => agentRequestsMatching(waiting).length >= 1 || undefined, { what: 'the waiting-for-input wake of turn 1' })
+  assert.match(newInput(agentRequestsMatching(waiting)[0]), /Nice to meet you, John!/)
+
+  await tool('claude_respond', { session: 'agent-john', message: "What's my name?" })
+  await until(() => agentRequestsMatching(/Session agent-john is waiting for input\. Last: Your name is John\./).length >= 1 || undefined, { what: 'the wake of turn 2' })
+  // Turn 2's wake came after turn 1's debounce and safety net: still one wake per ended turn.
+  assert.equal(agentRequestsMatching(waiting).length, 2)
+  await tool('claude_kill', { session: 'agent-john', mode: 'kill' })
+})
+
+test("a tool's failure reaches the agent as a thrown error that names the addon's code", async () => {
+  const call = { id: 'claude_output', args: { session: 'no-such-session' } }
+  model.enqueue({ toolUse: { name: 'tool_call', input: call } }, { text: 'show the output of no-such-session' })
+  await gw.call('chat.send', { sessionKey: 'errors', message: 'Please show the output of no-such-session', idempotencyKey: 'err-1' })
+  const [r] = await until(() => {
+    const hits = agentRequestsMatching(/tool_result.*no-such-session/)
+    return hits.length ? hits : undefined
+  }, { what: 'the tool result in the next model request' })
+  const result = JSON.parse(newInput(r)).flatMap((m) => m.content).find((c) => c.type === 'tool_result')
+  assert.equal(result.is_error, true)
+  assert.match(JSON.stringify(result.content), /E_NOT_FOUND: no session with id, name or backend session id `no-such-session`/)
+})
