@@ -2,7 +2,9 @@
 //
 //   node scripts/plugin.mjs deps    npm install in plugin/ (the pinned `openclaw` for the SDK
 //                                   types and the gateway the tests run), under Node 24
-//   node scripts/plugin.mjs build   tsc -p plugin (strict, against the real SDK types)
+//   node scripts/plugin.mjs build   tsc -p plugin (strict, against the real SDK types) -> plugin/dist
+//
+// The root `npm install` runs deps and build (`prepare`).
 //   node scripts/plugin.mjs pack    build, then the plugin tarball; prints its path last
 //
 // The tarball is `openclaw plugins install`-able with no registry access: it declares no

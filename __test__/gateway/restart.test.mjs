@@ -1,37 +1,19 @@
 // Sessions across a gateway restart, in the real gateway: SIGTERM stops the plugin's service,
 // which stops every live session gracefully (`interrupted`, resumable) and leaves no CLI
 // process behind; the gateway started again shows them and resumes them with their history.
-import test, { after, before } from 'node:test'
+import test from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
-import { startScriptedModel } from 'openclaw-sessions/testing'
 import { claudeBin } from '../helpers/claude.mjs'
 import { codexBin } from '../helpers/codex.mjs'
-import { alive, gatewayHome, installPlugin, pluginConfigFor, startGateway, until } from '../helpers/gateway.mjs'
+import { alive, gatewaySuite, startGateway, until } from '../helpers/gateway.mjs'
 
-let model, home, gw
-
-before(async () => {
-  model = await startScriptedModel()
-  home = await gatewayHome()
-  await installPlugin(home, pluginConfigFor(model, home))
-  gw = await startGateway(home)
-})
-
-after(async () => {
-  await gw?.stop()
-  await model?.close()
-})
-
-async function tool(name, args) {
-  const r = await gw.invoke(name, args)
-  assert.equal(r.ok, true, `${name} ${JSON.stringify(args)} -> ${JSON.stringify(r)}`)
-  return r.result
-}
+const suite = gatewaySuite()
+const tool = (name, args) => suite.tool(name, args)
 
 const session = async (family, name) => (await tool(`${family}_sessions`, {})).details.find((s) => s.name === name)
 
-/** Processes running one of the CLI binaries (their argv[0] or exe), from /proc. */
+/** Processes running one of the CLI binaries (argv[0] is the binary), from /proc. */
 function cliProcesses() {
   const bins = [claudeBin(), codexBin()]
   const found = []
@@ -56,11 +38,11 @@ test('sessions live at SIGTERM are interrupted, leave no CLI running, and resume
   }
   assert.ok(cliProcesses().length >= 2, 'both CLIs run before the stop')
 
-  await gw.stop('SIGTERM')
+  await suite.gw.stop('SIGTERM')
   for (const pid of Object.values(pids)) assert.equal(alive(pid), false, `CLI ${pid} outlived the gateway`)
   assert.deepEqual(cliProcesses(), [], 'no CLI process is left once the gateway stopped')
 
-  gw = await startGateway(home)
+  suite.gw = await startGateway(suite.home)
   for (const family of ['claude', 'codex']) {
     const s = await session(family, `live-${family}`)
     assert.equal(s.status, 'interrupted', `${family}: ${JSON.stringify(s)}`)
@@ -76,6 +58,6 @@ test('sessions live at SIGTERM are interrupted, leave no CLI running, and resume
     assert.match(chain.content[0].text, new RegExp(`resumed from ${s.id.slice(0, 8)}`))
   }
 
-  await gw.stop('SIGTERM')
+  await suite.gw.stop('SIGTERM')
   assert.deepEqual(cliProcesses(), [], 'no CLI process is left after the second stop')
 })

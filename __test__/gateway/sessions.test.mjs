@@ -4,35 +4,16 @@
 // to the scripted model on 127.0.0.1, and so does the gateway's own agent (a custom provider).
 // Everything goes through the gateway: HTTP `POST /tools/invoke`, `openclaw gateway call`,
 // slash commands and agent turns through `chat.send`.
-import test, { after, before } from 'node:test'
+import test from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startScriptedModel } from 'openclaw-sessions/testing'
-import { agentModelConfig, alive, gatewayHome, installPlugin, pluginConfigFor, startGateway, until } from '../helpers/gateway.mjs'
+import { alive, gatewaySuite, until } from '../helpers/gateway.mjs'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-let model, home, gw
-
-before(async () => {
-  model = await startScriptedModel()
-  home = await gatewayHome()
-  await installPlugin(home, pluginConfigFor(model, home), agentModelConfig(model))
-  gw = await startGateway(home)
-})
-
-after(async () => {
-  await gw?.stop()
-  await model?.close()
-})
-
-/** A tool's result; fails the test with the gateway's answer when the call failed. */
-async function tool(name, args) {
-  const r = await gw.invoke(name, args)
-  assert.equal(r.ok, true, `${name} ${JSON.stringify(args)} -> ${JSON.stringify(r)}`)
-  return r.result
-}
+const suite = gatewaySuite({ agentModel: true })
+const tool = (name, args) => suite.tool(name, args)
 
 /** The session named `name` (or the first for which `name` returns true) once `ok(session)` holds. */
 function sessionWhen(family, name, ok, what) {
@@ -85,31 +66,31 @@ test('every tool the manifest declares in contracts.tools is served by the gatew
   const manifest = JSON.parse(readFileSync(join(ROOT, 'plugin', 'openclaw.plugin.json'), 'utf8'))
   assert.equal(manifest.contracts.tools.length, 18)
   for (const name of manifest.contracts.tools) {
-    const r = await gw.invoke(name, {})
+    const r = await suite.gw.invoke(name, {})
     // A tool the gateway refused would be "Tool not available"; ours run (and may fail on {}).
     assert.notEqual(r.error?.type, 'not_found', `${name}: ${JSON.stringify(r)}`)
   }
 })
 
 test('gateway methods answer through respond: codex-exec over openclaw-sessions.*, errors with the addon code', async () => {
-  const launched = await gw.call('openclaw-sessions.launch', { backend: 'codex-exec', prompt: "Hello, I'm John", name: 'john-exec' })
+  const launched = await suite.gw.call('openclaw-sessions.launch', { backend: 'codex-exec', prompt: "Hello, I'm John", name: 'john-exec' })
   assert.equal(launched.code, 0, launched.stderr)
   assert.equal(launched.json.result.backend, 'codex-exec')
   await sessionWhen('codex', 'john-exec', (s) => s.status === 'waiting-for-input', 'waiting for input')
-  const sent = await gw.call('openclaw-sessions.respond', { session: 'john-exec', message: "What's my name?" })
+  const sent = await suite.gw.call('openclaw-sessions.respond', { session: 'john-exec', message: "What's my name?" })
   assert.equal(sent.code, 0, sent.stderr)
   await until(
     async () => {
-      const r = await gw.call('openclaw-sessions.output', { session: 'john-exec' })
+      const r = await suite.gw.call('openclaw-sessions.output', { session: 'john-exec' })
       return r.json?.result.lines.includes('Your name is John.') ? r : undefined
     },
     { what: 'the exec session to answer' },
   )
-  const missing = await gw.call('openclaw-sessions.kill', { session: 'no-such-session' })
+  const missing = await suite.gw.call('openclaw-sessions.kill', { session: 'no-such-session' })
   assert.notEqual(missing.code, 0)
   assert.equal(missing.json.ok, false)
   assert.equal(missing.json.error.code, 'E_NOT_FOUND')
-  const bad = await gw.call('openclaw-sessions.launch', { backend: 'claude' })
+  const bad = await suite.gw.call('openclaw-sessions.launch', { backend: 'claude' })
   assert.equal(bad.json.error.code, 'E_INVALID_ARGUMENT')
   assert.match(bad.json.error.message, /'prompt' is required/)
 })
@@ -118,7 +99,7 @@ test('gateway methods answer through respond: codex-exec over openclaw-sessions.
 function historyWhen(sessionKey, ok, what) {
   return until(
     async () => {
-      const r = await gw.call('chat.history', { sessionKey })
+      const r = await suite.gw.call('chat.history', { sessionKey })
       const texts = (r.json?.messages ?? []).map((m) => ({ role: m.role, text: typeof m.content === 'string' ? m.content : m.content.map((c) => c.text ?? '').join('') }))
       return ok(texts) ? texts : undefined
     },
@@ -128,7 +109,7 @@ function historyWhen(sessionKey, ok, what) {
 
 test('slash commands through chat.send read the conversation from the real command context', async () => {
   const key = 'cmds'
-  const r = await gw.call('chat.send', { sessionKey: key, message: "/claude_launch Hello, I'm John", idempotencyKey: 'launch-1' })
+  const r = await suite.gw.call('chat.send', { sessionKey: key, message: "/claude_launch Hello, I'm John", idempotencyKey: 'launch-1' })
   assert.equal(r.code, 0, r.stderr)
   const h1 = await historyWhen(key, (t) => t.some((m) => m.role === 'assistant' && /^Launched claude session/.test(m.text)), 'the launch reply')
   const id = /session ([0-9a-f]{8})/.exec(h1.find((m) => /^Launched/.test(m.text)).text)[1]
@@ -137,12 +118,12 @@ test('slash commands through chat.send read the conversation from the real comma
   assert.equal(s.origin.agent, `agent:main:${key}`)
   assert.equal(s.origin.channel, `session:agent:main:${key}`)
 
-  await gw.call('chat.send', { sessionKey: key, message: `/claude_respond ${id} What's my name?`, idempotencyKey: 'respond-1' })
+  await suite.gw.call('chat.send', { sessionKey: key, message: `/claude_respond ${id} What's my name?`, idempotencyKey: 'respond-1' })
   await outputMatching('claude', id, /Your name is John\./)
-  await gw.call('chat.send', { sessionKey: key, message: `/claude_kill ${id}`, idempotencyKey: 'kill-1' })
+  await suite.gw.call('chat.send', { sessionKey: key, message: `/claude_kill ${id}`, idempotencyKey: 'kill-1' })
   await historyWhen(key, (t) => t.some((m) => /^Stopped: claude session .* interrupted/.test(m.text)), 'the kill reply')
   // /codex belongs to the gateway's own Codex plugin: ours are /codex_launch, /codex_sessions, ...
-  await gw.call('chat.send', { sessionKey: key, message: '/codex_sessions', idempotencyKey: 'codex-sessions-1' })
+  await suite.gw.call('chat.send', { sessionKey: key, message: '/codex_sessions', idempotencyKey: 'codex-sessions-1' })
   await historyWhen(key, (t) => t.some((m) => /^Codex sessions \(all\):/.test(m.text)), 'the /codex_sessions reply')
 })
 
@@ -154,7 +135,7 @@ function newInput(r) {
 
 /** The gateway agent's model requests (the CLIs' requests carry a session id) whose new input matches `re`. */
 function agentRequestsMatching(re) {
-  return model.messagesRequests().filter((r) => r.sessionId === null && re.test(newInput(r)))
+  return suite.model.messagesRequests().filter((r) => r.sessionId === null && re.test(newInput(r)))
 }
 
 test("the gateway's agent launches a session with its tool; each ended turn wakes it once, with the notification", async () => {
@@ -162,8 +143,8 @@ test("the gateway's agent launches a session with its tool; each ended turn wake
   // The gateway keeps plugin tools in its tool-search catalog: the agent calls them through
   // `tool_call` (docs/tools/tool-search.md), as a real model does.
   const launch = { id: 'claude_launch', args: { prompt: "Hello, I'm John", name: 'agent-john' } }
-  model.enqueue({ toolUse: { name: 'tool_call', input: launch } }, { text: 'start a coding session for John' })
-  await gw.call('chat.send', { sessionKey: key, message: 'Please start a coding session for John', idempotencyKey: 'agent-1' })
+  suite.model.enqueue({ toolUse: { name: 'tool_call', input: launch } }, { text: 'start a coding session for John' })
+  await suite.gw.call('chat.send', { sessionKey: key, message: 'Please start a coding session for John', idempotencyKey: 'agent-1' })
   const s = await sessionWhen('claude', 'agent-john', (x) => x.status === 'waiting-for-input', 'launched by the agent')
   // The real agent-tool context: the conversation's session key is the origin.
   assert.equal(s.origin.agent, `agent:main:${key}`)
@@ -181,8 +162,8 @@ test("the gateway's agent launches a session with its tool; each ended turn wake
 
 test("a tool's failure reaches the agent as a thrown error that names the addon's code", async () => {
   const call = { id: 'claude_output', args: { session: 'no-such-session' } }
-  model.enqueue({ toolUse: { name: 'tool_call', input: call } }, { text: 'show the output of no-such-session' })
-  await gw.call('chat.send', { sessionKey: 'errors', message: 'Please show the output of no-such-session', idempotencyKey: 'err-1' })
+  suite.model.enqueue({ toolUse: { name: 'tool_call', input: call } }, { text: 'show the output of no-such-session' })
+  await suite.gw.call('chat.send', { sessionKey: 'errors', message: 'Please show the output of no-such-session', idempotencyKey: 'err-1' })
   const [r] = await until(() => {
     const hits = agentRequestsMatching(/tool_result.*no-such-session/)
     return hits.length ? hits : undefined
@@ -190,4 +171,47 @@ test("a tool's failure reaches the agent as a thrown error that names the addon'
   const result = JSON.parse(newInput(r)).flatMap((m) => m.content).find((c) => c.type === 'tool_result')
   assert.equal(result.is_error, true)
   assert.match(JSON.stringify(result.content), /E_NOT_FOUND: no session with id, name or backend session id `no-such-session`/)
+})
+
+test('multi_turn: false closes the session once its first turn ends', async () => {
+  await tool('claude_launch', { prompt: "Hello, I'm John", name: 'one-shot', multi_turn: false })
+  const s = await sessionWhen('claude', 'one-shot', (x) => x.status === 'completed', 'completed after one turn')
+  assert.equal(s.turns, 1)
+  assert.equal(s.lastAssistantText, 'Nice to meet you, John!')
+})
+
+test('respond with interrupt: the running turn is interrupted, then the message is sent', async () => {
+  // The first turn stalls at the model until it is interrupted.
+  suite.model.enqueue({ stall: { ms: 60_000, then: { text: 'too late' } } }, { text: 'start the long job' })
+  await tool('claude_launch', { prompt: "Hello, I'm John. Please start the long job.", name: 'busy' })
+  await suite.model.waitForRequest({ prompt: /start the long job/ })
+  await sessionWhen('claude', 'busy', (x) => x.status === 'running', 'running its long turn')
+  const sent = await tool('claude_respond', { session: 'busy', message: "What's my name?", interrupt: true })
+  assert.match(sent.content[0].text, /^Sent to busy/)
+  const out = await outputMatching('claude', 'busy', /Your name is John\./)
+  assert.doesNotMatch(out.content[0].text, /too late/)
+  await tool('claude_kill', { session: 'busy', mode: 'kill' })
+})
+
+test('permission requests are answered from the gateway: allow through claude_respond, deny through /claude_respond', async () => {
+  for (const answer of ['allow', 'deny']) {
+    const file = `${answer}.txt`
+    const name = `perm-${answer}`
+    await tool('claude_launch', { prompt: `run: touch ${file}`, name, permission_mode: 'default' })
+    const s = await sessionWhen('claude', name, (x) => x.pendingPermissions.length > 0, 'asking for permission')
+    assert.equal(s.statusReason, 'permission')
+    assert.equal(s.pendingPermissions[0].toolName, 'Bash')
+    // A plain message is refused while the request is pending.
+    const refused = await suite.gw.invoke('claude_respond', { session: name, message: 'hurry up' })
+    assert.equal(refused.ok, false)
+    if (answer === 'allow') {
+      const r = await tool('claude_respond', { session: name, permission: 'allow' })
+      assert.match(r.content[0].text, /^Permission for Bash granted/)
+    } else {
+      await suite.gw.call('chat.send', { sessionKey: 'perms', message: `/claude_respond ${s.id.slice(0, 8)} deny`, idempotencyKey: `deny-${s.id}` })
+    }
+    await sessionWhen('claude', name, (x) => x.status === 'waiting-for-input' && x.statusReason !== 'permission', 'the turn to end')
+    assert.equal(existsSync(join(suite.config.defaultWorkdir, file)), answer === 'allow', `the tool ran: ${answer === 'allow'}`)
+    await tool('claude_kill', { session: name, mode: 'kill' })
+  }
 })
