@@ -215,3 +215,29 @@ test('permission requests are answered from the gateway: allow through claude_re
     await tool('claude_kill', { session: name, mode: 'kill' })
   }
 })
+
+test('claude_fg streams a session into the conversation that asked (read by its next turn); claude_bg stops it; claude_stats counts', async () => {
+  const key = 'follow'
+  const launched = await suite.gw.invoke('claude_launch', { prompt: "Hello, I'm John", name: 'followed' }, key)
+  assert.equal(launched.result.details.origin.channel, `session:agent:main:${key}`)
+  await sessionWhen('claude', 'followed', (x) => x.status === 'waiting-for-input', 'waiting for input')
+  const fg = await suite.gw.invoke('claude_fg', { session: 'followed' }, key)
+  assert.match(fg.result.content[0].text, new RegExp(`foreground on session:agent:main:${key}`))
+  await tool('claude_respond', { session: 'followed', message: "What's my name?" })
+  await outputMatching('claude', 'followed', /Your name is John\./)
+
+  // The streamed lines (500 ms batches) wait in the conversation's system events until its next
+  // turn reads them: here the wake of the turn's waiting-for-input notification (5 s later).
+  const [r] = await until(() => {
+    const hits = agentRequestsMatching(/Session followed is waiting for input\. Last: Your name is John\./)
+    return hits.length ? hits : undefined
+  }, { what: "the conversation's next agent turn" })
+  assert.match(newInput(r), /\[openclaw-sessions\] 💬 followed:[^"]*Your name is John\./)
+
+  const bg = await suite.gw.invoke('claude_bg', { session: 'followed' }, key)
+  assert.match(bg.result.content[0].text, /back in the background/)
+  const stats = await tool('claude_stats', {})
+  assert.match(stats.content[0].text, /^Claude Code: \d+ sessions \(\d+ live\), \d+ turns, \$\d+\.\d{4}/)
+  assert.ok(stats.details.sessions >= 1)
+  await tool('claude_kill', { session: 'followed', mode: 'kill' })
+})
