@@ -15,6 +15,7 @@ fi
 # Fetched before entering the namespace (the namespace has no registry).
 node24="$(node scripts/lib/node24.mjs)"
 [ -d plugin/node_modules/openclaw ] || node scripts/plugin.mjs deps
+[ -f plugin/dist/index.js ] || node scripts/plugin.mjs build
 
 inner='set -e
 ip link set lo up 2>/dev/null || true

@@ -3,7 +3,7 @@
 // this plugin writes that string as a route it can deliver through the gateway:
 //
 //   <channel>:<to>[#<threadId>]   a conversation on a chat channel, e.g. `telegram:123456`,
-//                                 `slack:C042#1712.5`; an account is `<channel>@<accountId>:<to>`
+//                                 `slack:channel:C042#1712.5`; an account: `<channel>@<accountId>:<to>`
 //   session:<sessionKey>          a gateway session with no outbound route (webchat, the
 //                                 Control UI, an HTTP tool call): notified in the session itself
 //
@@ -45,7 +45,9 @@ export function parseRoute(route: string): Route | undefined {
     const sessionKey = route.slice('session:'.length)
     return sessionKey ? { kind: 'session', sessionKey } : undefined
   }
-  const m = /^([^:@#\s]+)(?:@([^:#\s]+))?:([^#]+)(?:#(.+))?$/.exec(route)
+  // The target may hold ':' and '#' itself (`channel:C042`, Matrix `#room:server`): a thread is
+  // only a last `#<id>` with neither in it.
+  const m = /^([^:@#\s]+)(?:@([^:\s]+))?:(.+?)(?:#([^#:\s]+))?$/.exec(route)
   if (!m || !m[1] || !m[3]) return undefined
   const r: Route = { kind: 'chat', channel: m[1], to: m[3] }
   if (m[2]) r.accountId = m[2]
