@@ -53,8 +53,10 @@ for (const family of ['claude', 'codex']) {
 
     const sent = await tool(`${family}_respond`, { session: name, message: "What's my name?" })
     assert.match(sent.content[0].text, /^Sent to /)
-    const out = await outputMatching(family, name, /Your name is John\./)
-    assert.equal(out.details.session.turns, 2)
+    // The answer's text comes before the turn's end (Claude's `result`, Codex's turn/completed).
+    await sessionWhen(family, name, (x) => x.turns === 2 && x.status === 'waiting-for-input', 'to end turn 2')
+    const out = await tool(`${family}_output`, { session: name })
+    assert.match(out.content[0].text, /Your name is John\./)
 
     const killed = await tool(`${family}_kill`, { session: name, mode: 'kill' })
     assert.equal(killed.details.status, 'killed')

@@ -37,7 +37,9 @@ export function deliverer(api: OpenClawPluginApi, manager: SessionManager): (n: 
 
   const systemEvent = (sessionKey: string, n: Notification): void => {
     const accepted = api.runtime.system.enqueueSystemEvent(`${EVENT_PREFIX} ${n.text}`, { sessionKey, contextKey: `openclaw-sessions:${n.key}` })
-    if (!accepted) throw new PluginError('E_DELIVERY', `the gateway did not accept a system event for session ${sessionKey}`)
+    // The gateway refuses only an empty text or the same event still queued (a retry of this
+    // notification after a later step failed): nothing is lost, so it is logged, not retried.
+    if (!accepted) api.logger.warn(`openclaw-sessions: ${n.kind} notification ${n.key} for ${sessionKey} was already queued`)
   }
 
   return async (n) => {
