@@ -15,6 +15,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { node24 } from './lib/node24.mjs'
+import { npmPackInto } from './lib/npm-pack.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PLUGIN = join(ROOT, 'plugin')
@@ -53,9 +54,7 @@ export function pluginPack() {
     writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(published, null, 2)}\n`)
     // The addon exactly as npm publishes it (index.js, index.d.ts, the .node binary, ...).
     const addon = join(pkg, 'node_modules', 'openclaw-sessions')
-    mkdirSync(addon, { recursive: true })
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--silent', '--ignore-scripts', '--pack-destination', stage], { cwd: ROOT, encoding: 'utf8' }))
-    run('tar', ['-xzf', join(stage, packed[0].filename), '-C', addon, '--strip-components=1'])
+    npmPackInto(ROOT, addon, { cwd: ROOT, tmpRoot: stage })
     if (!readFileSync(join(addon, 'package.json'), 'utf8').includes('"openclaw-sessions"')) throw new Error('addon package missing')
     mkdirSync(OUT, { recursive: true })
     const tarball = join(OUT, `${manifest.name}-${manifest.version}.tgz`)

@@ -135,10 +135,16 @@ function newInput(r) {
   return JSON.stringify(messages.slice(messages.findLastIndex((m) => m.role === 'assistant') + 1))
 }
 
-/** The gateway agent's model requests (the CLIs' requests carry a session id) whose new input matches `re`. */
+/** Whether a logged request is the gateway agent's model request (the CLIs' carry a session id) and its new input matches `re`. */
+const agentRequest = (re) => (r) => r.path.split('?')[0] === '/v1/messages' && r.sessionId === null && re.test(newInput(r))
+
+/** The gateway agent's model requests so far whose new input matches `re`. */
 function agentRequestsMatching(re) {
-  return suite.model.messagesRequests().filter((r) => r.sessionId === null && re.test(newInput(r)))
+  return suite.model.messagesRequests().filter(agentRequest(re))
 }
+
+/** The first such request, waiting for it (an event of the scripted model) up to 60 s. */
+const agentRequestFor = (re) => suite.model.waitForRequest(agentRequest(re), 60_000)
 
 test("the gateway's agent launches a session with its tool; each ended turn wakes it once, with the notification", async () => {
   const key = 'agent-loop'
@@ -152,11 +158,10 @@ test("the gateway's agent launches a session with its tool; each ended turn wake
   assert.equal(s.origin.agent, `agent:main:${key}`)
 
   const waiting = /Session agent-john is waiting for input/
-  await until(() => agentRequestsMatching(waiting).length >= 1 || undefined, { what: 'the waiting-for-input wake of turn 1' })
-  assert.match(newInput(agentRequestsMatching(waiting)[0]), /Nice to meet you, John!/)
+  assert.match(newInput(await agentRequestFor(waiting)), /Nice to meet you, John!/)
 
   await tool('claude_respond', { session: 'agent-john', message: "What's my name?" })
-  await until(() => agentRequestsMatching(/Session agent-john is waiting for input\. Last: Your name is John\./).length >= 1 || undefined, { what: 'the wake of turn 2' })
+  await agentRequestFor(/Session agent-john is waiting for input\. Last: Your name is John\./)
   // Turn 2's wake came after turn 1's debounce and safety net: still one wake per ended turn.
   assert.equal(agentRequestsMatching(waiting).length, 2)
   await tool('claude_kill', { session: 'agent-john', mode: 'kill' })
@@ -166,10 +171,7 @@ test("a tool's failure reaches the agent as a thrown error that names the addon'
   const call = { id: 'claude_output', args: { session: 'no-such-session' } }
   suite.model.enqueue({ toolUse: { name: 'tool_call', input: call } }, { text: 'show the output of no-such-session' })
   await suite.gw.call('chat.send', { sessionKey: 'errors', message: 'Please show the output of no-such-session', idempotencyKey: 'err-1' })
-  const [r] = await until(() => {
-    const hits = agentRequestsMatching(/tool_result.*no-such-session/)
-    return hits.length ? hits : undefined
-  }, { what: 'the tool result in the next model request' })
+  const r = await agentRequestFor(/tool_result.*no-such-session/)
   const result = JSON.parse(newInput(r)).flatMap((m) => m.content).find((c) => c.type === 'tool_result')
   assert.equal(result.is_error, true)
   assert.match(JSON.stringify(result.content), /E_NOT_FOUND: no session with id, name or backend session id `no-such-session`/)
@@ -230,10 +232,7 @@ test('claude_fg streams a session into the conversation that asked (read by its 
 
   // The streamed lines (500 ms batches) wait in the conversation's system events until its next
   // turn reads them: here the wake of the turn's waiting-for-input notification (5 s later).
-  const [r] = await until(() => {
-    const hits = agentRequestsMatching(/Session followed is waiting for input\. Last: Your name is John\./)
-    return hits.length ? hits : undefined
-  }, { what: "the conversation's next agent turn" })
+  const r = await agentRequestFor(/Session followed is waiting for input\. Last: Your name is John\./)
   assert.match(newInput(r), /\[openclaw-sessions\] 💬 followed:[^"]*Your name is John\./)
 
   const bg = await suite.gw.invoke('claude_bg', { session: 'followed' }, key)

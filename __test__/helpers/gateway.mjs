@@ -203,7 +203,11 @@ export function startGateway(home, { timeoutMs = 120_000 } = {}) {
   })
 }
 
-/** Polls `probe` (async, returns a value or undefined) every 200 ms until it returns a value. */
+/**
+ * Polls `probe` (async, returns a value or undefined) until it returns a value, or fails after
+ * `timeoutMs`. For gateway state read over HTTP / RPC, which the tests cannot subscribe to;
+ * model requests are awaited as events (`model.waitForRequest`) instead.
+ */
 export async function until(probe, { timeoutMs = 60_000, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs
   let last

@@ -12,6 +12,7 @@
 // command context, never from tool arguments.
 import type { OpenClawPluginToolContext, PluginCommandContext } from 'openclaw/plugin-sdk/plugin-entry'
 import type { Origin } from 'openclaw-sessions'
+import { PluginError } from './format.js'
 import { optString } from './params.js'
 
 /** A parsed route. */
@@ -65,7 +66,7 @@ function origin(route: string | undefined, sessionKey: string | undefined, owner
 
 export function routeOfTool(ctx: OpenClawPluginToolContext): string {
   const route = formatRoute(ctx.deliveryContext, ctx.sessionKey)
-  if (!route) throw new RouteMissing()
+  if (!route) throw routeMissing()
   return route
 }
 
@@ -80,7 +81,7 @@ function commandTarget(ctx: PluginCommandContext): Target {
 
 export function routeOfCommand(ctx: PluginCommandContext): string {
   const route = formatRoute(commandTarget(ctx), ctx.sessionKey)
-  if (!route) throw new RouteMissing()
+  if (!route) throw routeMissing()
   return route
 }
 
@@ -94,9 +95,6 @@ export function originOfParams(p: Record<string, unknown>): Origin {
   return origin(optString(p, 'channel') ?? formatRoute(undefined, sessionKey), sessionKey, undefined)
 }
 
-class RouteMissing extends Error {
-  readonly code = 'E_INVALID_ARGUMENT'
-  constructor() {
-    super('this call has no conversation to stream to: pass channel (e.g. "telegram:123456")')
-  }
+function routeMissing(): PluginError {
+  return new PluginError('E_INVALID_ARGUMENT', 'this call has no conversation to stream to: pass channel (e.g. "telegram:123456")')
 }

@@ -5,9 +5,10 @@
 //
 //   node scripts/lib/node24.mjs      prints the path of the Node 24 binary (fetching it once)
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { npmPackInto } from './npm-pack.mjs'
 
 /** The pinned Node 24 release. */
 export const NODE24_VERSION = '24.22.3'
@@ -28,18 +29,16 @@ export function node24() {
   const bin = join(dir, 'bin', 'node')
   if (existsSync(bin)) return bin
   const pkg = `node-${process.platform}-${process.arch}@${NODE24_VERSION}`
-  mkdirSync(CACHE, { recursive: true })
-  const tmp = mkdtempSync(join(CACHE, 'node24-'))
+  // Unpacked beside its final place, then renamed: an interrupted fetch leaves no half binary.
+  const partial = `${dir}.partial`
+  rmSync(partial, { recursive: true, force: true })
   try {
-    const out = execFileSync('npm', ['pack', pkg, '--pack-destination', tmp, '--json', '--silent'], { encoding: 'utf8' })
-    const [{ filename }] = JSON.parse(out)
-    execFileSync('tar', ['-xzf', join(tmp, filename), '-C', tmp])
+    npmPackInto(pkg, partial, { cwd: ROOT, tmpRoot: CACHE })
     rmSync(dir, { recursive: true, force: true })
-    renameSync(join(tmp, 'package'), dir)
+    renameSync(partial, dir)
   } catch (e) {
+    rmSync(partial, { recursive: true, force: true })
     throw new Error(`cannot fetch Node ${NODE24_VERSION} (npm pack ${pkg}): ${e.message}`)
-  } finally {
-    rmSync(tmp, { recursive: true, force: true })
   }
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()
   if (!gatewayCanRunOn(version)) throw new Error(`${bin} is ${version}, not a Node the gateway runs on`)
