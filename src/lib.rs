@@ -50,7 +50,7 @@ impl SessionManager {
   /// @throws `E_INVALID_ARGUMENT` on an unknown key or a bad value.
   #[napi(constructor, ts_args_type = "options?: ManagerOptions")]
   pub fn new(env: Env, options: Option<Value>) -> Result<Self, Code> {
-    let opts: core::ManagerOptions = core::options::from_json(
+    let opts: core::ManagerOptions = core::model::options::from_json(
       "SessionManager options",
       options.unwrap_or(Value::Null).or_empty(),
     )
@@ -92,7 +92,7 @@ impl SessionManager {
     promise(
       env,
       async move {
-        let opts: core::SpawnOptions = core::options::from_json("spawn options", options)?;
+        let opts: core::SpawnOptions = core::model::options::from_json("spawn options", options)?;
         inner.spawn(opts, Some(Box::new(keepalive))).await
       },
       SessionInfo::from,
@@ -152,16 +152,17 @@ impl SessionManager {
         .weak::<true>()
         .build()?,
     );
-    let deliver: core::delivery::Deliver = Arc::new(move |n: core::notify::Notification| {
-      let tsfn = Arc::clone(&tsfn);
-      Box::pin(async move {
-        let value = serde_json::to_value(&n).map_err(|e| e.to_string())?;
-        match tsfn.call_async_catch(value).await {
-          Ok(promise) => promise.await.map_err(|e| e.reason.clone()),
-          Err(e) => Err(e.reason.clone()),
-        }
-      })
-    });
+    let deliver: core::notify::delivery::Deliver =
+      Arc::new(move |n: core::notify::Notification| {
+        let tsfn = Arc::clone(&tsfn);
+        Box::pin(async move {
+          let value = serde_json::to_value(&n).map_err(|e| e.to_string())?;
+          match tsfn.call_async_catch(value).await {
+            Ok(promise) => promise.await.map_err(|e| e.reason.clone()),
+            Err(e) => Err(e.reason.clone()),
+          }
+        })
+      });
     self.inner.on_notification(Some(deliver));
     let inner = Arc::clone(&self.inner);
     env.create_function_from_closure("offNotification", move |_| {
@@ -265,7 +266,7 @@ impl SessionManager {
     promise(
       env,
       async move {
-        let answer = core::options::permission_answer(decision)?;
+        let answer = core::model::options::permission_answer(decision)?;
         inner
           .respond_to_permission(&r#ref, &request_id, answer)
           .await
@@ -330,7 +331,7 @@ impl SessionManager {
   #[napi(ts_args_type = "filter?: ListFilter")]
   pub fn list(&self, filter: Option<Value>) -> Result<Vec<SessionInfo>, Code> {
     let f: core::ListFilter =
-      core::options::from_json("list filter", filter.unwrap_or(Value::Null).or_empty())
+      core::model::options::from_json("list filter", filter.unwrap_or(Value::Null).or_empty())
         .map_err(throw)?;
     let list = self.inner.list(&f).map_err(throw)?;
     Ok(list.into_iter().map(SessionInfo::from).collect())
@@ -379,9 +380,11 @@ impl SessionManager {
       .callee_handled::<false>()
       .weak::<true>()
       .build()?;
-    let id = self.inner.subscribe(Arc::new(move |ev: &core::event::Ev| {
-      tsfn.call(ev.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
-    }));
+    let id = self
+      .inner
+      .subscribe(Arc::new(move |ev: &core::model::event::Ev| {
+        tsfn.call(ev.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
+      }));
     let inner = Arc::clone(&self.inner);
     env.create_function_from_closure("unsubscribe", move |_| Ok(inner.unsubscribe(id)))
   }
@@ -412,8 +415,10 @@ impl SessionManager {
     promise(
       env,
       async move {
-        let o: core::options::ResumeOptions =
-          core::options::from_json("resume options", options.unwrap_or(Value::Null).or_empty())?;
+        let o: core::model::options::ResumeOptions = core::model::options::from_json(
+          "resume options",
+          options.unwrap_or(Value::Null).or_empty(),
+        )?;
         inner
           .resume(&r#ref, prompt, o, Some(Box::new(keepalive)))
           .await
@@ -496,8 +501,8 @@ impl SessionManager {
   /// @throws `E_INVALID_ARGUMENT` (bad or unknown option), `E_LIMIT`.
   #[napi(ts_args_type = "options: RegisterOptions")]
   pub fn register(&self, options: Value) -> Result<SessionInfo, Code> {
-    let o: core::ingest::RegisterOptions =
-      core::options::from_json("register options", options).map_err(throw)?;
+    let o: core::manager::RegisterOptions =
+      core::model::options::from_json("register options", options).map_err(throw)?;
     self.inner.register(o).map(SessionInfo::from).map_err(throw)
   }
 

@@ -3,7 +3,7 @@
 //! into `Value` (the limit), and the project's parser (JSON plus mapping to events).
 
 use openclaw_sessions_core::protocol::claude;
-use openclaw_sessions_core::protocol::codex_exec::ExecParser;
+use openclaw_sessions_core::protocol::codex::exec::ExecParser;
 use std::time::Instant;
 
 fn main() {

@@ -2,8 +2,8 @@
 //! latency and load time at 1k and 10k stored sessions, next to what the TypeScript managers
 //! do (rewrite one JSON file of every session on each change). Prints a table; not a test.
 
-use openclaw_sessions_core::event::{Status, Usage};
-use openclaw_sessions_core::options::Backend;
+use openclaw_sessions_core::model::event::{Status, Usage};
+use openclaw_sessions_core::model::options::Backend;
 use openclaw_sessions_core::session::{Limits, NewSession, SessionState, SummaryTurn};
 use openclaw_sessions_core::store::{Store, StoredSession};
 use std::path::Path;

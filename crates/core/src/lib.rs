@@ -1,34 +1,27 @@
 //! openclaw-sessions core: spawns and drives coding-agent CLIs (Claude Code, Codex), parses
 //! their event streams, tracks each session's status and keeps its history. Pure Rust, no napi:
 //! the binding crate converts and forwards.
+//!
+//! Layers, each a folder, each depending only on the ones above it:
+//! - [`model`]: errors, events and statuses, options, session snapshots, notifications.
+//! - [`protocol`]: the CLIs' wire formats (Claude stream-json, Codex exec JSONL and app-server
+//!   JSON-RPC): argument lists, parsers, message builders. No I/O.
+//! - [`process`]: spawning process groups, signals, the line reader, finding the binaries.
+//! - [`store`]: the SQLite store: sessions, the notification ledger, the background writer.
+//! - [`session`]: one session's state machine and the live session that drives its CLI.
+//! - [`notify`]: when to notify (router), where (channels), and delivering exactly once.
+//! - [`manager`]: the public facade: spawn, send, stop, resume, list, stats, metrics.
 
-pub mod binaries;
-pub mod delivery;
-pub mod driver;
-pub mod error;
-pub mod event;
-pub mod ingest;
-pub mod launch;
-pub mod lifecycle;
-pub mod listeners;
 pub mod manager;
-pub mod metrics;
-pub mod notifications;
+pub mod model;
 pub mod notify;
-pub mod options;
-pub mod output;
 pub mod process;
 pub mod protocol;
-pub mod resume;
-pub mod router;
 pub mod session;
-pub mod snapshot;
-pub mod stats;
 pub mod store;
-mod store_writer;
 
-pub use error::{Error, Result};
-pub use event::{AgentEvent, EventPayload, Status, StatusReason, Usage};
-pub use manager::{ListFilter, Manager, Stats};
-pub use options::{Backend, ManagerOptions, Origin, SpawnOptions};
-pub use session::{EndReason, SessionInfo};
+pub use manager::{ListFilter, Manager, RegisterOptions, Stats};
+pub use model::error::{Error, Result};
+pub use model::event::{AgentEvent, EndReason, EventPayload, Status, StatusReason, Usage};
+pub use model::info::SessionInfo;
+pub use model::options::{Backend, ManagerOptions, Origin, SpawnOptions};

@@ -2,11 +2,11 @@
 //! cancellation by a new turn, safety net, long-running, failure context, channel resolution,
 //! foreground catch-up, retries with backoff, and exactly-once across a restart.
 
-use openclaw_sessions_core::delivery::{Deliver, Delivery, Report};
-use openclaw_sessions_core::event::{AgentEvent, EventPayload, Status, StatusReason};
+use openclaw_sessions_core::model::event::{AgentEvent, EventPayload, Status, StatusReason};
+use openclaw_sessions_core::model::options::NotificationOptions;
+use openclaw_sessions_core::notify::delivery::{Deliver, Delivery, Report};
+use openclaw_sessions_core::notify::router::{Input, Router};
 use openclaw_sessions_core::notify::Notification;
-use openclaw_sessions_core::options::NotificationOptions;
-use openclaw_sessions_core::router::{Input, Router};
 use openclaw_sessions_core::store::Store;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -285,7 +285,7 @@ async fn a_failure_carries_exit_code_stderr_last_output_cost_and_a_hint() {
       status: Status::Failed,
       previous: None,
       reason: None,
-      end_reason: Some(openclaw_sessions_core::event::EndReason::ApiError),
+      end_reason: Some(openclaw_sessions_core::model::event::EndReason::ApiError),
     },
   );
   settle().await;

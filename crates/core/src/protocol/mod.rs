@@ -1,16 +1,13 @@
 //! Wire formats, one module per agent CLI. Each builds its command line, parses the CLI's output
-//! stream into [`crate::event::EventPayload`]s and writes its stdin messages. No I/O here.
+//! stream into [`crate::model::event::EventPayload`]s and writes its stdin messages. No I/O here.
 
 pub mod claude;
-mod claude_messages;
+pub mod codex;
 mod wire;
 
 pub use wire::{decode_typed, lenient, type_of, Key, Lenient};
-pub mod codex_app_server;
-pub mod codex_exec;
-pub mod codex_items;
 
-use crate::event::EventPayload;
+use crate::model::event::EventPayload;
 use serde_json::Value;
 
 /// A parse failure of one output line. The session records it as a non-fatal `error` event
@@ -75,8 +72,8 @@ pub enum Inbound {
 /// A stateful output parser for one process of one backend.
 pub enum Parser {
   Claude,
-  CodexExec(codex_exec::ExecParser),
-  CodexAppServer(codex_app_server::AppServerParser),
+  CodexExec(codex::exec::ExecParser),
+  CodexAppServer(codex::app_server::AppServerParser),
 }
 
 impl Parser {

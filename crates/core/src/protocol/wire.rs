@@ -2,7 +2,7 @@
 //! `Value` fallback, lenient scalar fields, borrowed object keys.
 
 use super::{decode, ParseError};
-use crate::event::EventPayload;
+use crate::model::event::EventPayload;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;

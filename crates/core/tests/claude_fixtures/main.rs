@@ -7,8 +7,8 @@
 //! against the raw JSON; each scenario then asserts the payloads it exists to show and replays
 //! them through `SessionState`.
 
-use openclaw_sessions_core::event::{EventPayload, Status, StatusReason};
-use openclaw_sessions_core::options::Backend;
+use openclaw_sessions_core::model::event::{EventPayload, Status, StatusReason};
+use openclaw_sessions_core::model::options::Backend;
 use openclaw_sessions_core::protocol::claude::{
   interrupt_request, is_api_error, parse_line, user_message,
 };

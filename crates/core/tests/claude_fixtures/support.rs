@@ -151,7 +151,7 @@ pub fn close(a: f64, b: f64) -> bool {
 
 pub struct Replay {
   pub state: SessionState,
-  pub events: Vec<openclaw_sessions_core::event::Ev>,
+  pub events: Vec<openclaw_sessions_core::model::event::Ev>,
   pub outcomes: Vec<TurnOutcome>,
 }
 

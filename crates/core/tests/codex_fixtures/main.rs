@@ -7,14 +7,14 @@
 //! against its raw JSON (`check.rs`); each scenario then asserts what it exists to show and
 //! replays its payloads through `SessionState` the way the manager feeds them.
 
-use openclaw_sessions_core::event::{EventPayload, Status, StatusReason, Usage};
-use openclaw_sessions_core::options::Backend;
-use openclaw_sessions_core::protocol::codex_app_server::{
+use openclaw_sessions_core::model::event::{EventPayload, Status, StatusReason, Usage};
+use openclaw_sessions_core::model::options::Backend;
+use openclaw_sessions_core::protocol::codex::app_server::{
   initialize_params, is_approval, notification, request, response, thread_id, thread_start_params,
   turn_id, turn_interrupt_params, turn_start_params, AppServerParser,
 };
-use openclaw_sessions_core::protocol::codex_exec::{args, CodexArgs, Continue, ExecParser};
-use openclaw_sessions_core::protocol::codex_items::is_thread_id;
+use openclaw_sessions_core::protocol::codex::exec::{args, CodexArgs, Continue, ExecParser};
+use openclaw_sessions_core::protocol::codex::items::is_thread_id;
 use openclaw_sessions_core::protocol::{Inbound, RpcError};
 use openclaw_sessions_core::session::{EndReason, Limits, NewSession, SessionState, TurnOutcome};
 use serde_json::{json, Value};

@@ -26,7 +26,7 @@ pub fn new_state(backend: Backend, name: &str) -> SessionState {
 
 pub struct Replay {
   pub state: SessionState,
-  pub events: Vec<openclaw_sessions_core::event::Ev>,
+  pub events: Vec<openclaw_sessions_core::model::event::Ev>,
   pub outcomes: Vec<TurnOutcome>,
   /// The session's status right after each turn-completed payload.
   pub after_turn: Vec<Status>,

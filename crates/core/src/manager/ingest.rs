@@ -1,0 +1,158 @@
+//! Sessions whose agent process the caller owns (e.g. `@anthropic-ai/claude-agent-sdk` in JS):
+//! `register` makes one, `ingest` feeds it the SDK's messages (Claude's stream-json shapes), and
+//! from there it gets the same statuses, notifications, persistence and resume chain as a
+//! session this manager spawned.
+
+use crate::manager::Manager;
+use crate::model::error::{Error, Result};
+use crate::model::event::{EventPayload, Status};
+use crate::model::options::{check_dir, Backend, Origin, SpawnOptions};
+use crate::notify::router::Input as RouterInput;
+use crate::protocol::claude;
+use crate::session::launch::Launch;
+use crate::session::live::{LiveSession, PermissionPolicy, Persist};
+use crate::session::{Limits, NewSession, SessionInfo, SessionState, TurnOutcome};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `register(options)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterOptions {
+  /// The agent's working directory (absolute): where a later `resume` runs the CLI.
+  pub workdir: String,
+  pub name: Option<String>,
+  /// The first user message, if the caller sent one (for the summary and `firstPrompt`).
+  pub prompt: Option<String>,
+  pub model: Option<String>,
+  pub origin: Option<Origin>,
+  /// The Claude session id, if known before the first message (else taken from `init`).
+  pub backend_session_id: Option<String>,
+}
+
+/// Messages that mean a turn is under way.
+fn starts_turn(p: &EventPayload) -> bool {
+  matches!(
+    p,
+    EventPayload::Init { .. }
+      | EventPayload::AssistantText { .. }
+      | EventPayload::Thinking { .. }
+      | EventPayload::ToolUse { .. }
+      | EventPayload::StreamEvent { .. }
+  )
+}
+
+impl Manager {
+  /// Registers a session whose process the caller owns; it starts `starting` and follows the
+  /// messages given to `ingest`. Counts toward `maxSessions`.
+  pub fn register(&self, o: RegisterOptions) -> Result<SessionInfo> {
+    check_dir("workdir", &o.workdir)?;
+    let spawn_like = SpawnOptions {
+      backend: "claude".into(),
+      prompt: o.prompt.clone().unwrap_or_default(),
+      workdir: o.workdir.clone(),
+      name: o.name.clone(),
+      model: o.model.clone(),
+      permission_mode: None,
+      allowed_tools: Vec::new(),
+      disallowed_tools: Vec::new(),
+      append_system_prompt: None,
+      max_turns: None,
+      add_dirs: Vec::new(),
+      env: Default::default(),
+      origin: o.origin.clone(),
+      sandbox: None,
+      approval_policy: None,
+      config: Default::default(),
+      resume: None,
+      fork: false,
+      max_budget_usd: None,
+    };
+    let mut state = SessionState::new(
+      NewSession {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: o.name.clone(),
+        backend: Backend::Claude,
+        backend_session_id: o.backend_session_id.clone().unwrap_or_default(),
+        workdir: o.workdir.clone(),
+        model: o.model.clone(),
+        first_prompt: o.prompt.clone().unwrap_or_default(),
+        origin: o.origin.clone(),
+        resumed_from_id: None,
+        forked_from_id: None,
+      },
+      Limits {
+        event_log: self.opts.event_log_limit as usize,
+        output_lines: self.opts.output_lines as usize,
+        stderr_lines: self.opts.stderr_lines as usize,
+      },
+    );
+    state.set_external();
+    let permissions = PermissionPolicy {
+      default_allow: false,
+      timeout: Duration::from_millis(self.opts.permission_timeout_ms as u64),
+    };
+    let session = LiveSession::new(state, Arc::clone(&self.listeners), None, permissions);
+    let launch = Arc::new(Launch::external(
+      &self.opts,
+      &o.workdir,
+      Arc::clone(&self.spawned),
+    ));
+    self.reserve(&session, &launch, o.name.as_deref())?;
+    session.persist_to(Persist {
+      writer: Arc::clone(&self.writer),
+      options: crate::manager::resumable_options(&spawn_like),
+    });
+    if let Some((router, _)) = &self.notifications {
+      router.send(RouterInput::Started {
+        id: session.state().id().to_owned(),
+        name: o.name.clone(),
+        workdir: o.workdir.clone(),
+        origin_channel: o.origin.as_ref().and_then(|x| x.channel.clone()),
+      });
+    }
+    session.update(|st| ((), vec![st.started()]));
+    let info = session.state().info();
+    Ok(info)
+  }
+
+  /// Feeds one message of a registered session (an SDK message: `system`, `assistant`,
+  /// `user`, `result`, ...). A message after the session waited starts its next turn; a
+  /// `result` ends a turn; a failed model call ends the session `failed`.
+  /// `E_STATE` for a session this manager spawned itself or one that has ended.
+  pub fn ingest(&self, r: &str, message: serde_json::Value) -> Result<SessionInfo> {
+    let (s, _) = self.find(r)?;
+    if !s.state().is_external() {
+      return Err(Error::State(format!(
+        "session `{r}` runs a process of this manager; only registered sessions take ingest"
+      )));
+    }
+    if s.is_done() {
+      return Err(Error::State(format!(
+        "session `{r}` has ended; register a new one"
+      )));
+    }
+    if !message.is_object() {
+      return Err(Error::InvalidArgument(
+        "ingest takes one SDK message (an object)".into(),
+      ));
+    }
+    for p in claude::parse_message(message) {
+      let outcome = s.update(|st| {
+        let mut evs = Vec::new();
+        if st.status() == Status::WaitingForInput && starts_turn(&p) {
+          evs.extend(st.begin_turn("").ok().flatten());
+        }
+        let (more, outcome) = st.apply(p);
+        evs.extend(more);
+        (outcome, evs)
+      });
+      if matches!(outcome, TurnOutcome::ApiFailed) {
+        s.end_external();
+      }
+    }
+    let info = s.state().info();
+    Ok(info)
+  }
+}

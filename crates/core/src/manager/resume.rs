@@ -1,0 +1,213 @@
+//! The manager's persisted side: sessions read back from the store (`get`, `list`),
+//! `resume` / fork with the resume chain, recovery after a restart, and retention (`gc`).
+
+use crate::manager::{ListFilter, Manager, Plan};
+use crate::model::error::{Error, Result};
+use crate::model::options::{ResumeOptions, SpawnOptions};
+use crate::session::SessionInfo;
+use crate::store::{GcReport, StoredSession};
+use nix::sys::signal::Signal;
+
+impl Manager {
+  /// A session by ref: the live snapshot if this manager runs it, else the stored one.
+  pub(crate) fn lookup(&self, r: &str) -> Result<Option<StoredSession>> {
+    if let Ok(s) = self.live_snapshot(r) {
+      return Ok(Some(s));
+    }
+    self.store.find(r)
+  }
+
+  /// Marks sessions a dead manager left live as `interrupted` (`manager-restart`) and kills
+  /// their orphaned process groups, only where the pid still belongs to the recorded process
+  /// (same start time).
+  pub(crate) fn recover(&self) -> Result<()> {
+    for s in self.store.recover()? {
+      if let (Some(pid), Some(start)) = (s.info.pid, s.pid_start) {
+        if crate::process::start_time(pid) == Some(start) {
+          crate::process::signal_group(pid, Signal::SIGKILL);
+        }
+      }
+    }
+    Ok(())
+  }
+
+  /// Applies retention: at most `maxPersistedSessions`, none finished longer ago than
+  /// `maxPersistedAgeMs`. Linked ancestors stay as tombstones.
+  pub fn gc(&self) -> Result<GcReport> {
+    self.store.gc(
+      self.opts.max_persisted_sessions as u64,
+      self.opts.max_persisted_age_ms,
+    )
+  }
+
+  /// One session: live or stored. `E_NOT_FOUND` when neither knows it.
+  pub fn get(&self, r: &str) -> Result<SessionInfo> {
+    match self.lookup(r)? {
+      Some(s) => Ok(s.info),
+      None => Err(not_found(r)),
+    }
+  }
+
+  /// Live and stored sessions, oldest first, filtered.
+  pub fn list(&self, f: &ListFilter) -> Result<Vec<SessionInfo>> {
+    let live = self.live_infos();
+    let mut all: Vec<SessionInfo> = self
+      .store
+      .all()?
+      .into_iter()
+      .map(|s| s.info)
+      .filter(|i| !live.iter().any(|l| l.id == i.id))
+      .collect();
+    all.extend(live);
+    all.sort_by(|a, b| {
+      a.created_at
+        .cmp(&b.created_at)
+        .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(
+      all
+        .into_iter()
+        .filter(|i| f.statuses.is_empty() || f.statuses.contains(&i.status))
+        .filter(|i| f.backend.is_none_or(|b| b == i.backend))
+        .filter(|i| !f.live_only || !i.status.is_terminal())
+        .collect(),
+    )
+  }
+
+  /// The session and its ancestors back to the root (what it resumed or forked from), newest
+  /// first. Evicted ancestors appear as tombstones (`evicted: true`).
+  pub fn resume_chain(&self, r: &str) -> Result<Vec<SessionInfo>> {
+    let first = self.lookup(r)?.ok_or_else(|| not_found(r))?;
+    let mut chain = vec![first.info];
+    while let Some(parent) = {
+      let last = chain.last().unwrap_or_else(|| unreachable!());
+      last
+        .resumed_from_id
+        .clone()
+        .or_else(|| last.forked_from_id.clone())
+    } {
+      if chain.iter().any(|i| i.id == parent) {
+        break;
+      }
+      match self.lookup(&parent)? {
+        Some(s) => chain.push(s.info),
+        None => break,
+      }
+    }
+    Ok(chain)
+  }
+
+  /// Continues a finished session's conversation in a new live session (`fork`: a copy
+  /// under a new backend id), from its original workdir and options. The CLI's own record is
+  /// checked first: missing → `E_RESUME_NOT_FOUND`, or with `onMissing: 'fresh'` a new
+  /// conversation whose first message carries the stored summary. Without `prompt` the new
+  /// session waits for `send`. The new session records `resumedFromId` / `forkedFromId`.
+  pub async fn resume(
+    &self,
+    r: &str,
+    prompt: Option<String>,
+    o: ResumeOptions,
+    keepalive: Option<crate::session::live::KeepAlive>,
+  ) -> Result<SessionInfo> {
+    let fresh_on_missing = o.fresh_on_missing()?;
+    if prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
+      return Err(Error::InvalidArgument(
+        "prompt is empty: omit it or give the message to send".into(),
+      ));
+    }
+    let src = self.lookup(r)?.ok_or_else(|| not_found(r))?;
+    if !src.info.status.is_terminal() && !o.fork {
+      return Err(Error::State(format!(
+        "session `{r}` is {}: send to it, or resume with fork for a copy",
+        src.info.status.as_str()
+      )));
+    }
+    if src.info.backend_session_id.is_empty() {
+      return Err(Error::ResumeNotFound(format!(
+        "session `{r}` never got a backend session id, so there is nothing to resume"
+      )));
+    }
+    let mut opts: SpawnOptions = serde_json::from_value({
+      let mut v = src.options.clone();
+      if let Some(map) = v.as_object_mut() {
+        map.insert(
+          "prompt".into(),
+          prompt.clone().unwrap_or_else(|| "(resumed)".into()).into(),
+        );
+        map.insert("resume".into(), src.info.backend_session_id.clone().into());
+        map.insert("fork".into(), o.fork.into());
+      }
+      v
+    })
+    .map_err(|e| {
+      Error::Store(format!(
+        "the stored options of session `{r}` cannot be read: {e}"
+      ))
+    })?;
+    let name_taken = |n: &str| {
+      self
+        .live_infos()
+        .iter()
+        .any(|i| !i.status.is_terminal() && i.name.as_deref() == Some(n))
+    };
+    opts.name = o
+      .name
+      .clone()
+      .or_else(|| src.info.name.clone().filter(|n| !o.fork && !name_taken(n)));
+    let mut plan = Plan {
+      thread_usage: Some(src.thread_usage),
+      summary: src.summary.clone(),
+      prompt: prompt.clone(),
+      ..Plan::default()
+    };
+    if o.fork {
+      plan.forked_from_id = Some(src.info.id.clone());
+    } else {
+      plan.resumed_from_id = Some(src.info.id.clone());
+    }
+    match self.start(opts.clone(), plan, keepalive).await {
+      Err(Error::ResumeNotFound(why)) if fresh_on_missing => {
+        // The CLI lost the conversation: start a new one that carries what we kept of it.
+        let seeded = seed_prompt(&src, prompt.as_deref());
+        opts.resume = None;
+        opts.fork = false;
+        opts.prompt = seeded.clone();
+        let plan = Plan {
+          resumed_from_id: Some(src.info.id.clone()),
+          summary: src.summary.clone(),
+          prompt: Some(seeded),
+          ..Plan::default()
+        };
+        let info = self.start(opts, plan, None).await?;
+        tracing::info!(session = %info.id, from = %src.info.id, %why, "resumed fresh from the stored summary");
+        Ok(info)
+      }
+      other => other,
+    }
+  }
+}
+
+/// The first message of a fresh start: the stored summary, then the new prompt.
+fn seed_prompt(src: &StoredSession, prompt: Option<&str>) -> String {
+  let mut s = String::from(
+    "This continues an earlier conversation whose history is no longer available. \
+     A summary of its last turns:\n",
+  );
+  if !src.info.first_prompt.is_empty() {
+    s.push_str(&format!("\n(first request) {}\n", src.info.first_prompt));
+  }
+  for t in &src.summary {
+    s.push_str(&format!("\nUser: {}\nAssistant: {}\n", t.prompt, t.reply));
+  }
+  match prompt {
+    Some(p) => s.push_str(&format!("\nNow: {p}")),
+    None => s.push_str("\nPlease continue from there."),
+  }
+  s
+}
+
+fn not_found(r: &str) -> Error {
+  Error::NotFound(format!(
+    "no session with id, name or backend session id `{r}`, live or stored; list() shows the known ones"
+  ))
+}

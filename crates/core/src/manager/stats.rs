@@ -1,0 +1,67 @@
+//! What the manager reports about itself: `stats()` and the `list()` filter.
+
+use crate::manager::Manager;
+use crate::model::event::{Status, ALL_STATUSES};
+use crate::model::options::Backend;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+/// Which sessions `list` returns (`list({ status, backend, liveOnly })`). Absent fields match
+/// everything.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ListFilter {
+  #[serde(rename = "status")]
+  pub statuses: Vec<Status>,
+  pub backend: Option<Backend>,
+  /// Only live (non-terminal) sessions.
+  pub live_only: bool,
+}
+
+/// Manager-wide counters (`stats()`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+  /// Sessions not in a terminal status.
+  pub live: u32,
+  /// Sessions held in memory.
+  pub total: u32,
+  /// Count per status name, every status present.
+  pub by_status: BTreeMap<String, u32>,
+  /// Processes started since the manager was created.
+  pub spawned: u64,
+  pub spawn_failures: u64,
+  /// Turns ended, over sessions in memory.
+  pub turns: u64,
+  /// USD, over sessions in memory.
+  pub total_cost_usd: f64,
+  pub events_emitted: u64,
+  pub listeners: u32,
+  pub max_sessions: u32,
+}
+
+impl Manager {
+  pub fn stats(&self) -> Stats {
+    let infos = self.live_infos();
+    let mut by_status: BTreeMap<String, u32> = ALL_STATUSES
+      .iter()
+      .map(|s| (s.as_str().to_owned(), 0))
+      .collect();
+    for i in &infos {
+      *by_status.entry(i.status.as_str().to_owned()).or_default() += 1;
+    }
+    Stats {
+      live: infos.iter().filter(|i| !i.status.is_terminal()).count() as u32,
+      total: infos.len() as u32,
+      by_status,
+      spawned: self.spawned.load(Ordering::Relaxed),
+      spawn_failures: self.spawn_failures.load(Ordering::Relaxed),
+      turns: infos.iter().map(|i| i.turns as u64).sum(),
+      total_cost_usd: infos.iter().map(|i| i.total_cost_usd).sum(),
+      events_emitted: self.listeners.emitted(),
+      listeners: self.listeners.len() as u32,
+      max_sessions: self.opts.max_sessions,
+    }
+  }
+}

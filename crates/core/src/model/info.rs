@@ -1,0 +1,82 @@
+//! What callers and the store see of a session: its snapshot (`SessionInfo`), pending
+//! permission requests and the bounded conversation summary. Plain data; the state machine
+//! that fills it is `session`.
+
+use crate::model::event::{EndReason, Status, StatusReason, Usage};
+use crate::model::options::{Backend, Origin};
+use serde::Serialize;
+
+/// A permission / approval request waiting for an answer.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingPermission {
+  /// The id to answer with (`respondToPermission`): Claude's `request_id`, or the Codex
+  /// JSON-RPC request id.
+  pub request_id: String,
+  /// Claude's tool name, or the Codex approval method.
+  pub tool_name: String,
+  pub input: serde_json::Value,
+  /// ms since the Unix epoch.
+  pub since: u64,
+}
+
+/// A snapshot of one session for callers (`get`, `list`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+  pub id: String,
+  pub name: Option<String>,
+  pub backend: Backend,
+  /// Claude's `session_id`, known at spawn (`--session-id`).
+  pub backend_session_id: String,
+  pub status: Status,
+  pub status_reason: Option<StatusReason>,
+  pub end_reason: Option<EndReason>,
+  pub workdir: String,
+  pub model: Option<String>,
+  pub first_prompt: String,
+  pub pid: Option<u32>,
+  /// ms since the Unix epoch.
+  pub created_at: u64,
+  pub updated_at: u64,
+  pub ended_at: Option<u64>,
+  /// Turns ended (`result` messages).
+  pub turns: u32,
+  /// Sum of the CLI's `num_turns` over all turns.
+  pub num_turns: u32,
+  /// USD.
+  pub total_cost_usd: f64,
+  pub usage: Usage,
+  pub last_assistant_text: Option<String>,
+  pub last_error: Option<String>,
+  pub exit_code: Option<i32>,
+  pub exit_signal: Option<i32>,
+  pub stderr_tail: Vec<String>,
+  pub origin: Option<Origin>,
+  /// Highest event sequence number so far.
+  pub last_seq: u64,
+  /// A graceful stop (`interrupt`) needed SIGKILL because the grace period expired.
+  pub forced_stop: bool,
+  /// Permission requests waiting for an answer, oldest first.
+  pub pending_permissions: Vec<PendingPermission>,
+  /// The session this one resumed (same conversation, `resume`).
+  #[serde(default)]
+  pub resumed_from_id: Option<String>,
+  /// The session this one forked (a copy of its conversation, `resume` with `fork`).
+  #[serde(default)]
+  pub forked_from_id: Option<String>,
+  /// Evicted from the store by retention: only ids and links are kept (a tombstone).
+  #[serde(default)]
+  pub evicted: bool,
+  /// The caller owns the agent process (a session fed by `ingest`, e.g. from the Agent SDK).
+  #[serde(default)]
+  pub external: bool,
+}
+
+/// One turn of the local conversation summary kept for recovery (`onMissing: 'fresh'`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryTurn {
+  pub prompt: String,
+  pub reply: String,
+}

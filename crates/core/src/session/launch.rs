@@ -1,0 +1,480 @@
+//! How each backend starts a session and continues it: the command lines (from `protocol`),
+//! the environment, the binary, and the first-turn / next-turn sequences (stdin message,
+//! JSON-RPC handshake, or a new process per turn). The registry (`manager`) decides when; this
+//! module knows how.
+
+use crate::model::error::{Error, Result};
+use crate::model::options::{Backend, ManagerOptions, SpawnOptions};
+use crate::process::binaries;
+use crate::process::{self, CommandSpec};
+use crate::protocol::codex::exec::{CodexArgs, Continue};
+use crate::protocol::{claude, codex::app_server as app, codex::exec, Parser};
+use crate::session::live::LiveSession;
+use serde_json::json;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything needed to start this session's processes, fixed at spawn.
+#[derive(Debug, Clone)]
+pub struct Launch {
+  pub backend: Backend,
+  pub program: PathBuf,
+  pub cwd: PathBuf,
+  pub env: Vec<(OsString, OsString)>,
+  pub claude: claude::ClaudeArgs,
+  pub codex: CodexArgs,
+  pub line_cap: usize,
+  pub request_timeout: Duration,
+  pub startup_timeout: Duration,
+  /// The manager's count of processes started.
+  pub spawned: Arc<AtomicU64>,
+}
+
+impl Launch {
+  /// Resolves the binary and the environment; fails with `E_SPAWN` naming what was tried.
+  pub fn prepare(
+    m: &ManagerOptions,
+    o: &SpawnOptions,
+    backend: Backend,
+    session_id: &str,
+    spawned: Arc<AtomicU64>,
+  ) -> Result<Launch> {
+    let mut env: Vec<(OsString, OsString)> = m
+      .env
+      .iter()
+      .chain(o.env.iter())
+      .map(|(k, v)| (k.into(), v.into()))
+      .collect();
+    if backend != Backend::Claude {
+      if let Some(home) = &m.codex_home {
+        env.insert(0, ("CODEX_HOME".into(), home.into()));
+      }
+    }
+    let path_env = env
+      .iter()
+      .rev()
+      .find(|(k, _)| k == "PATH")
+      .map(|(_, v)| v.clone());
+    let configured = match backend {
+      Backend::Claude => m.claude_path.as_deref(),
+      Backend::Codex | Backend::CodexExec => m.codex_path.as_deref(),
+    };
+    let cwd = std::env::current_dir().ok();
+    let program = binaries::resolve(backend, configured, path_env.as_deref(), cwd.as_deref())
+      .map_err(|why| Error::Spawn(format!("{} CLI not usable: {why}", backend_label(backend))))?;
+    if o.permission_mode.as_deref() == Some("bypassPermissions") && nix::unistd::geteuid().is_root()
+    {
+      // The CLI refuses bypass as root unless told it is sandboxed (PROTOCOLS.md A1).
+      env.push(("IS_SANDBOX".into(), "1".into()));
+    }
+    Ok(Launch {
+      backend,
+      program,
+      cwd: o.workdir.clone().into(),
+      env,
+      claude: claude::ClaudeArgs {
+        session_id: session_id.to_owned(),
+        resume: o.resume.clone(),
+        fork: o.fork,
+        model: o.model.clone(),
+        permission_mode: o.permission_mode.clone(),
+        allowed_tools: o.allowed_tools.clone(),
+        disallowed_tools: o.disallowed_tools.clone(),
+        append_system_prompt: o.append_system_prompt.clone(),
+        max_turns: o.max_turns,
+        add_dirs: o.add_dirs.clone(),
+        max_budget_usd: o.max_budget_usd,
+      },
+      codex: CodexArgs {
+        model: o.model.clone(),
+        sandbox: o.sandbox.clone(),
+        approval_policy: o.approval_policy.clone(),
+        config: o.config_toml()?,
+      },
+      line_cap: m.max_line_bytes as usize,
+      request_timeout: Duration::from_millis(m.request_timeout_ms as u64),
+      startup_timeout: Duration::from_millis(m.startup_timeout_ms as u64),
+      spawned,
+    })
+  }
+
+  /// For a session whose process the caller owns (`ingest`): nothing to start.
+  pub fn external(m: &ManagerOptions, workdir: &str, spawned: Arc<AtomicU64>) -> Launch {
+    Launch {
+      backend: Backend::Claude,
+      program: PathBuf::new(),
+      cwd: workdir.into(),
+      env: Vec::new(),
+      claude: claude::ClaudeArgs::default(),
+      codex: CodexArgs::default(),
+      line_cap: m.max_line_bytes as usize,
+      request_timeout: Duration::from_millis(m.request_timeout_ms as u64),
+      startup_timeout: Duration::from_millis(m.startup_timeout_ms as u64),
+      spawned,
+    }
+  }
+
+  fn spec(&self, args: Vec<OsString>, stdin_null: bool) -> CommandSpec {
+    CommandSpec {
+      program: self.program.clone(),
+      args,
+      cwd: self.cwd.clone(),
+      env: self.env.clone(),
+      stdin_null,
+    }
+  }
+
+  fn spawn(
+    &self,
+    session: &Arc<LiveSession>,
+    args: Vec<OsString>,
+    stdin_null: bool,
+    parser: Parser,
+  ) -> Result<()> {
+    let spec = self.spec(args, stdin_null);
+    let child = process::spawn(&spec).map_err(|e| {
+      Error::Spawn(format!(
+        "cannot start {}: {e}. Check the path or set the `{}` option",
+        spec.program.display(),
+        binaries::option_name(self.backend)
+      ))
+    })?;
+    self.spawned.fetch_add(1, Ordering::Relaxed);
+    session.start(child, parser, self.line_cap);
+    Ok(())
+  }
+
+  /// The environment value the child will see for `key` (ours, else inherited).
+  fn env_var(&self, key: &str) -> Option<OsString> {
+    self
+      .env
+      .iter()
+      .rev()
+      .find(|(k, _)| k == key)
+      .map(|(_, v)| v.clone())
+      .or_else(|| std::env::var_os(key))
+  }
+
+  /// Checks that the CLI still has the conversation `resume` names (Claude's transcript,
+  /// Codex's rollout file): `E_RESUME_NOT_FOUND` saying what was looked for, before anything
+  /// is spawned. Nothing to check without `resume`.
+  pub fn verify_resumable(&self) -> Result<()> {
+    match (&self.claude.resume, self.backend) {
+      (None, _) => Ok(()),
+      (Some(id), Backend::Claude) => self.check_claude_transcript(id),
+      (Some(id), Backend::Codex | Backend::CodexExec) => self.check_codex_rollout(id),
+    }
+  }
+
+  /// Codex resumes only threads with a rollout file:
+  /// `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<timestamp>-<thread_id>.jsonl` (PROTOCOLS.md B3).
+  fn check_codex_rollout(&self, id: &str) -> Result<()> {
+    let home = self
+      .env_var("CODEX_HOME")
+      .map(PathBuf::from)
+      .or_else(|| {
+        self
+          .env_var("HOME")
+          .map(|h| PathBuf::from(h).join(".codex"))
+      })
+      .unwrap_or_else(|| PathBuf::from(".codex"));
+    let sessions = home.join("sessions");
+    let suffix = format!("-{id}.jsonl");
+    fn walk(dir: &std::path::Path, suffix: &str, depth: u32) -> bool {
+      std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+          let p = e.path();
+          if p.is_dir() {
+            depth > 0 && walk(&p, suffix, depth - 1)
+          } else {
+            e.file_name().to_string_lossy().ends_with(suffix)
+          }
+        })
+    }
+    if walk(&sessions, &suffix, 4) {
+      return Ok(());
+    }
+    Err(Error::ResumeNotFound(format!(
+      "Codex has no conversation `{id}`: no rollout-*{suffix} under {}; nothing was started",
+      sessions.display()
+    )))
+  }
+
+  /// Claude resumes only what it has on disk: `$CLAUDE_CONFIG_DIR/projects/<cwd with every
+  /// non-alphanumeric char as '-'>/<id>.jsonl` (PROTOCOLS.md A5). Long cwds get a hashed
+  /// folder name, so any project folder holding the transcript counts.
+  fn check_claude_transcript(&self, id: &str) -> Result<()> {
+    let config = self
+      .env_var("CLAUDE_CONFIG_DIR")
+      .map(PathBuf::from)
+      .or_else(|| {
+        self
+          .env_var("HOME")
+          .map(|h| PathBuf::from(h).join(".claude"))
+      })
+      .unwrap_or_else(|| PathBuf::from(".claude"));
+    let projects = config.join("projects");
+    let escaped: String = self
+      .cwd
+      .to_string_lossy()
+      .chars()
+      .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+      .collect();
+    let expected = projects.join(&escaped).join(format!("{id}.jsonl"));
+    if expected.is_file() {
+      return Ok(());
+    }
+    let elsewhere = std::fs::read_dir(&projects)
+      .into_iter()
+      .flatten()
+      .flatten()
+      .any(|d| d.path().join(format!("{id}.jsonl")).is_file());
+    if elsewhere {
+      return Ok(());
+    }
+    Err(Error::ResumeNotFound(format!(
+      "Claude Code has no conversation `{id}`: looked for {} (and under {}); nothing was started",
+      expected.display(),
+      projects.display()
+    )))
+  }
+
+  /// Starts the session's first process and sends `prompt`. Resolves when the backend session
+  /// id is known: at once for Claude (`--session-id`), after `thread/start` (or resume / fork)
+  /// for the app-server, at `thread.started` for exec.
+  pub async fn first_turn(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
+    self.start(s, prompt).await?;
+    if prompt.is_none() {
+      // Resumed without a message: up and waiting for the first one.
+      s.update(|st| ((), st.ready_without_turn().into_iter().collect()));
+    }
+    Ok(())
+  }
+
+  async fn start(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
+    match self.backend {
+      Backend::Claude => {
+        self.spawn(s, claude::args(&self.claude), false, Parser::Claude)?;
+        if let Some(prompt) = prompt {
+          // A failed write means the CLI already died; its exit sets the status and context.
+          let _ = s.write(&claude::user_message(prompt)).await;
+        }
+        Ok(())
+      }
+      Backend::Codex => {
+        self.spawn(
+          s,
+          app::args(&self.codex),
+          false,
+          Parser::CodexAppServer(Default::default()),
+        )?;
+        match self.app_server_handshake(s, prompt).await {
+          Err(Error::Protocol(m)) if m.contains("exited before answering") => {
+            // Say why: the CLI's own last words are on stderr.
+            s.wait_until(DRAIN, |st| st.status().is_terminal()).await;
+            Err(Error::Protocol(format!("{m}{}", stderr_context(s))))
+          }
+          other => other,
+        }
+      }
+      Backend::CodexExec => {
+        let Some(prompt) = prompt else {
+          // No turn yet, so no process: the first `send` starts `exec resume`.
+          return Ok(());
+        };
+        let how = match (&self.claude.resume, self.claude.fork) {
+          (None, _) => Continue::New,
+          (Some(id), false) => Continue::Resume(id.clone()),
+          (Some(id), true) => Continue::Fork(id.clone()),
+        };
+        let inits = s.state().inits();
+        self.spawn(
+          s,
+          exec::args(&self.codex, &how, prompt),
+          true,
+          Parser::CodexExec(Default::default()),
+        )?;
+        let ready = s
+          .wait_until(self.startup_timeout, |st| {
+            st.inits() > inits || (st.status().is_terminal() && !s.has_process())
+          })
+          .await;
+        if !ready {
+          return Err(Error::Timeout(format!(
+            "codex exec did not report its thread within {} ms",
+            self.startup_timeout.as_millis()
+          )));
+        }
+        resume_not_found(s)
+      }
+    }
+  }
+
+  async fn app_server_handshake(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
+    let t = self.request_timeout;
+    s.request(
+      "initialize",
+      app::initialize_params(env!("CARGO_PKG_VERSION")),
+      t,
+    )
+    .await?;
+    s.notify("initialized").await?;
+    let result = match (&self.claude.resume, self.claude.fork) {
+      (None, _) => {
+        s.request(
+          "thread/start",
+          app::thread_start_params(&self.cwd.to_string_lossy(), &self.codex),
+          t,
+        )
+        .await
+      }
+      (Some(id), false) => {
+        s.request("thread/resume", json!({ "threadId": id }), t)
+          .await
+      }
+      (Some(id), true) => s.request("thread/fork", json!({ "threadId": id }), t).await,
+    }
+    .map_err(|e| match &e {
+      Error::Protocol(m) if m.contains("no rollout found") => Error::ResumeNotFound(format!(
+        "Codex has no conversation for thread `{}`: {m}",
+        self.claude.resume.as_deref().unwrap_or("")
+      )),
+      _ => e,
+    })?;
+    let thread = app::thread_id(&result)
+      .ok_or_else(|| Error::Protocol(format!("thread response without a thread id: {result}")))?;
+    s.state().set_backend_session_id(&thread);
+    match prompt {
+      Some(prompt) => self.app_server_turn(s, &thread, prompt).await,
+      None => Ok(()),
+    }
+  }
+
+  async fn app_server_turn(&self, s: &Arc<LiveSession>, thread: &str, text: &str) -> Result<()> {
+    s.request(
+      "turn/start",
+      app::turn_start_params(thread, text),
+      self.request_timeout,
+    )
+    .await?;
+    Ok(())
+  }
+
+  /// Sends the next user message of a session that is waiting (the caller moved it to
+  /// `running`).
+  pub async fn next_turn(&self, s: &Arc<LiveSession>, text: &str) -> Result<()> {
+    let gone = |e: std::io::Error| {
+      Error::State(format!(
+        "the session's CLI no longer reads input ({e}); it is ending"
+      ))
+    };
+    match self.backend {
+      Backend::Claude => s.write(&claude::user_message(text)).await.map_err(gone),
+      Backend::Codex => {
+        let thread = s.state().backend_session_id().to_owned();
+        self.app_server_turn(s, &thread, text).await
+      }
+      Backend::CodexExec => {
+        let thread = s.state().backend_session_id().to_owned();
+        let args = exec::args(&self.codex, &Continue::Resume(thread), text);
+        self.spawn(s, args, true, Parser::CodexExec(Default::default()))
+      }
+    }
+  }
+}
+
+impl Launch {
+  /// Cancels the running turn only (the caller checked one runs): Claude `control_request
+  /// {subtype: interrupt}`, Codex `turn/interrupt`, codex-exec SIGINT to the turn's process.
+  pub async fn interrupt_turn(&self, s: &Arc<LiveSession>) -> Result<()> {
+    match self.backend {
+      Backend::Claude => {
+        let id = format!("interrupt-{}", uuid::Uuid::new_v4());
+        s.write(&claude::interrupt_request(&id))
+          .await
+          .map_err(|e| Error::State(format!("the session's CLI no longer reads input ({e})")))
+      }
+      Backend::Codex => {
+        let (thread, turn) = {
+          let st = s.state();
+          (
+            st.backend_session_id().to_owned(),
+            st.turn_id().map(str::to_owned),
+          )
+        };
+        let Some(turn) = turn else {
+          return Err(Error::State(
+            "the running turn has not started yet; try again".into(),
+          ));
+        };
+        s.request(
+          "turn/interrupt",
+          app::turn_interrupt_params(&thread, &turn),
+          self.request_timeout,
+        )
+        .await
+        .map(|_| ())
+      }
+      Backend::CodexExec => {
+        s.signal(nix::sys::signal::Signal::SIGINT);
+        Ok(())
+      }
+    }
+  }
+}
+
+/// How long to wait for a dead CLI's stderr to be read.
+const DRAIN: Duration = Duration::from_secs(3);
+
+/// `: <the last meaningful stderr lines>` (backtrace frames and blank lines left out).
+fn stderr_context(s: &LiveSession) -> String {
+  let tail = s.state().info().stderr_tail;
+  let lines: Vec<&str> = tail
+    .iter()
+    .map(|l| l.trim())
+    .filter(|l| {
+      !l.is_empty()
+        && !l.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && !l.starts_with("Stack backtrace")
+    })
+    .collect();
+  let last: Vec<&str> = lines.iter().rev().take(3).rev().copied().collect();
+  if last.is_empty() {
+    String::new()
+  } else {
+    format!("; its stderr says: {}", last.join(" | "))
+  }
+}
+
+/// `E_RESUME_NOT_FOUND` when the CLI ended saying it has no such conversation.
+fn resume_not_found(s: &LiveSession) -> Result<()> {
+  let info = s.state().info();
+  if !info.status.is_terminal() {
+    return Ok(());
+  }
+  let said = info
+    .stderr_tail
+    .iter()
+    .chain(info.last_error.iter())
+    .find(|l| l.contains("no rollout found") || l.contains("No conversation found"));
+  match said {
+    Some(line) => Err(Error::ResumeNotFound(format!(
+      "the CLI has no conversation `{}` to resume: {line}",
+      info.backend_session_id
+    ))),
+    None => Ok(()),
+  }
+}
+
+fn backend_label(b: Backend) -> &'static str {
+  match b {
+    Backend::Claude => "Claude Code",
+    Backend::Codex | Backend::CodexExec => "Codex",
+  }
+}

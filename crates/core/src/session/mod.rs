@@ -1,0 +1,13 @@
+//! One session: its state machine (`state`: statuses, turns, the bounded history), the live
+//! session that owns a running CLI (`live`), the task reading its stdout (`reader`), how a
+//! backend's process is started and its turns begun (`launch`), timeouts and stops
+//! (`lifecycle`), and the event listeners (`listeners`).
+
+pub mod launch;
+pub mod lifecycle;
+pub mod listeners;
+pub mod live;
+pub mod reader;
+pub mod state;
+
+pub use state::*;

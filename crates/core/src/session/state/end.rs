@@ -1,0 +1,102 @@
+//! How a session ends: the process exit (or the end of a session with no process) turned
+//! into the final status, with the failure context.
+
+use super::{EndReason, SessionState, StopRequest};
+use crate::model::event::{Ev, EventPayload, Status, StatusReason};
+use crate::model::options::Backend;
+
+impl SessionState {
+  /// Ends a session that has no process (a `codex exec` session between turns), as the
+  /// pending stop request says: `close` → `completed`, `kill` → `killed`.
+  pub fn ended_without_process(&mut self) -> Vec<Ev> {
+    let (status, reason, end) = self.stop.and_then(StopRequest::outcome).unwrap_or((
+      Status::Completed,
+      StatusReason::User,
+      EndReason::User,
+    ));
+    self.info.pid = None;
+    self.info.end_reason = Some(end);
+    self.set_status(status, Some(reason)).into_iter().collect()
+  }
+
+  /// A protocol-level problem (unparsable line, oversized line): recorded, not fatal.
+  pub fn protocol_error(&mut self, message: String) -> Ev {
+    self.record(EventPayload::Error {
+      message,
+      fatal: false,
+    })
+  }
+
+  /// The process exited (`code` or `signal`). Returns the exit and final status events.
+  pub fn exited(&mut self, code: Option<i32>, signal: Option<i32>) -> Vec<Ev> {
+    self.info.exit_code = code;
+    self.info.exit_signal = signal;
+    self.info.pid = None;
+    self.info.pending_permissions.clear();
+    let mut out = vec![self.record(EventPayload::Exit {
+      exit_code: code,
+      signal,
+    })];
+    if self.info.status.is_terminal() {
+      return out;
+    }
+    // `codex exec` runs one process per turn: after a good turn the session waits for input
+    // with no process (PROTOCOLS.md B2 "Ending").
+    if self.info.backend == Backend::CodexExec
+      && std::mem::take(&mut self.turn_interrupt)
+      && self.stop.is_none()
+      && self.pending_wait.is_none()
+      && !self.api_failed
+    {
+      // SIGINT ends an exec turn with exit 1 and no terminal event (PROTOCOLS.md B2): the
+      // turn was interrupted, the thread goes on.
+      let (evs, _) = self.apply(EventPayload::turn_end("interrupted", None, None));
+      out.extend(evs);
+      if let Some(reason) = self.pending_wait.take() {
+        out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
+      }
+      return out;
+    }
+    let waiting = self.pending_wait.take();
+    if let Some(reason) = waiting {
+      if self.stop.is_none() && !self.api_failed && code == Some(0) {
+        out.extend(self.set_status(Status::WaitingForInput, Some(reason)));
+        return out;
+      }
+    }
+    let (status, reason, end) = match self.stop {
+      Some(stop @ (StopRequest::Kill(_) | StopRequest::Interrupt(_))) => stop
+        .outcome()
+        .unwrap_or((Status::Killed, StatusReason::User, EndReason::User)),
+      _ if self.api_failed => (Status::Failed, StatusReason::ApiError, EndReason::ApiError),
+      Some(StopRequest::Close) if code == Some(0) => {
+        (Status::Completed, StatusReason::User, EndReason::User)
+      }
+      None if code == Some(0) => (Status::Completed, StatusReason::Exited, EndReason::Exited),
+      _ => (Status::Failed, StatusReason::Exited, EndReason::Exited),
+    };
+    if status == Status::Failed {
+      let how = match (code, signal) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(s)) => format!("signal {s}"),
+        _ => "an unknown status".into(),
+      };
+      let context = self
+        .info
+        .last_error
+        .clone()
+        .or_else(|| self.stderr.last(1).pop())
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+      let message = format!("{} exited with {how}{context}", self.info.backend.as_str());
+      self.info.last_error = Some(message.clone());
+      out.push(self.record(EventPayload::Error {
+        message,
+        fatal: true,
+      }));
+    }
+    self.info.end_reason = Some(end);
+    out.extend(self.set_status(status, Some(reason)));
+    out
+  }
+}

@@ -1,0 +1,470 @@
+//! One session's state machine and bookkeeping: status, turns, cost, tokens, output ring, bounded
+//! event log, error context. Pure: it takes payloads (from the parser or the lifecycle) and
+//! returns the events to publish. It must not do I/O or know about processes.
+
+pub use crate::model::event::EndReason;
+use crate::model::event::{now_ms, AgentEvent, Ev, EventPayload, Status, StatusReason, Usage};
+pub use crate::model::info::{PendingPermission, SessionInfo, SummaryTurn};
+use crate::model::options::{Backend, Origin};
+use crate::process::{truncate, Tail};
+use std::collections::VecDeque;
+
+/// A stop the caller asked for; decides the terminal status when the process exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopRequest {
+  /// stdin closed: exit 0 means `completed`.
+  Close,
+  /// Graceful stop (protocol interrupt, EOF, SIGINT, SIGKILL after a grace period):
+  /// `interrupted`, whatever the exit code.
+  Interrupt(EndReason),
+  /// SIGKILL sent: `killed`.
+  Kill(EndReason),
+}
+
+impl StopRequest {
+  /// The status and status reason a session that stopped this way ends in.
+  fn outcome(self) -> Option<(Status, StatusReason, EndReason)> {
+    let reason = |end| match end {
+      EndReason::Shutdown => StatusReason::Shutdown,
+      EndReason::User => StatusReason::User,
+      _ => StatusReason::Limit,
+    };
+    match self {
+      StopRequest::Kill(end) => Some((Status::Killed, reason(end), end)),
+      StopRequest::Interrupt(end) => Some((Status::Interrupted, reason(end), end)),
+      StopRequest::Close => None,
+    }
+  }
+}
+
+/// Bounds of one session's memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+  pub event_log: usize,
+  pub output_lines: usize,
+  pub stderr_lines: usize,
+}
+
+/// Turns kept in the summary, and the most characters of each prompt / reply.
+const SUMMARY_TURNS: usize = 6;
+const SUMMARY_CHARS: usize = 1000;
+
+/// The state of one session.
+#[derive(Debug)]
+pub struct SessionState {
+  info: SessionInfo,
+  limits: Limits,
+  events: VecDeque<Ev>,
+  output: Tail,
+  stderr: Tail,
+  /// The CLI's running `total_cost_usd` at the previous `result` of this process.
+  process_cost: f64,
+  turn_text: String,
+  stop: Option<StopRequest>,
+  api_failed: bool,
+  /// The thread's cumulative tokens at the last turn end (backends that report totals).
+  thread_usage: Usage,
+  /// The running turn's id, where the backend has one (Codex app-server).
+  turn_id: Option<String>,
+  /// `init` events seen (one per Claude turn, one per Codex process or thread start).
+  inits: u32,
+  /// codex-exec: the turn ended well; the session waits once its process has exited.
+  pending_wait: Option<StatusReason>,
+  /// `interruptTurn` was asked for the running turn.
+  turn_interrupt: bool,
+  /// When the running (or last) turn started.
+  turn_started_at: u64,
+  /// The running turn's user prompt.
+  turn_prompt: String,
+  /// The last turns, bounded, for a fresh start when the CLI lost the conversation.
+  summary: VecDeque<SummaryTurn>,
+  /// The running process's start time (`/proc/<pid>/stat` field 22), to recognise it later.
+  pid_start: Option<u64>,
+  /// Automatic messages sent in a row (`send(..., { userInitiated: false })`).
+  auto_responds: u32,
+  /// Stop once the reported cost reaches this (USD).
+  max_budget_usd: Option<f64>,
+  /// The backend session id changed since the last `take_backend_id_changed`.
+  backend_id_changed: bool,
+  /// `info.id`, shared by every event of the session.
+  event_id: std::sync::Arc<str>,
+}
+
+/// What a turn-completed payload meant for the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnOutcome {
+  /// Not a turn end.
+  None,
+  /// The turn ended; the session waits for input.
+  Waiting,
+  /// The model API failed: the session is failing; the caller should end the process.
+  ApiFailed,
+  /// The budget is used up: the session is being stopped (`interrupted`); the caller should
+  /// end the process.
+  BudgetExhausted,
+}
+
+/// Fields a new session starts from.
+pub struct NewSession {
+  pub id: String,
+  pub name: Option<String>,
+  pub backend: Backend,
+  pub backend_session_id: String,
+  pub workdir: String,
+  pub model: Option<String>,
+  pub first_prompt: String,
+  pub origin: Option<Origin>,
+  pub resumed_from_id: Option<String>,
+  pub forked_from_id: Option<String>,
+}
+
+impl SessionState {
+  pub fn new(n: NewSession, limits: Limits) -> Self {
+    let now = now_ms();
+    let event_id = std::sync::Arc::from(n.id.as_str());
+    SessionState {
+      event_id,
+      info: SessionInfo {
+        id: n.id,
+        name: n.name,
+        backend: n.backend,
+        backend_session_id: n.backend_session_id,
+        status: Status::Starting,
+        status_reason: None,
+        end_reason: None,
+        workdir: n.workdir,
+        model: n.model,
+        first_prompt: n.first_prompt.clone(),
+        pid: None,
+        created_at: now,
+        updated_at: now,
+        ended_at: None,
+        turns: 0,
+        num_turns: 0,
+        total_cost_usd: 0.0,
+        usage: Usage::default(),
+        last_assistant_text: None,
+        last_error: None,
+        exit_code: None,
+        exit_signal: None,
+        stderr_tail: Vec::new(),
+        origin: n.origin,
+        last_seq: 0,
+        forced_stop: false,
+        pending_permissions: Vec::new(),
+        resumed_from_id: n.resumed_from_id,
+        forked_from_id: n.forked_from_id,
+        evicted: false,
+        external: false,
+      },
+      limits,
+      events: VecDeque::new(),
+      output: Tail::new(limits.output_lines, 1024 * 1024),
+      stderr: Tail::new(limits.stderr_lines, 64 * 1024),
+      process_cost: 0.0,
+      turn_text: String::new(),
+      stop: None,
+      api_failed: false,
+      thread_usage: Usage::default(),
+      turn_id: None,
+      inits: 0,
+      pending_wait: None,
+      turn_interrupt: false,
+      turn_started_at: now,
+      turn_prompt: n.first_prompt,
+      summary: VecDeque::new(),
+      pid_start: None,
+      auto_responds: 0,
+      max_budget_usd: None,
+      backend_id_changed: false,
+    }
+  }
+
+  /// A snapshot for callers.
+  pub fn info(&self) -> SessionInfo {
+    let mut info = self.info.clone();
+    info.stderr_tail = self.stderr.lines();
+    info
+  }
+
+  /// How many `init` events were applied.
+  pub fn inits(&self) -> u32 {
+    self.inits
+  }
+
+  /// The thread's cumulative tokens at the last turn end (Codex).
+  pub fn thread_usage(&self) -> Usage {
+    self.thread_usage
+  }
+
+  /// The running (or last) turn's id, for backends that have one.
+  pub fn turn_id(&self) -> Option<&str> {
+    self.turn_id.as_deref()
+  }
+
+  /// Starts the thread's token totals from an earlier session (resume of a Codex thread), so
+  /// that the first turn's usage is a delta, not the whole thread.
+  pub fn set_thread_usage(&mut self, total: Usage) {
+    self.thread_usage = total;
+  }
+
+  /// Sets the backend session id once the CLI told it (Codex `thread/start`).
+  pub fn set_backend_session_id(&mut self, id: &str) {
+    if self.info.backend_session_id != id {
+      self.info.backend_session_id = id.to_owned();
+      self.backend_id_changed = true;
+    }
+  }
+
+  /// Whether the backend session id changed since the last call (then: store it).
+  pub fn take_backend_id_changed(&mut self) -> bool {
+    std::mem::take(&mut self.backend_id_changed)
+  }
+
+  /// Marks the session as owned by the caller (fed through `ingest`).
+  pub fn set_external(&mut self) {
+    self.info.external = true;
+  }
+
+  /// Whether the caller owns the agent process.
+  pub fn is_external(&self) -> bool {
+    self.info.external
+  }
+
+  /// The session's backend.
+  pub fn backend(&self) -> Backend {
+    self.info.backend
+  }
+
+  /// Whether a permission request waits for an answer.
+  pub fn has_pending_permissions(&self) -> bool {
+    !self.info.pending_permissions.is_empty()
+  }
+
+  /// `(status, created_at, updated_at)`, without cloning the snapshot.
+  pub fn info_header(&self) -> (Status, u64, u64) {
+    (self.info.status, self.info.created_at, self.info.updated_at)
+  }
+
+  /// When the running (or last) turn started, ms since the Unix epoch.
+  pub fn turn_started_at(&self) -> u64 {
+    self.turn_started_at
+  }
+
+  /// When the session reached its terminal status, ms since the Unix epoch.
+  pub fn ended_at(&self) -> Option<u64> {
+    self.info.ended_at
+  }
+
+  pub fn status(&self) -> Status {
+    self.info.status
+  }
+
+  pub fn id(&self) -> &str {
+    &self.info.id
+  }
+
+  pub fn name(&self) -> Option<&str> {
+    self.info.name.as_deref()
+  }
+
+  pub fn backend_session_id(&self) -> &str {
+    &self.info.backend_session_id
+  }
+
+  pub fn stop_request(&self) -> Option<StopRequest> {
+    self.stop
+  }
+
+  pub fn set_pid(&mut self, pid: u32) {
+    self.info.pid = Some(pid);
+    self.pid_start = crate::process::start_time(pid);
+  }
+
+  /// Counts one automatic message; `Err(count)` when `max` were sent in a row already.
+  pub fn count_auto_respond(&mut self, max: u32) -> Result<(), u32> {
+    if self.auto_responds >= max {
+      return Err(self.auto_responds);
+    }
+    self.auto_responds += 1;
+    Ok(())
+  }
+
+  /// A user spoke: automatic messages may start counting again.
+  pub fn reset_auto_responds(&mut self) {
+    self.auto_responds = 0;
+  }
+
+  /// The session stops once its reported cost reaches `usd`.
+  pub fn set_max_budget(&mut self, usd: Option<f64>) {
+    self.max_budget_usd = usd;
+  }
+
+  /// The running process's start time, to tell it from a later process with the same pid.
+  pub fn pid_start(&self) -> Option<u64> {
+    self.pid_start
+  }
+
+  /// The last turns (prompt and reply, bounded).
+  pub fn summary(&self) -> Vec<SummaryTurn> {
+    self.summary.iter().cloned().collect()
+  }
+
+  /// Restores the summary of a session read back from the store.
+  pub fn set_summary(&mut self, turns: Vec<SummaryTurn>) {
+    self.summary = turns.into_iter().collect();
+  }
+
+  /// A session resumed without a prompt: up and waiting for the first message.
+  pub fn ready_without_turn(&mut self) -> Option<Ev> {
+    if self.info.status != Status::Starting {
+      return None;
+    }
+    self.set_status(Status::WaitingForInput, Some(StatusReason::TurnEnded))
+  }
+
+  /// The last `n` lines of assistant text, oldest first.
+  pub fn output(&self, n: usize) -> Vec<String> {
+    self.output.last(n)
+  }
+
+  /// Logged events with `seq > since_seq`, optionally only of the given kinds.
+  pub fn events(&self, since_seq: u64, kinds: &[String]) -> Vec<Ev> {
+    self
+      .events
+      .iter()
+      .filter(|e| e.seq > since_seq)
+      .filter(|e| kinds.is_empty() || kinds.iter().any(|k| k == e.payload.kind()))
+      .cloned()
+      .collect()
+  }
+
+  /// Stamps, logs and returns one event.
+  pub fn record(&mut self, payload: EventPayload) -> Ev {
+    self.info.last_seq += 1;
+    let now = now_ms();
+    self.info.updated_at = now;
+    let ev = Ev::new(AgentEvent {
+      seq: self.info.last_seq,
+      session_id: std::sync::Arc::clone(&self.event_id),
+      at: now,
+      payload,
+    });
+    if self.events.len() >= self.limits.event_log {
+      self.events.pop_front();
+    }
+    self.events.push_back(Ev::clone(&ev));
+    ev
+  }
+
+  /// Moves to `status`; returns the status event, or nothing if unchanged or already terminal.
+  pub fn set_status(&mut self, status: Status, reason: Option<StatusReason>) -> Option<Ev> {
+    let previous = self.info.status;
+    if previous.is_terminal() || (previous == status && self.info.status_reason == reason) {
+      return None;
+    }
+    self.info.status = status;
+    self.info.status_reason = reason;
+    if status.is_terminal() {
+      self.info.ended_at = Some(now_ms());
+    }
+    let end_reason = if status.is_terminal() {
+      self.info.end_reason
+    } else {
+      None
+    };
+    Some(self.record(EventPayload::Status {
+      status,
+      previous: Some(previous),
+      reason,
+      end_reason,
+    }))
+  }
+
+  /// The first event of a session: `starting`.
+  pub fn started(&mut self) -> Ev {
+    self.record(EventPayload::Status {
+      status: Status::Starting,
+      previous: None,
+      reason: None,
+      end_reason: None,
+    })
+  }
+
+  /// A user message is about to be written: a waiting session runs again.
+  /// Returns the status event, or `Err(status)` when the session is not waiting.
+  pub fn begin_turn(&mut self, prompt: &str) -> Result<Option<Ev>, Status> {
+    if self.info.status != Status::WaitingForInput {
+      return Err(self.info.status);
+    }
+    self.turn_prompt = prompt.to_owned();
+    self.turn_text.clear();
+    self.turn_interrupt = false;
+    self.turn_started_at = now_ms();
+    Ok(self.set_status(Status::Running, None))
+  }
+
+  /// Notes that the running turn is being interrupted (`interruptTurn`): its error result is
+  /// expected, not a failure, and a `codex exec` process that then exits without a terminal
+  /// event ended its turn interrupted. False when no turn is running.
+  pub fn request_turn_interrupt(&mut self) -> bool {
+    if !matches!(self.info.status, Status::Starting | Status::Running) || self.stop.is_some() {
+      return false;
+    }
+    self.turn_interrupt = true;
+    true
+  }
+
+  /// Takes the pending permission request `request_id` for answering, and records the answer:
+  /// a session that waited only for it runs again. `None` if no such request is pending.
+  pub fn resolve_permission(
+    &mut self,
+    request_id: &str,
+    allow: bool,
+    by: &str,
+  ) -> Option<(PendingPermission, Vec<Ev>)> {
+    let i = self
+      .info
+      .pending_permissions
+      .iter()
+      .position(|p| p.request_id == request_id)?;
+    let pending = self.info.pending_permissions.remove(i);
+    let mut out = vec![self.record(EventPayload::PermissionResolved {
+      request_id: request_id.to_owned(),
+      allow,
+      by: by.to_owned(),
+    })];
+    if self.info.pending_permissions.is_empty()
+      && self.info.status == Status::WaitingForInput
+      && self.info.status_reason == Some(StatusReason::Permission)
+    {
+      out.extend(self.set_status(Status::Running, None));
+    }
+    Some((pending, out))
+  }
+
+  /// The graceful stop had to SIGKILL the process group.
+  pub fn mark_forced_stop(&mut self) {
+    self.info.forced_stop = true;
+  }
+
+  /// Records a stop request; the first one wins.
+  pub fn request_stop(&mut self, stop: StopRequest) {
+    if self.stop.is_none() {
+      self.stop = Some(stop);
+    }
+  }
+
+  /// One line of stderr.
+  pub fn stderr_line(&mut self, line: &str) -> Ev {
+    let line = truncate(line, 8 * 1024);
+    self.stderr.push(&line);
+    self.record(EventPayload::Stderr { line })
+  }
+}
+
+mod apply;
+mod end;
+
+#[cfg(test)]
+mod tests;
