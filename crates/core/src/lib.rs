@@ -1,3 +1,4 @@
+#![warn(unreachable_pub)]
 //! openclaw-sessions core: spawns and drives coding-agent CLIs (Claude Code, Codex), parses
 //! their event streams, tracks each session's status and keeps its history. Pure Rust, no napi:
 //! the binding crate converts and forwards.
@@ -15,7 +16,7 @@
 pub mod manager;
 pub mod model;
 pub mod notify;
-pub mod process;
+pub(crate) mod process;
 pub mod protocol;
 pub mod session;
 pub mod store;

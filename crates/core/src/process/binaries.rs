@@ -37,7 +37,7 @@ fn package_binaries(backend: Backend) -> Vec<PathBuf> {
 }
 
 /// The option that configures the binary, for error messages.
-pub fn option_name(backend: Backend) -> &'static str {
+pub(crate) fn option_name(backend: Backend) -> &'static str {
   match backend {
     Backend::Claude => "claudePath",
     Backend::Codex | Backend::CodexExec => "codexPath",
@@ -54,7 +54,7 @@ fn package_name(backend: Backend) -> &'static str {
 /// Resolves the binary for `backend`. `configured` is the user's option; `path` the `PATH` to
 /// search; `start` the directory whose `node_modules` (and its parents') are searched.
 /// The error names everything tried and the option to set.
-pub fn resolve(
+pub(crate) fn resolve(
   backend: Backend,
   configured: Option<&str>,
   path: Option<&OsStr>,

@@ -2,7 +2,7 @@
 //! (no shell, ever), read its output as bounded lines, keep a stderr tail, and signal the whole
 //! group. Knows nothing about sessions or protocols.
 
-pub mod binaries;
+pub(crate) mod binaries;
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 /// Everything needed to start one CLI process.
 #[derive(Debug, Clone)]
-pub struct CommandSpec {
+pub(crate) struct CommandSpec {
   pub program: PathBuf,
   pub args: Vec<OsString>,
   /// The child's working directory (Claude has no `--cwd`).
@@ -27,7 +27,7 @@ pub struct CommandSpec {
 /// Finds `program`: a path containing `/` is checked as is; a bare name is searched on `path`
 /// (a `PATH`-style list). The result exists, is a file, and is executable.
 /// The error names every place tried.
-pub fn resolve_program(program: &str, path: Option<&std::ffi::OsStr>) -> Result<PathBuf, String> {
+pub(crate) fn resolve_program(program: &str, path: Option<&std::ffi::OsStr>) -> Result<PathBuf, String> {
   fn check(p: &Path) -> Result<(), String> {
     let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
     if !meta.is_file() {
@@ -69,7 +69,7 @@ pub fn resolve_program(program: &str, path: Option<&std::ffi::OsStr>) -> Result<
 
 /// Spawns the command with piped stdin/stdout/stderr, in a new process group whose id is the
 /// child's pid, with `PR_SET_PDEATHSIG(SIGKILL)` so the child dies with this process.
-pub fn spawn(spec: &CommandSpec) -> std::io::Result<tokio::process::Child> {
+pub(crate) fn spawn(spec: &CommandSpec) -> std::io::Result<tokio::process::Child> {
   let mut cmd = tokio::process::Command::new(&spec.program);
   cmd
     .args(&spec.args)
@@ -97,13 +97,13 @@ pub fn spawn(spec: &CommandSpec) -> std::io::Result<tokio::process::Child> {
 
 /// Sends `signal` to the process group `pgid` (the group leader's pid). Returns false when the
 /// group no longer exists.
-pub fn signal_group(pgid: u32, signal: nix::sys::signal::Signal) -> bool {
+pub(crate) fn signal_group(pgid: u32, signal: nix::sys::signal::Signal) -> bool {
   nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid as i32), signal).is_ok()
 }
 
 /// The summed resident set size, in bytes, of every process whose process group is `pgid`
 /// (read from `/proc/<pid>/stat`; 0 where `/proc` is not there).
-pub fn group_rss(pgid: u32) -> u64 {
+pub(crate) fn group_rss(pgid: u32) -> u64 {
   let page = 4096u64;
   let Ok(dir) = std::fs::read_dir("/proc") else {
     return 0;
@@ -138,7 +138,7 @@ pub fn group_rss(pgid: u32) -> u64 {
 
 /// A process's start time in clock ticks since boot (`/proc/<pid>/stat` field 22): with the
 /// pid, it identifies one process across pid reuse. `None` if there is no such process.
-pub fn start_time(pid: u32) -> Option<u64> {
+pub(crate) fn start_time(pid: u32) -> Option<u64> {
   let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
   let rest = &stat[stat.rfind(')')? + 2..];
   rest.split(' ').nth(19)?.parse().ok()
@@ -146,7 +146,7 @@ pub fn start_time(pid: u32) -> Option<u64> {
 
 /// One line read from a child's stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Line {
+pub(crate) enum Line {
   /// A complete line (without the newline), invalid UTF-8 replaced by U+FFFD.
   Text(String),
   /// A line longer than the cap; its bytes were discarded. `len` is the full length.
@@ -156,7 +156,7 @@ pub enum Line {
 /// Reads newline-separated lines with a per-line byte cap, so a runaway line can never make the
 /// reader buffer without bound. `next_line` is cancel-safe: a partial line survives a dropped
 /// future (it can sit in `tokio::select!`).
-pub struct LineReader<R> {
+pub(crate) struct LineReader<R> {
   inner: BufReader<R>,
   cap: usize,
   buf: Vec<u8>,
@@ -165,7 +165,7 @@ pub struct LineReader<R> {
 
 impl<R: AsyncRead + Unpin> LineReader<R> {
   /// `cap`: the longest line kept, in bytes.
-  pub fn new(inner: R, cap: usize) -> Self {
+  pub(crate) fn new(inner: R, cap: usize) -> Self {
     LineReader {
       inner: BufReader::with_capacity(64 * 1024, inner),
       cap,
@@ -175,12 +175,12 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
   }
 
   /// Whether a whole line is already buffered (the next `next_line` needs no read).
-  pub fn has_buffered_line(&self) -> bool {
+  pub(crate) fn has_buffered_line(&self) -> bool {
     memchr::memchr(b'\n', self.inner.buffer()).is_some()
   }
 
   /// The next line, or `None` at end of stream. A last line without a newline is returned.
-  pub async fn next_line(&mut self) -> std::io::Result<Option<Line>> {
+  pub(crate) async fn next_line(&mut self) -> std::io::Result<Option<Line>> {
     loop {
       let chunk = self.inner.fill_buf().await?;
       if chunk.is_empty() {
@@ -227,7 +227,7 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
 
 /// The last lines of a stream, bounded by line count and by total bytes.
 #[derive(Debug, Clone, Default)]
-pub struct Tail {
+pub(crate) struct Tail {
   lines: VecDeque<String>,
   bytes: usize,
   max_lines: usize,
@@ -235,7 +235,7 @@ pub struct Tail {
 }
 
 impl Tail {
-  pub fn new(max_lines: usize, max_bytes: usize) -> Self {
+  pub(crate) fn new(max_lines: usize, max_bytes: usize) -> Self {
     Tail {
       lines: VecDeque::new(),
       bytes: 0,
@@ -245,7 +245,7 @@ impl Tail {
   }
 
   /// Appends a line (itself cut to `max_bytes`), dropping the oldest ones past the bounds.
-  pub fn push(&mut self, line: &str) {
+  pub(crate) fn push(&mut self, line: &str) {
     let line = truncate(line, self.max_bytes);
     self.bytes += line.len();
     self.lines.push_back(line);
@@ -258,23 +258,19 @@ impl Tail {
   }
 
   /// The kept lines, oldest first.
-  pub fn lines(&self) -> Vec<String> {
+  pub(crate) fn lines(&self) -> Vec<String> {
     self.lines.iter().cloned().collect()
   }
 
   /// The last `n` kept lines, oldest first.
-  pub fn last(&self, n: usize) -> Vec<String> {
+  pub(crate) fn last(&self, n: usize) -> Vec<String> {
     let skip = self.lines.len().saturating_sub(n);
     self.lines.iter().skip(skip).cloned().collect()
-  }
-
-  pub fn is_empty(&self) -> bool {
-    self.lines.is_empty()
   }
 }
 
 /// Cuts `s` to at most `max` bytes on a char boundary, marking the cut with `…`.
-pub fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
   if s.len() <= max {
     return s.to_owned();
   }

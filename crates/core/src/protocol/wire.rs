@@ -77,12 +77,12 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 /// The whole line as a `Value`, for the rare messages that are kept whole (the line is known
 /// to be JSON by then).
-pub fn whole(line: &str) -> Value {
+pub(super) fn whole(line: &str) -> Value {
   serde_json::from_str(line).unwrap_or(Value::Null)
 }
 
 /// A message no mapping knows, kept whole as [`EventPayload::Other`].
-pub fn other(v: Value) -> EventPayload {
+pub(super) fn other(v: Value) -> EventPayload {
   EventPayload::Other {
     message_type: type_of(&v),
     raw: v,

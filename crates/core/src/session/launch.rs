@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// Everything needed to start this session's processes, fixed at spawn.
 #[derive(Debug, Clone)]
-pub struct Launch {
+pub(crate) struct Launch {
   pub backend: Backend,
   pub program: PathBuf,
   pub cwd: PathBuf,
@@ -35,7 +35,7 @@ pub struct Launch {
 
 impl Launch {
   /// Resolves the binary and the environment; fails with `E_SPAWN` naming what was tried.
-  pub fn prepare(
+  pub(crate) fn prepare(
     m: &ManagerOptions,
     o: &SpawnOptions,
     backend: Backend,
@@ -102,7 +102,7 @@ impl Launch {
   }
 
   /// For a session whose process the caller owns (`ingest`): nothing to start.
-  pub fn external(m: &ManagerOptions, workdir: &str, spawned: Arc<AtomicU64>) -> Launch {
+  pub(crate) fn external(m: &ManagerOptions, workdir: &str, spawned: Arc<AtomicU64>) -> Launch {
     Launch {
       backend: Backend::Claude,
       program: PathBuf::new(),
@@ -161,7 +161,7 @@ impl Launch {
   /// Checks that the CLI still has the conversation `resume` names (Claude's transcript,
   /// Codex's rollout file): `E_RESUME_NOT_FOUND` saying what was looked for, before anything
   /// is spawned. Nothing to check without `resume`.
-  pub fn verify_resumable(&self) -> Result<()> {
+  pub(crate) fn verify_resumable(&self) -> Result<()> {
     match (&self.claude.resume, self.backend) {
       (None, _) => Ok(()),
       (Some(id), Backend::Claude) => self.check_claude_transcript(id),
@@ -248,7 +248,7 @@ impl Launch {
   /// Starts the session's first process and sends `prompt`. Resolves when the backend session
   /// id is known: at once for Claude (`--session-id`), after `thread/start` (or resume / fork)
   /// for the app-server, at `thread.started` for exec.
-  pub async fn first_turn(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
+  pub(crate) async fn first_turn(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
     self.start(s, prompt).await?;
     if prompt.is_none() {
       // Resumed without a message: up and waiting for the first one.
@@ -368,7 +368,7 @@ impl Launch {
 
   /// Sends the next user message of a session that is waiting (the caller moved it to
   /// `running`).
-  pub async fn next_turn(&self, s: &Arc<LiveSession>, text: &str) -> Result<()> {
+  pub(crate) async fn next_turn(&self, s: &Arc<LiveSession>, text: &str) -> Result<()> {
     let gone = |e: std::io::Error| {
       Error::State(format!(
         "the session's CLI no longer reads input ({e}); it is ending"
@@ -392,7 +392,7 @@ impl Launch {
 impl Launch {
   /// Cancels the running turn only (the caller checked one runs): Claude `control_request
   /// {subtype: interrupt}`, Codex `turn/interrupt`, codex-exec SIGINT to the turn's process.
-  pub async fn interrupt_turn(&self, s: &Arc<LiveSession>) -> Result<()> {
+  pub(crate) async fn interrupt_turn(&self, s: &Arc<LiveSession>) -> Result<()> {
     match self.backend {
       Backend::Claude => {
         let id = format!("interrupt-{}", uuid::Uuid::new_v4());

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// The watchdog's limits; `None` switches one off.
 #[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
   /// No output from the CLI within this after spawn → `killed`, `startup-timeout`.
   pub startup: Option<Duration>,
   /// No activity (events) for this long → graceful stop, `interrupted`, `idle-timeout`.
@@ -30,7 +30,7 @@ pub struct Timeouts {
 const MEMORY_SAMPLE: Duration = Duration::from_secs(2);
 
 /// The graceful stop of `interrupt` and `shutdown`.
-pub async fn stop_gracefully(
+pub(crate) async fn stop_gracefully(
   s: &Arc<LiveSession>,
   launch: &Launch,
   why: EndReason,
@@ -70,7 +70,7 @@ pub async fn stop_gracefully(
 }
 
 /// SIGKILL to the session's process group, or, with no process, the end right away.
-pub fn stop_hard(s: &LiveSession, why: EndReason) {
+pub(crate) fn stop_hard(s: &LiveSession, why: EndReason) {
   if s.is_done() {
     return;
   }
@@ -81,7 +81,7 @@ pub fn stop_hard(s: &LiveSession, why: EndReason) {
 }
 
 /// Starts the watchdog of one session; it ends with the session.
-pub fn watch(s: Arc<LiveSession>, launch: Arc<Launch>, t: Timeouts) {
+pub(crate) fn watch(s: Arc<LiveSession>, launch: Arc<Launch>, t: Timeouts) {
   if t.startup.is_none() && t.idle.is_none() && t.turn.is_none() && t.memory_bytes.is_none() {
     return;
   }

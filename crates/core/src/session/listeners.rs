@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// A subscriber callback.
-pub type Listener = Arc<dyn Fn(&Ev) + Send + Sync>;
+pub(crate) type Listener = Arc<dyn Fn(&Ev) + Send + Sync>;
 
 /// The set of subscribers of one manager.
 #[derive(Default)]
-pub struct Listeners {
+pub(crate) struct Listeners {
   next: AtomicU64,
   list: RwLock<Vec<(u64, Listener)>>,
   emitted: AtomicU64,
@@ -19,7 +19,7 @@ pub struct Listeners {
 
 impl Listeners {
   /// Adds a listener; returns its id for [`Listeners::unsubscribe`].
-  pub fn subscribe(&self, f: Listener) -> u64 {
+  pub(crate) fn subscribe(&self, f: Listener) -> u64 {
     let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
     self
       .list
@@ -30,7 +30,7 @@ impl Listeners {
   }
 
   /// Removes a listener; false if it was already gone.
-  pub fn unsubscribe(&self, id: u64) -> bool {
+  pub(crate) fn unsubscribe(&self, id: u64) -> bool {
     let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
     let before = list.len();
     list.retain(|(i, _)| *i != id);
@@ -38,7 +38,7 @@ impl Listeners {
   }
 
   /// Calls every listener with `ev`.
-  pub fn emit(&self, ev: &Ev) {
+  pub(crate) fn emit(&self, ev: &Ev) {
     self.emitted.fetch_add(1, Ordering::Relaxed);
     let list = self.list.read().unwrap_or_else(|e| e.into_inner());
     for (_, f) in list.iter() {
@@ -47,15 +47,11 @@ impl Listeners {
   }
 
   /// Events emitted so far.
-  pub fn emitted(&self) -> u64 {
+  pub(crate) fn emitted(&self) -> u64 {
     self.emitted.load(Ordering::Relaxed)
   }
 
-  pub fn len(&self) -> usize {
+  pub(crate) fn len(&self) -> usize {
     self.list.read().unwrap_or_else(|e| e.into_inner()).len()
-  }
-
-  pub fn is_empty(&self) -> bool {
-    self.len() == 0
   }
 }

@@ -30,11 +30,11 @@ const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
 /// Something kept alive while the session is live (the binding's handle that keeps Node's
 /// event loop running); dropped when the session reaches a terminal status.
-pub type KeepAlive = Box<dyn Any + Send>;
+pub(crate) type KeepAlive = Box<dyn Any + Send>;
 
 /// How unanswered permission requests are answered.
 #[derive(Debug, Clone, Copy)]
-pub struct PermissionPolicy {
+pub(crate) struct PermissionPolicy {
   pub default_allow: bool,
   pub timeout: Duration,
 }
@@ -46,7 +46,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// One session and, while one runs, its process.
-pub struct LiveSession {
+pub(crate) struct LiveSession {
   state: Mutex<SessionState>,
   stdin: tokio::sync::Mutex<Option<ChildStdin>>,
   /// The process group id while a process runs and is not reaped.
@@ -70,14 +70,14 @@ pub struct LiveSession {
 }
 
 /// Where and with what the session's snapshots are stored.
-pub struct Persist {
+pub(crate) struct Persist {
   pub writer: Arc<Writer>,
   /// The spawn options to resume with (no prompt, no env).
   pub options: Value,
 }
 
 impl LiveSession {
-  pub fn new(
+  pub(crate) fn new(
     state: SessionState,
     listeners: Arc<Listeners>,
     keepalive: Option<KeepAlive>,
@@ -102,7 +102,7 @@ impl LiveSession {
   }
 
   /// Stores this session from now on: at once, then on every status change and turn end.
-  pub fn persist_to(&self, p: Persist) {
+  pub(crate) fn persist_to(&self, p: Persist) {
     let _ = self.persist.set(p);
     self.update(|st| {
       self.write_snapshot(st);
@@ -111,7 +111,7 @@ impl LiveSession {
   }
 
   /// The options stored for resuming this session.
-  pub fn stored_options(&self) -> Value {
+  pub(crate) fn stored_options(&self) -> Value {
     self
       .persist
       .get()
@@ -132,12 +132,12 @@ impl LiveSession {
   }
 
   /// The state, for reading. Never hold it across an await.
-  pub fn state(&self) -> MutexGuard<'_, SessionState> {
+  pub(crate) fn state(&self) -> MutexGuard<'_, SessionState> {
     lock(&self.state)
   }
 
   /// Runs `f` on the state and publishes the events it returns, under the lock (ordering).
-  pub fn update<R>(&self, f: impl FnOnce(&mut SessionState) -> (R, Vec<Ev>)) -> R {
+  pub(crate) fn update<R>(&self, f: impl FnOnce(&mut SessionState) -> (R, Vec<Ev>)) -> R {
     let r = {
       let mut st = self.state();
       let (r, events) = f(&mut st);
@@ -172,19 +172,19 @@ impl LiveSession {
   }
 
   /// A receiver that changes on every status change and turn end.
-  pub fn subscribe_milestones(&self) -> watch::Receiver<u64> {
+  pub(crate) fn subscribe_milestones(&self) -> watch::Receiver<u64> {
     self.milestones.subscribe()
   }
 
   /// The resident memory of the session's process group in bytes, from `/proc` (Linux);
   /// `None` without a running process.
-  pub fn group_rss(&self) -> Option<u64> {
+  pub(crate) fn group_rss(&self) -> Option<u64> {
     let pgid = (*lock(&self.pgid))?;
     Some(crate::process::group_rss(pgid))
   }
 
   /// Waits until `pred` holds for the state, or `timeout` passes (false).
-  pub async fn wait_until(&self, timeout: Duration, pred: impl Fn(&SessionState) -> bool) -> bool {
+  pub(crate) async fn wait_until(&self, timeout: Duration, pred: impl Fn(&SessionState) -> bool) -> bool {
     let mut rx = self.version.subscribe();
     let wait = async {
       loop {
@@ -200,7 +200,7 @@ impl LiveSession {
   }
 
   /// Writes one line to the child's stdin. Fails when stdin is closed or the pipe broke.
-  pub async fn write(&self, line: &str) -> std::io::Result<()> {
+  pub(crate) async fn write(&self, line: &str) -> std::io::Result<()> {
     let mut guard = self.stdin.lock().await;
     let stdin = guard
       .as_mut()
@@ -210,13 +210,13 @@ impl LiveSession {
   }
 
   /// Closes the child's stdin (EOF): the CLI ends once queued turns finish.
-  pub async fn close_stdin(&self) {
+  pub(crate) async fn close_stdin(&self) {
     self.stdin.lock().await.take();
   }
 
   /// Sends a JSON-RPC request and waits for its response (`E_TIMEOUT` after `timeout`,
   /// `E_PROTOCOL` when the CLI answers with an error or exits first).
-  pub async fn request(&self, method: &str, params: Value, timeout: Duration) -> Result<Value> {
+  pub(crate) async fn request(&self, method: &str, params: Value, timeout: Duration) -> Result<Value> {
     let id = {
       let mut n = lock(&self.next_request);
       let id = *n;
@@ -249,7 +249,7 @@ impl LiveSession {
   }
 
   /// Sends a JSON-RPC notification.
-  pub async fn notify(&self, method: &str) -> Result<()> {
+  pub(crate) async fn notify(&self, method: &str) -> Result<()> {
     self
       .write(&rpc::notification(method))
       .await
@@ -257,7 +257,7 @@ impl LiveSession {
   }
 
   /// Signals the whole process group; false when no process is running.
-  pub fn signal(&self, sig: Signal) -> bool {
+  pub(crate) fn signal(&self, sig: Signal) -> bool {
     match *lock(&self.pgid) {
       Some(pgid) => signal_group(pgid, sig),
       None => false,
@@ -265,17 +265,17 @@ impl LiveSession {
   }
 
   /// Whether a process is running now.
-  pub fn has_process(&self) -> bool {
+  pub(crate) fn has_process(&self) -> bool {
     lock(&self.pgid).is_some()
   }
 
   /// Whether the session reached its terminal status (and no process is left).
-  pub fn is_done(&self) -> bool {
+  pub(crate) fn is_done(&self) -> bool {
     *self.done.borrow()
   }
 
   /// Waits until the session is done.
-  pub async fn wait_done(&self) {
+  pub(crate) async fn wait_done(&self) {
     let mut rx = self.done.subscribe();
     let _ = rx.wait_for(|d| *d).await;
   }
@@ -288,7 +288,7 @@ impl LiveSession {
 
   /// Ends a session that has no process, per its stop request (see
   /// `SessionState::ended_without_process`). Returns false if a process is running after all.
-  pub fn end_without_process(&self) -> bool {
+  pub(crate) fn end_without_process(&self) -> bool {
     let pgid = lock(&self.pgid);
     if pgid.is_some() || self.is_done() {
       return pgid.is_none();
@@ -301,7 +301,7 @@ impl LiveSession {
 
   /// Ends a session whose process the caller owns (`ingest`): the status follows from what
   /// was ingested (a failed model call → `failed`) or the stop request.
-  pub fn end_external(&self) {
+  pub(crate) fn end_external(&self) {
     if self.is_done() {
       return;
     }
@@ -316,13 +316,8 @@ impl LiveSession {
     self.finish();
   }
 
-  /// Marks a session that never got a process as done (spawn failed).
-  pub fn finish_without_process(&self) {
-    self.finish();
-  }
-
   /// Takes ownership of a spawned child and starts pumping its output with `parser`.
-  pub fn start(self: &Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {
+  pub(crate) fn start(self: &Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {
     let pid = child.id().unwrap_or(0);
     *lock(&self.pgid) = Some(pid);
     // Stored with its start time, so a later manager can tell this process from a reused pid.
@@ -526,7 +521,7 @@ impl LiveSession {
   /// Answers a pending permission request: Claude `control_response` to `can_use_tool`, Codex
   /// `{decision}` response. `E_NOT_FOUND` when no such request is pending (already answered,
   /// or its turn is over).
-  pub async fn answer_permission(
+  pub(crate) async fn answer_permission(
     &self,
     request_id: &str,
     answer: &PermissionAnswer,

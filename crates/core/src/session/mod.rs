@@ -3,11 +3,11 @@
 //! backend's process is started and its turns begun (`launch`), timeouts and stops
 //! (`lifecycle`), and the event listeners (`listeners`).
 
-pub mod launch;
-pub mod lifecycle;
-pub mod listeners;
-pub mod live;
-pub mod reader;
+pub(crate) mod launch;
+pub(crate) mod lifecycle;
+pub(crate) mod listeners;
+pub(crate) mod live;
+pub(crate) mod reader;
 pub mod state;
 
 pub use state::*;

@@ -5,17 +5,17 @@ use crate::process::{Line, LineReader};
 use crate::protocol::{Inbound, Parser};
 
 /// Batches of parsed lines waiting to be applied; the reader waits when this many are queued.
-pub const PARSED_BACKLOG: usize = 16;
+pub(crate) const PARSED_BACKLOG: usize = 16;
 
 /// The most lines in one batch.
 const BATCH_LINES: usize = 64;
 
 /// One output line, parsed: what it means, or why it could not be read (a protocol error).
-pub type Parsed = std::result::Result<Vec<Inbound>, String>;
+pub(crate) type Parsed = std::result::Result<Vec<Inbound>, String>;
 
 /// Reads the child's stdout line by line and parses each, until end of stream or until the
 /// session stops taking them.
-pub async fn read_and_parse(
+pub(crate) async fn read_and_parse(
   out: tokio::process::ChildStdout,
   mut parser: Parser,
   line_cap: usize,
