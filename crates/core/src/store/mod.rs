@@ -219,7 +219,7 @@ impl Store {
 
   /// Records a notification as pending; false if its key is already in the ledger (it was
   /// created before: never deliver it twice).
-  pub fn ledger_add(&self, n: &crate::notify::Notification) -> Result<bool> {
+  pub fn ledger_add(&self, n: &crate::model::notification::Notification) -> Result<bool> {
     let data = serde_json::to_string(n).map_err(|e| self.err("cannot encode a notification", e))?;
     self
       .lock()
@@ -247,7 +247,7 @@ impl Store {
   }
 
   /// Notifications not yet delivered (nor given up on), oldest first.
-  pub fn ledger_pending(&self) -> Result<Vec<crate::notify::Notification>> {
+  pub fn ledger_pending(&self) -> Result<Vec<crate::model::notification::Notification>> {
     let conn = self.lock();
     let mut stmt = conn
       .prepare("SELECT data FROM notifications WHERE status = 'pending' ORDER BY created_at, rowid")
