@@ -275,7 +275,7 @@ test('an unanswered permission request gets the default policy (deny) after the 
     assert.equal(resolved.length, 1)
     assert.deepEqual([resolved[0].allow, resolved[0].by], [false, 'policy'])
     assert.equal(existsSync(join(t.workdir, 'nobody-answered.txt')), false)
-    await assert.rejects(m.respondToPermission(s.id, 'nope', { behavior: 'maybe' }), { code: 'E_INVALID_ARGUMENT' })
+    await assert.rejects(m.respondToPermission(s.id, 'nope', { behavior: 'maybe' }), { code: 'E_INVALID_ARGUMENT', message: /`behavior`: unknown variant `maybe`, expected `allow` or `deny`/ })
     await assert.rejects(m.respondToPermission(s.id, 'nope', { behavior: 'allow' }), { code: 'E_NOT_FOUND' })
   } finally {
     await m.shutdown()

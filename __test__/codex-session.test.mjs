@@ -252,7 +252,7 @@ test('options of another backend are refused', async () => {
   })
   await assert.rejects(manager.spawn({ backend: 'codex-exec', prompt: 'x', workdir: t.workdir, sandbox: 'everything' }), {
     code: 'E_INVALID_ARGUMENT',
-    message: /unknown sandbox/,
+    message: /`sandbox`: unknown variant `everything`, expected one of `read-only`, `workspace-write`, `danger-full-access`/,
   })
   await assert.rejects(manager.spawn({ backend: 'codex', prompt: 'x', workdir: t.workdir, config: { 'bad key': 1 } }), {
     code: 'E_INVALID_ARGUMENT',

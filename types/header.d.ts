@@ -65,7 +65,12 @@ export interface SessionError extends Error {
   code: ErrorCode
 }
 
-/** `new SessionManager(options)`. Unknown keys are rejected with `E_INVALID_ARGUMENT`. */
+/**
+ * `new SessionManager(options)`. Unknown keys, unknown names of a closed set and out-of-range
+ * numbers are rejected with `E_INVALID_ARGUMENT` naming the key (e.g. `notifications.safetyNetMs`)
+ * and the allowed values or range. Counts and sizes are integers from 0 to 4294967295; durations
+ * (`…Ms`) are integers from 0 to `Number.MAX_SAFE_INTEGER`.
+ */
 export interface ManagerOptions {
   /** Most live (non-terminal) sessions at once; `spawn` past it fails with `E_LIMIT`. Default 5. */
   maxSessions?: number
@@ -92,7 +97,7 @@ export interface ManagerOptions {
   stderrLines?: number
   /** Longest stdout line accepted from a CLI, in bytes; longer ones are skipped with an `error` event. Default 33554432 (32 MiB). */
   maxLineBytes?: number
-  /** How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, in ms. Default 30000. */
+  /** How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, in ms, at least 1. Default 30000. */
   closeTimeoutMs?: number
   /** How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, in ms; SIGINT goes to the process group at half of it. Default 5000. */
   interruptGraceMs?: number

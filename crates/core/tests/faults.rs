@@ -226,7 +226,7 @@ async fn an_app_server_that_never_answers_times_out_and_leaves_nothing() {
   })
   .unwrap();
   let mut opts = spawn_opts(&dir.0);
-  opts.backend = "codex".into();
+  opts.backend = openclaw_sessions_core::Backend::Codex;
   let err = m.spawn(opts, None).await.unwrap_err();
   assert_eq!(err.code(), "E_TIMEOUT", "{err}");
   assert!(err.to_string().contains("initialize"), "{err}");
@@ -418,7 +418,7 @@ async fn kill_during_spawn_wins_and_spawn_says_so() {
     .unwrap(),
   );
   let mut opts = spawn_opts(&dir.0);
-  opts.backend = "codex".into();
+  opts.backend = openclaw_sessions_core::Backend::Codex;
   opts.name = Some("racer".into());
   let m2 = std::sync::Arc::clone(&m);
   let spawning = tokio::spawn(async move { m2.spawn(opts, None).await });

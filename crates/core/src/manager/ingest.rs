@@ -49,7 +49,7 @@ impl Manager {
   pub fn register(&self, o: RegisterOptions) -> Result<SessionInfo> {
     check_dir("workdir", &o.workdir)?;
     let spawn_like = SpawnOptions {
-      backend: "claude".into(),
+      backend: Backend::Claude,
       prompt: o.prompt.clone().unwrap_or_default(),
       workdir: o.workdir.clone(),
       name: o.name.clone(),
@@ -91,7 +91,7 @@ impl Manager {
     state.set_external();
     let permissions = PermissionPolicy {
       default_allow: false,
-      timeout: Duration::from_millis(self.opts.permission_timeout_ms as u64),
+      timeout: Duration::from_millis(self.opts.permission_timeout_ms),
     };
     let session = LiveSession::new(state, Arc::clone(&self.listeners), None, permissions);
     let launch = Arc::new(Launch::external(

@@ -13,7 +13,7 @@ pub use ingest::RegisterOptions;
 pub use crate::manager::stats::{ListFilter, Stats};
 use crate::model::error::{Error, Result};
 use crate::model::event::AgentEvent;
-use crate::model::options::{Backend, ManagerOptions, SpawnOptions};
+use crate::model::options::{self, Backend, ManagerOptions, SpawnOptions};
 use crate::notify::delivery::Delivery;
 use crate::notify::router::{Input as RouterInput, Router};
 use crate::session::launch::Launch;
@@ -230,8 +230,8 @@ impl Manager {
     state.set_summary(plan.summary.clone());
     state.set_max_budget(opts.max_budget_usd);
     let permissions = PermissionPolicy {
-      default_allow: self.opts.permission_policy == "allow",
-      timeout: Duration::from_millis(self.opts.permission_timeout_ms as u64),
+      default_allow: self.opts.permission_policy == options::PermissionPolicy::Allow,
+      timeout: Duration::from_millis(self.opts.permission_timeout_ms),
     };
     let session = LiveSession::new(state, Arc::clone(&self.listeners), keepalive, permissions);
     self.reserve(&session, &launch, opts.name.as_deref())?;
@@ -298,12 +298,12 @@ impl Manager {
   fn timeouts(&self) -> Timeouts {
     let on = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
     Timeouts {
-      startup: on(self.opts.startup_timeout_ms as u64),
+      startup: on(self.opts.startup_timeout_ms),
       idle: on(self.opts.idle_timeout_ms),
       turn: on(self.opts.turn_timeout_ms),
       memory_bytes: (self.opts.memory_limit_mb > 0)
         .then(|| self.opts.memory_limit_mb as u64 * 1024 * 1024),
-      grace: Duration::from_millis(self.opts.interrupt_grace_ms as u64),
+      grace: Duration::from_millis(self.opts.interrupt_grace_ms),
     }
   }
 
@@ -472,7 +472,7 @@ impl Manager {
     s.state().request_stop(StopRequest::Close);
     if !s.end_without_process() {
       s.close_stdin().await;
-      let wait = Duration::from_millis(self.opts.close_timeout_ms as u64);
+      let wait = Duration::from_millis(self.opts.close_timeout_ms);
       if tokio::time::timeout(wait, s.wait_done()).await.is_err() {
         s.signal(Signal::SIGKILL);
         s.wait_done().await;
@@ -493,7 +493,7 @@ impl Manager {
       Ok(found) => found,
       Err(e) => return self.stored_finished(r, e),
     };
-    let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms as u64));
+    let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms));
     stop_gracefully(&s, &launch, EndReason::User, grace).await;
     self.writer.flush().await;
     let info = s.state().info();
@@ -571,7 +571,7 @@ impl Manager {
   /// shutdown`, SIGKILL after `grace`); resolves once all are reaped.
   pub async fn shutdown(&self, grace: Option<Duration>) -> Stats {
     self.closed.store(true, Ordering::SeqCst);
-    let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms as u64));
+    let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms));
     let live: Vec<_> = {
       self.prune();
       self

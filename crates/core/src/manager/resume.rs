@@ -109,7 +109,7 @@ impl Manager {
     o: ResumeOptions,
     keepalive: Option<crate::session::live::KeepAlive>,
   ) -> Result<SessionInfo> {
-    let fresh_on_missing = o.fresh_on_missing()?;
+    let fresh_on_missing = o.fresh_on_missing();
     if prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
       return Err(Error::InvalidArgument(
         "prompt is empty: omit it or give the message to send".into(),

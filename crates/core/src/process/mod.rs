@@ -27,7 +27,10 @@ pub(crate) struct CommandSpec {
 /// Finds `program`: a path containing `/` is checked as is; a bare name is searched on `path`
 /// (a `PATH`-style list). The result exists, is a file, and is executable.
 /// The error names every place tried.
-pub(crate) fn resolve_program(program: &str, path: Option<&std::ffi::OsStr>) -> Result<PathBuf, String> {
+pub(crate) fn resolve_program(
+  program: &str,
+  path: Option<&std::ffi::OsStr>,
+) -> Result<PathBuf, String> {
   fn check(p: &Path) -> Result<(), String> {
     let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
     if !meta.is_file() {

@@ -34,15 +34,7 @@ pub fn decode(line: &str) -> Result<Option<Value>, ParseError> {
     })
 }
 
-/// The answer to a permission / approval request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PermissionAnswer {
-  pub allow: bool,
-  /// Why, for a deny (Claude shows it to the model).
-  pub message: Option<String>,
-  /// Claude: the tool input to run with instead of the requested one.
-  pub updated_input: Option<Value>,
-}
+pub use crate::model::options::PermissionAnswer;
 
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! module knows how.
 
 use crate::model::error::{Error, Result};
-use crate::model::options::{Backend, ManagerOptions, SpawnOptions};
+use crate::model::options::{Backend, ManagerOptions, PermissionMode, SpawnOptions};
 use crate::process::binaries;
 use crate::process::{self, CommandSpec};
 use crate::protocol::codex::exec::{CodexArgs, Continue};
@@ -65,7 +65,8 @@ impl Launch {
     let cwd = std::env::current_dir().ok();
     let program = binaries::resolve(backend, configured, path_env.as_deref(), cwd.as_deref())
       .map_err(|why| Error::Spawn(format!("{} CLI not usable: {why}", backend_label(backend))))?;
-    if o.permission_mode.as_deref() == Some("bypassPermissions") && nix::unistd::geteuid().is_root()
+    if o.permission_mode == Some(PermissionMode::BypassPermissions)
+      && nix::unistd::geteuid().is_root()
     {
       // The CLI refuses bypass as root unless told it is sandboxed (PROTOCOLS.md A1).
       env.push(("IS_SANDBOX".into(), "1".into()));
@@ -80,7 +81,7 @@ impl Launch {
         resume: o.resume.clone(),
         fork: o.fork,
         model: o.model.clone(),
-        permission_mode: o.permission_mode.clone(),
+        permission_mode: o.permission_mode.map(|m| m.as_str().to_owned()),
         allowed_tools: o.allowed_tools.clone(),
         disallowed_tools: o.disallowed_tools.clone(),
         append_system_prompt: o.append_system_prompt.clone(),
@@ -90,13 +91,13 @@ impl Launch {
       },
       codex: CodexArgs {
         model: o.model.clone(),
-        sandbox: o.sandbox.clone(),
-        approval_policy: o.approval_policy.clone(),
+        sandbox: o.sandbox.map(|m| m.as_str().to_owned()),
+        approval_policy: o.approval_policy.map(|m| m.as_str().to_owned()),
         config: o.config_toml()?,
       },
       line_cap: m.max_line_bytes as usize,
-      request_timeout: Duration::from_millis(m.request_timeout_ms as u64),
-      startup_timeout: Duration::from_millis(m.startup_timeout_ms as u64),
+      request_timeout: Duration::from_millis(m.request_timeout_ms),
+      startup_timeout: Duration::from_millis(m.startup_timeout_ms),
       spawned,
     })
   }
@@ -111,8 +112,8 @@ impl Launch {
       claude: claude::ClaudeArgs::default(),
       codex: CodexArgs::default(),
       line_cap: m.max_line_bytes as usize,
-      request_timeout: Duration::from_millis(m.request_timeout_ms as u64),
-      startup_timeout: Duration::from_millis(m.startup_timeout_ms as u64),
+      request_timeout: Duration::from_millis(m.request_timeout_ms),
+      startup_timeout: Duration::from_millis(m.startup_timeout_ms),
       spawned,
     }
   }

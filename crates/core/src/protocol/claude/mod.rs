@@ -93,17 +93,6 @@ pub fn args(a: &ClaudeArgs) -> Vec<OsString> {
   v
 }
 
-/// The permission modes the CLI accepts for `--permission-mode` (2.1.197 and 2.1.330).
-pub const PERMISSION_MODES: &[&str] = &[
-  "default",
-  "manual",
-  "acceptEdits",
-  "auto",
-  "bypassPermissions",
-  "dontAsk",
-  "plan",
-];
-
 /// A user message line for stdin (newline included).
 pub fn user_message(text: &str) -> String {
   let mut s = json!({

@@ -1,0 +1,293 @@
+//! `spawn(options)`: one session's options and their checks.
+
+use super::{bad, check_dir, ApprovalPolicy, Backend, Origin, PermissionMode, Sandbox};
+use crate::model::error::Result;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `manager.spawn(options)`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SpawnOptions {
+  /// `claude`, `codex` or `codex-exec`.
+  pub backend: Backend,
+  /// The first user message. Sent on stdin, never on the command line.
+  pub prompt: String,
+  /// Absolute path of an existing directory: the child's cwd.
+  pub workdir: String,
+  /// Unique among live sessions; usable as a ref.
+  pub name: Option<String>,
+  /// `--model`.
+  pub model: Option<String>,
+  /// `--permission-mode`.
+  pub permission_mode: Option<PermissionMode>,
+  /// `--allowedTools`.
+  #[serde(default)]
+  pub allowed_tools: Vec<String>,
+  /// `--disallowedTools`.
+  #[serde(default)]
+  pub disallowed_tools: Vec<String>,
+  /// `--append-system-prompt`.
+  pub append_system_prompt: Option<String>,
+  /// `--max-turns`.
+  pub max_turns: Option<u32>,
+  /// `--add-dir`, each an absolute path.
+  #[serde(default)]
+  pub add_dirs: Vec<String>,
+  /// Environment for this session's process, over the manager's.
+  #[serde(default)]
+  pub env: BTreeMap<String, String>,
+  pub origin: Option<Origin>,
+  /// Codex `--sandbox` / `thread/start.sandbox`.
+  pub sandbox: Option<Sandbox>,
+  /// Codex `approval_policy` / `thread/start.approvalPolicy`.
+  pub approval_policy: Option<ApprovalPolicy>,
+  /// Codex `-c key=value` overrides (values: string, number, boolean, or arrays of them).
+  #[serde(default)]
+  pub config: BTreeMap<String, serde_json::Value>,
+  /// Continue this backend session / thread id instead of starting a new one.
+  pub resume: Option<String>,
+  /// With `resume`: continue a copy under a new id.
+  #[serde(default)]
+  pub fork: bool,
+  /// Stop the session once its reported cost reaches this many USD (Claude: also passed as
+  /// `--max-budget-usd`).
+  pub max_budget_usd: Option<f64>,
+}
+
+impl SpawnOptions {
+  /// Checks every field; returns the backend.
+  pub fn validate(&self) -> Result<Backend> {
+    let backend = self.backend;
+    self.validate_backend_options(backend)?;
+    if self.prompt.trim().is_empty() {
+      return Err(bad(
+        "prompt is empty: give the first message to send".into(),
+      ));
+    }
+    check_dir("workdir", &self.workdir)?;
+    for d in &self.add_dirs {
+      check_dir("addDirs entry", d)?;
+    }
+    if let Some(name) = &self.name {
+      if name.trim().is_empty() {
+        return Err(bad(
+          "name is empty: omit it or give a non-empty name".into(),
+        ));
+      }
+    }
+    if self
+      .max_budget_usd
+      .is_some_and(|b| !(b > 0.0 && b.is_finite()))
+    {
+      return Err(bad("maxBudgetUsd must be a positive number of USD".into()));
+    }
+    if self.max_turns == Some(0) {
+      return Err(bad("maxTurns must be at least 1".into()));
+    }
+    for t in self.allowed_tools.iter().chain(&self.disallowed_tools) {
+      if t.trim().is_empty() || t.contains(',') {
+        return Err(bad(format!(
+          "tool name `{t}` is empty or contains a comma: give one tool per entry"
+        )));
+      }
+    }
+    Ok(backend)
+  }
+}
+
+impl SpawnOptions {
+  /// Options of one backend given to another are refused, not ignored.
+  fn validate_backend_options(&self, backend: Backend) -> Result<()> {
+    let claude_only = [
+      ("permissionMode", self.permission_mode.is_some()),
+      ("allowedTools", !self.allowed_tools.is_empty()),
+      ("disallowedTools", !self.disallowed_tools.is_empty()),
+      ("appendSystemPrompt", self.append_system_prompt.is_some()),
+      ("maxTurns", self.max_turns.is_some()),
+      ("addDirs", !self.add_dirs.is_empty()),
+    ];
+    let codex_only = [
+      ("sandbox", self.sandbox.is_some()),
+      ("approvalPolicy", self.approval_policy.is_some()),
+      ("config", !self.config.is_empty()),
+    ];
+    let foreign: Vec<&str> = match backend {
+      Backend::Claude => codex_only.iter(),
+      Backend::Codex | Backend::CodexExec => claude_only.iter(),
+    }
+    .filter(|(_, set)| *set)
+    .map(|(k, _)| *k)
+    .collect();
+    if !foreign.is_empty() {
+      return Err(bad(format!(
+        "option(s) {} do not apply to backend `{}`",
+        foreign.join(", "),
+        backend.as_str()
+      )));
+    }
+    if backend == Backend::CodexExec && self.approval_policy == Some(ApprovalPolicy::Untrusted) {
+      // `codex exec` only takes the policy as config, where 0.169 refuses `untrusted`.
+      return Err(bad(
+        "approvalPolicy `untrusted` is not supported by `codex exec` (Codex refuses it in config); \
+         use `on-request`, or the `codex` backend"
+          .into(),
+      ));
+    }
+    for (k, v) in &self.config {
+      toml_value(k, v)?;
+    }
+    if self.fork && self.resume.is_none() {
+      return Err(bad(
+        "fork needs resume: the id of the session to fork".into(),
+      ));
+    }
+    if let Some(id) = &self.resume {
+      // A name would silently start a new Codex thread (REAL-CLI-TESTING.md); Claude matches
+      // non-UUIDs against titles. Only ids are accepted.
+      if !is_uuid(id) {
+        return Err(bad(format!(
+          "resume must be a session / thread id (a UUID), got `{id}`"
+        )));
+      }
+    }
+    Ok(())
+  }
+
+  /// The `config` overrides as `(key, TOML value)` pairs.
+  pub fn config_toml(&self) -> Result<Vec<(String, String)>> {
+    self
+      .config
+      .iter()
+      .map(|(k, v)| Ok((k.clone(), toml_value(k, v)?)))
+      .collect()
+  }
+}
+
+/// A JSON value as a TOML value for `-c key=value`: strings, numbers, booleans and arrays of
+/// them. Keys are dotted paths of `[A-Za-z0-9_-]`.
+fn toml_value(key: &str, v: &serde_json::Value) -> Result<String> {
+  use serde_json::Value;
+  let key_ok = !key.is_empty()
+    && key.split('.').all(|p| {
+      !p.is_empty()
+        && p
+          .chars()
+          .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+  if !key_ok {
+    return Err(bad(format!(
+      "config key `{key}` must be a dotted path of letters, digits, `_` and `-`"
+    )));
+  }
+  fn scalar(v: &Value) -> Option<String> {
+    match v {
+      Value::String(s) => Some(serde_json::to_string(s).unwrap_or_default()),
+      Value::Bool(b) => Some(b.to_string()),
+      Value::Number(n) => Some(n.to_string()),
+      _ => None,
+    }
+  }
+  let out = match v {
+    Value::Array(items) => items
+      .iter()
+      .map(scalar)
+      .collect::<Option<Vec<_>>>()
+      .map(|parts| format!("[{}]", parts.join(", "))),
+    other => scalar(other),
+  };
+  out.ok_or_else(|| {
+    bad(format!(
+      "config `{key}`: use a string, number, boolean or an array of them (nested tables as dotted keys)"
+    ))
+  })
+}
+
+/// A session / thread id as both CLIs print it: a hyphenated UUID. `resume` takes only ids:
+/// a name would silently start a new Codex thread, and Claude matches non-UUIDs against titles.
+pub fn is_uuid(s: &str) -> bool {
+  s.len() == 36 && uuid::Uuid::parse_str(s).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::model::options::from_json;
+  use serde_json::json;
+
+  fn spawn(v: serde_json::Value) -> Result<SpawnOptions> {
+    from_json("spawn options", v)
+  }
+
+  #[test]
+  fn unknown_keys_and_names_are_rejected_by_name() {
+    let e = spawn(json!({"backend":"claude","prompt":"x","workdir":"/","bogus":1})).unwrap_err();
+    assert_eq!(e.code(), "E_INVALID_ARGUMENT");
+    assert!(e.to_string().contains("bogus"), "{e}");
+    let base = json!({"backend":"claude","prompt":"hi","workdir":"/tmp"});
+    let cases = [
+      (
+        "backend",
+        json!("gpt"),
+        "`backend`: unknown variant `gpt`, expected one of `claude`, `codex`, `codex-exec`",
+      ),
+      (
+        "permissionMode",
+        json!("yolo"),
+        "`permissionMode`: unknown variant `yolo`",
+      ),
+      (
+        "sandbox",
+        json!("none"),
+        "`sandbox`: unknown variant `none`, expected one of `read-only`",
+      ),
+      (
+        "approvalPolicy",
+        json!("always"),
+        "`approvalPolicy`: unknown variant `always`",
+      ),
+      (
+        "maxTurns",
+        json!(-1),
+        "`maxTurns`: invalid value: integer `-1`, expected an integer from 0",
+      ),
+    ];
+    for (key, val, needle) in cases {
+      let mut v = base.clone();
+      v[key] = val;
+      let e = spawn(v).unwrap_err();
+      assert_eq!(e.code(), "E_INVALID_ARGUMENT");
+      assert!(e.to_string().contains(needle), "{key}: {e}");
+    }
+  }
+
+  #[test]
+  fn bad_values_are_rejected() {
+    let ok = json!({"backend":"claude","prompt":"hi","workdir":"/tmp"});
+    assert_eq!(
+      spawn(ok.clone()).unwrap().validate().unwrap(),
+      Backend::Claude
+    );
+    let cases = [
+      ("prompt", json!("  "), "prompt is empty"),
+      ("workdir", json!("relative/dir"), "absolute"),
+      ("workdir", json!("/definitely/not/here"), "not usable"),
+      ("maxTurns", json!(0), "maxTurns"),
+      ("resume", json!("my-session"), "a UUID"),
+    ];
+    for (key, val, needle) in cases {
+      let mut v = ok.clone();
+      v[key] = val;
+      let e = spawn(v).unwrap().validate().unwrap_err();
+      assert_eq!(e.code(), "E_INVALID_ARGUMENT");
+      assert!(e.to_string().contains(needle), "{key}: {e}");
+    }
+  }
+
+  #[test]
+  fn ids_must_be_uuids() {
+    assert!(is_uuid("01a1ff95-4306-7203-b409-5eb57391c6b3"));
+    assert!(!is_uuid("my-thread"));
+    assert!(!is_uuid("01a1ff9543067203b4095eb57391c6b3"));
+  }
+}
