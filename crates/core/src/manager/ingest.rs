@@ -3,18 +3,16 @@
 //! from there it gets the same statuses, notifications, persistence and resume chain as a
 //! session this manager spawned.
 
+use crate::manager::start::Admission;
 use crate::manager::Manager;
 use crate::model::error::{Error, Result};
 use crate::model::event::{EventPayload, Status};
-use crate::model::options::{check_dir, Backend, Origin, SpawnOptions};
-use crate::notify::router::Input as RouterInput;
+use crate::model::options::{check_dir, is_uuid, Backend, Origin, SpawnOptions};
 use crate::protocol::claude;
 use crate::session::launch::Launch;
-use crate::session::live::{LiveSession, PermissionPolicy, Persist};
-use crate::session::{Limits, NewSession, SessionInfo, SessionState, TurnOutcome};
+use crate::session::{NewSession, SessionInfo, TurnOutcome};
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// `register(options)`.
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +46,16 @@ impl Manager {
   /// messages given to `ingest`. Counts toward `maxSessions`.
   pub fn register(&self, o: RegisterOptions) -> Result<SessionInfo> {
     check_dir("workdir", &o.workdir)?;
+    if o.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+      return Err(Error::InvalidArgument(
+        "name is empty: omit it or give a non-empty name".into(),
+      ));
+    }
+    if let Some(id) = o.backend_session_id.as_deref().filter(|id| !is_uuid(id)) {
+      return Err(Error::InvalidArgument(format!(
+        "backendSessionId must be a Claude session id (a UUID), got `{id}`"
+      )));
+    }
     let spawn_like = SpawnOptions {
       backend: Backend::Claude,
       prompt: o.prompt.clone().unwrap_or_default(),
@@ -69,50 +77,31 @@ impl Manager {
       fork: false,
       max_budget_usd: None,
     };
-    let mut state = SessionState::new(
-      NewSession {
-        id: uuid::Uuid::new_v4().to_string(),
-        name: o.name.clone(),
-        backend: Backend::Claude,
-        backend_session_id: o.backend_session_id.clone().unwrap_or_default(),
-        workdir: o.workdir.clone(),
-        model: o.model.clone(),
-        first_prompt: o.prompt.clone().unwrap_or_default(),
-        origin: o.origin.clone(),
-        resumed_from_id: None,
-        forked_from_id: None,
-      },
-      Limits {
-        event_log: self.opts.event_log_limit as usize,
-        output_lines: self.opts.output_lines as usize,
-        stderr_lines: self.opts.stderr_lines as usize,
-      },
-    );
+    let mut state = self.new_state(NewSession {
+      id: uuid::Uuid::new_v4().to_string(),
+      name: o.name.clone(),
+      backend: Backend::Claude,
+      backend_session_id: o.backend_session_id.clone().unwrap_or_default(),
+      workdir: o.workdir.clone(),
+      model: o.model.clone(),
+      first_prompt: o.prompt.clone().unwrap_or_default(),
+      origin: o.origin.clone(),
+      resumed_from_id: None,
+      forked_from_id: None,
+    });
     state.set_external();
-    let permissions = PermissionPolicy {
-      default_allow: false,
-      timeout: Duration::from_millis(self.opts.permission_timeout_ms),
-    };
-    let session = LiveSession::new(state, Arc::clone(&self.listeners), None, permissions);
     let launch = Arc::new(Launch::external(
       &self.opts,
       &o.workdir,
       Arc::clone(&self.spawned),
     ));
-    self.reserve(&session, &launch, o.name.as_deref())?;
-    session.persist_to(Persist {
-      writer: Arc::clone(&self.writer),
-      options: crate::manager::resumable_options(&spawn_like),
-    });
-    if let Some((router, _)) = &self.notifications {
-      router.send(RouterInput::Started {
-        id: session.state().id().to_owned(),
-        name: o.name.clone(),
-        workdir: o.workdir.clone(),
-        origin_channel: o.origin.as_ref().and_then(|x| x.channel.clone()),
-      });
-    }
-    session.update(|st| ((), vec![st.started()]));
+    let session = self.admit(Admission {
+      state,
+      options: &spawn_like,
+      launch,
+      keepalive: None,
+      default_allow: false,
+    })?;
     let info = session.state().info();
     Ok(info)
   }
@@ -122,7 +111,7 @@ impl Manager {
   /// `result` ends a turn; a failed model call ends the session `failed`.
   /// `E_STATE` for a session this manager spawned itself or one that has ended.
   pub fn ingest(&self, r: &str, message: serde_json::Value) -> Result<SessionInfo> {
-    let (s, _) = self.find(r)?;
+    let (s, _) = self.registry.find(r)?;
     if !s.state().is_external() {
       return Err(Error::State(format!(
         "session `{r}` runs a process of this manager; only registered sessions take ingest"

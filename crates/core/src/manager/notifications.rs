@@ -1,7 +1,8 @@
 //! The manager's notification side: starting the router and delivery, the delivery callback,
 //! foreground / background streaming, and answering permission requests.
 
-use crate::manager::{Entry, Manager};
+use crate::manager::registry::Registry;
+use crate::manager::Manager;
 use crate::model::error::{Error, Result};
 use crate::model::event::{AgentEvent, Ev, EventPayload};
 use crate::model::options::ManagerOptions;
@@ -11,7 +12,7 @@ use crate::protocol::PermissionAnswer;
 use crate::session::listeners::Listeners;
 use crate::session::SessionInfo;
 use crate::store::Store;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 impl Manager {
@@ -26,7 +27,7 @@ impl Manager {
   /// Streams the session's output to `channel` (`output` notifications, debounced) and its
   /// tool calls (`tool-use`); returns the output lines the channel has not seen yet.
   pub async fn foreground(&self, r: &str, channel: &str) -> Result<Vec<String>> {
-    let (s, _) = self.find(r)?;
+    let (s, _) = self.registry.find(r)?;
     let Some((router, _)) = &self.notifications else {
       return Ok(Vec::new());
     };
@@ -41,7 +42,7 @@ impl Manager {
 
   /// Stops streaming the session to `channel`.
   pub fn background(&self, r: &str, channel: &str) -> Result<()> {
-    let (s, _) = self.find(r)?;
+    let (s, _) = self.registry.find(r)?;
     if let Some((router, _)) = &self.notifications {
       router.send(RouterInput::Background {
         id: s.state().id().to_owned(),
@@ -60,7 +61,7 @@ impl Manager {
     request_id: &str,
     answer: PermissionAnswer,
   ) -> Result<SessionInfo> {
-    let (s, _) = self.find(r)?;
+    let (s, _) = self.registry.find(r)?;
     if s.is_done() {
       return Err(Error::State(format!(
         "session `{r}` is {}; its permission requests are void",
@@ -78,20 +79,14 @@ impl Manager {
 pub(crate) fn start(
   opts: &ManagerOptions,
   store: &Arc<Store>,
-  sessions: &Arc<RwLock<Vec<Entry>>>,
+  registry: &Arc<Registry>,
   listeners: &Arc<Listeners>,
   counters: &Arc<crate::model::counters::Counters>,
 ) -> (Router, Delivery) {
-  let registry = Arc::downgrade(sessions);
+  let registry = Arc::downgrade(registry);
   let fallback = Arc::downgrade(listeners);
   let report: Report = Arc::new(move |id: &str, payload| {
-    let live = registry.upgrade().and_then(|list| {
-      let list = list.read().unwrap_or_else(|e| e.into_inner());
-      list
-        .iter()
-        .find(|e| e.live.state().id() == id)
-        .map(|e| Arc::clone(&e.live))
-    });
+    let live = registry.upgrade().and_then(|r| r.by_id(id));
     match live {
       Some(s) => s.update(|st| ((), vec![st.record(payload)])),
       None => {

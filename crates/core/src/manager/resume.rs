@@ -1,7 +1,8 @@
 //! The manager's persisted side: sessions read back from the store (`get`, `list`),
 //! `resume` / fork with the resume chain, recovery after a restart, and retention (`gc`).
 
-use crate::manager::{ListFilter, Manager, Plan};
+use crate::manager::start::Plan;
+use crate::manager::{ListFilter, Manager};
 use crate::model::error::{Error, Result};
 use crate::model::options::{ResumeOptions, SpawnOptions};
 use crate::session::SessionInfo;

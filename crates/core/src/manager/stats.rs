@@ -2,6 +2,7 @@
 
 use crate::manager::Manager;
 use crate::model::event::{Status, ALL_STATUSES};
+use crate::model::info::SessionInfo;
 use crate::model::options::Backend;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -41,27 +42,50 @@ pub struct Stats {
   pub max_sessions: u32,
 }
 
-impl Manager {
-  pub fn stats(&self) -> Stats {
-    let infos = self.live_infos();
+/// What `stats()` reads besides the sessions: plain numbers, so `Stats` is built from data.
+pub(crate) struct Gauges {
+  pub spawned: u64,
+  pub spawn_failures: u64,
+  pub events_emitted: u64,
+  pub listeners: u32,
+  pub max_sessions: u32,
+}
+
+impl Stats {
+  /// The stats of the sessions `infos` (those held in memory).
+  pub(crate) fn collect(infos: &[SessionInfo], g: Gauges) -> Stats {
     let mut by_status: BTreeMap<String, u32> = ALL_STATUSES
       .iter()
       .map(|s| (s.as_str().to_owned(), 0))
       .collect();
-    for i in &infos {
+    for i in infos {
       *by_status.entry(i.status.as_str().to_owned()).or_default() += 1;
     }
     Stats {
       live: infos.iter().filter(|i| !i.status.is_terminal()).count() as u32,
       total: infos.len() as u32,
       by_status,
-      spawned: self.spawned.load(Ordering::Relaxed),
-      spawn_failures: self.spawn_failures.load(Ordering::Relaxed),
+      spawned: g.spawned,
+      spawn_failures: g.spawn_failures,
       turns: infos.iter().map(|i| i.turns as u64).sum(),
       total_cost_usd: infos.iter().map(|i| i.total_cost_usd).sum(),
+      events_emitted: g.events_emitted,
+      listeners: g.listeners,
+      max_sessions: g.max_sessions,
+    }
+  }
+}
+
+impl Manager {
+  /// Manager-wide counters over the sessions held in memory.
+  pub fn stats(&self) -> Stats {
+    let gauges = Gauges {
+      spawned: self.spawned.load(Ordering::Relaxed),
+      spawn_failures: self.spawn_failures.load(Ordering::Relaxed),
       events_emitted: self.listeners.emitted(),
       listeners: self.listeners.len() as u32,
       max_sessions: self.opts.max_sessions,
-    }
+    };
+    Stats::collect(&self.live_infos(), gauges)
   }
 }
