@@ -1,0 +1,62 @@
+//! What the operating system tells about processes, read from Linux's `/proc`, and the Linux
+//! parent-death signal. Elsewhere (macOS) these are honest no-ops: no start time (so restart
+//! recovery matches by pid alone), a group RSS of 0 (so `memoryLimitMb` never triggers), and
+//! no parent-death signal (a CLI outlives a manager killed with SIGKILL until it notices its
+//! stdin closed).
+
+/// Makes the child get SIGKILL when this process dies (`PR_SET_PDEATHSIG`, Linux only).
+pub(crate) fn die_with_parent(cmd: &mut tokio::process::Command) {
+  #[cfg(target_os = "linux")]
+  // SAFETY: the closure only calls prctl(2), which is async-signal-safe.
+  unsafe {
+    cmd.pre_exec(|| {
+      nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .map_err(std::io::Error::from)
+    });
+  }
+  #[cfg(not(target_os = "linux"))]
+  let _ = cmd;
+}
+
+/// The summed resident set size, in bytes, of every process whose process group is `pgid`
+/// (read from `/proc/<pid>/stat`; 0 where `/proc` is not there).
+pub(crate) fn group_rss(pgid: u32) -> u64 {
+  let page = 4096u64;
+  let Ok(dir) = std::fs::read_dir("/proc") else {
+    return 0;
+  };
+  let mut total = 0;
+  for entry in dir.flatten() {
+    let name = entry.file_name();
+    let Some(pid) = name
+      .to_str()
+      .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    else {
+      continue;
+    };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+      continue;
+    };
+    // Fields after the command's closing parenthesis: state ppid pgrp ... rss is field 24.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+      continue;
+    };
+    let fields: Vec<&str> = rest.split(' ').collect();
+    if fields.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid) {
+      total += fields
+        .get(21)
+        .and_then(|r| r.parse::<u64>().ok())
+        .unwrap_or(0)
+        * page;
+    }
+  }
+  total
+}
+
+/// A process's start time in clock ticks since boot (`/proc/<pid>/stat` field 22): with the
+/// pid, it identifies one process across pid reuse. `None` if there is no such process.
+pub(crate) fn start_time(pid: u32) -> Option<u64> {
+  let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+  let rest = &stat[stat.rfind(')')? + 2..];
+  rest.split(' ').nth(19)?.parse().ok()
+}
