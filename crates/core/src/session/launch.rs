@@ -24,6 +24,10 @@ pub(crate) struct Launch {
   pub program: PathBuf,
   pub cwd: PathBuf,
   pub env: Vec<(OsString, OsString)>,
+  /// The conversation to continue (`spawn({ resume })`): a Claude session id or Codex thread id.
+  pub resume: Option<String>,
+  /// With `resume`: continue a copy under a new id.
+  pub fork: bool,
   pub claude: claude::ClaudeArgs,
   pub codex: CodexArgs,
   pub line_cap: usize,
@@ -76,6 +80,8 @@ impl Launch {
       program,
       cwd: o.workdir.clone().into(),
       env,
+      resume: o.resume.clone(),
+      fork: o.fork,
       claude: claude::ClaudeArgs {
         session_id: session_id.to_owned(),
         resume: o.resume.clone(),
@@ -109,6 +115,8 @@ impl Launch {
       program: PathBuf::new(),
       cwd: workdir.into(),
       env: Vec::new(),
+      resume: None,
+      fork: false,
       claude: claude::ClaudeArgs::default(),
       codex: CodexArgs::default(),
       line_cap: m.max_line_bytes as usize,
@@ -149,7 +157,7 @@ impl Launch {
   }
 
   /// The environment value the child will see for `key` (ours, else inherited).
-  fn env_var(&self, key: &str) -> Option<OsString> {
+  pub(super) fn env_var(&self, key: &str) -> Option<OsString> {
     self
       .env
       .iter()
@@ -157,93 +165,6 @@ impl Launch {
       .find(|(k, _)| k == key)
       .map(|(_, v)| v.clone())
       .or_else(|| std::env::var_os(key))
-  }
-
-  /// Checks that the CLI still has the conversation `resume` names (Claude's transcript,
-  /// Codex's rollout file): `E_RESUME_NOT_FOUND` saying what was looked for, before anything
-  /// is spawned. Nothing to check without `resume`.
-  pub(crate) fn verify_resumable(&self) -> Result<()> {
-    match (&self.claude.resume, self.backend) {
-      (None, _) => Ok(()),
-      (Some(id), Backend::Claude) => self.check_claude_transcript(id),
-      (Some(id), Backend::Codex | Backend::CodexExec) => self.check_codex_rollout(id),
-    }
-  }
-
-  /// Codex resumes only threads with a rollout file:
-  /// `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<timestamp>-<thread_id>.jsonl` (PROTOCOLS.md B3).
-  fn check_codex_rollout(&self, id: &str) -> Result<()> {
-    let home = self
-      .env_var("CODEX_HOME")
-      .map(PathBuf::from)
-      .or_else(|| {
-        self
-          .env_var("HOME")
-          .map(|h| PathBuf::from(h).join(".codex"))
-      })
-      .unwrap_or_else(|| PathBuf::from(".codex"));
-    let sessions = home.join("sessions");
-    let suffix = format!("-{id}.jsonl");
-    fn walk(dir: &std::path::Path, suffix: &str, depth: u32) -> bool {
-      std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|e| {
-          let p = e.path();
-          if p.is_dir() {
-            depth > 0 && walk(&p, suffix, depth - 1)
-          } else {
-            e.file_name().to_string_lossy().ends_with(suffix)
-          }
-        })
-    }
-    if walk(&sessions, &suffix, 4) {
-      return Ok(());
-    }
-    Err(Error::ResumeNotFound(format!(
-      "Codex has no conversation `{id}`: no rollout-*{suffix} under {}; nothing was started",
-      sessions.display()
-    )))
-  }
-
-  /// Claude resumes only what it has on disk: `$CLAUDE_CONFIG_DIR/projects/<cwd with every
-  /// non-alphanumeric char as '-'>/<id>.jsonl` (PROTOCOLS.md A5). Long cwds get a hashed
-  /// folder name, so any project folder holding the transcript counts.
-  fn check_claude_transcript(&self, id: &str) -> Result<()> {
-    let config = self
-      .env_var("CLAUDE_CONFIG_DIR")
-      .map(PathBuf::from)
-      .or_else(|| {
-        self
-          .env_var("HOME")
-          .map(|h| PathBuf::from(h).join(".claude"))
-      })
-      .unwrap_or_else(|| PathBuf::from(".claude"));
-    let projects = config.join("projects");
-    let escaped: String = self
-      .cwd
-      .to_string_lossy()
-      .chars()
-      .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-      .collect();
-    let expected = projects.join(&escaped).join(format!("{id}.jsonl"));
-    if expected.is_file() {
-      return Ok(());
-    }
-    let elsewhere = std::fs::read_dir(&projects)
-      .into_iter()
-      .flatten()
-      .flatten()
-      .any(|d| d.path().join(format!("{id}.jsonl")).is_file());
-    if elsewhere {
-      return Ok(());
-    }
-    Err(Error::ResumeNotFound(format!(
-      "Claude Code has no conversation `{id}`: looked for {} (and under {}); nothing was started",
-      expected.display(),
-      projects.display()
-    )))
   }
 
   /// Starts the session's first process and sends `prompt`. Resolves when the backend session
@@ -289,7 +210,7 @@ impl Launch {
           // No turn yet, so no process: the first `send` starts `exec resume`.
           return Ok(());
         };
-        let how = match (&self.claude.resume, self.claude.fork) {
+        let how = match (&self.resume, self.fork) {
           (None, _) => Continue::New,
           (Some(id), false) => Continue::Resume(id.clone()),
           (Some(id), true) => Continue::Fork(id.clone()),
@@ -326,7 +247,7 @@ impl Launch {
     )
     .await?;
     s.notify("initialized").await?;
-    let result = match (&self.claude.resume, self.claude.fork) {
+    let result = match (&self.resume, self.fork) {
       (None, _) => {
         s.request(
           "thread/start",
@@ -344,7 +265,7 @@ impl Launch {
     .map_err(|e| match &e {
       Error::Protocol(m) if m.contains("no rollout found") => Error::ResumeNotFound(format!(
         "Codex has no conversation for thread `{}`: {m}",
-        self.claude.resume.as_deref().unwrap_or("")
+        self.resume.as_deref().unwrap_or("")
       )),
       _ => e,
     })?;
