@@ -172,7 +172,7 @@ sys.stdin.read()
 async function compareTurns(bin, extraEnv, cwd, runs) {
   const env = { ...process.env, ...extraEnv }
   const prompt = 'Hello there'
-  // The bare CLI gets the command line the manager gives it (PROTOCOLS.md A1), so the two
+  // The bare CLI gets the command line the manager gives it (docs/protocols.md A1), so the two
   // sides differ only by the manager; the prompt goes in on stdin as a stream-json message.
   const bare = () =>
     new Promise((resolve, reject) => {

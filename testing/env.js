@@ -1,7 +1,7 @@
 'use strict'
 // Offline environments for the real CLIs: a throwaway HOME (and CODEX_HOME) per run, pointed at
 // the scripted model, with every switch that keeps the CLIs off the network
-// (REAL-CLI-TESTING.md). Used by the project's tests and demo, and exported for users' tests.
+// (docs/real-cli-testing.md). Used by the project's tests and demo, and exported for users' tests.
 
 const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = require('node:fs')
 const { tmpdir } = require('node:os')

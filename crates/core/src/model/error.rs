@@ -1,4 +1,4 @@
-//! The one error type of the core. Every variant has a stable `code` (DESIGN.md) that the binding
+//! The one error type of the core. Every variant has a stable `code` (docs/design.md) that the binding
 //! copies onto the JS `Error`; the message says what was wrong and what to do.
 
 /// A failure the caller can act on. `code()` is the stable contract; messages may improve.

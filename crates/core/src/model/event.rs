@@ -1,117 +1,9 @@
 //! The common event model: every backend's wire messages become [`EventPayload`]s, and a session
 //! stamps them into [`AgentEvent`]s (sequence number, session id, time). Owns no I/O.
 
+pub use crate::model::status::{EndReason, Status, StatusReason, ALL_STATUSES};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// A session's status (DESIGN.md "Statuses").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-  /// The process is up; no message from the CLI yet.
-  Starting,
-  /// A turn is in progress.
-  Running,
-  /// A turn ended; the agent waits for the user (see [`WaitingReason`]).
-  WaitingForInput,
-  /// The conversation ended normally (terminal).
-  Completed,
-  /// The agent or the manager hit an error (terminal).
-  Failed,
-  /// Graceful stop; resumable (terminal).
-  Interrupted,
-  /// Hard stop, SIGKILL to the process group (terminal).
-  Killed,
-}
-
-impl Status {
-  /// `completed`, `failed`, `interrupted` and `killed` are terminal.
-  pub fn is_terminal(self) -> bool {
-    matches!(
-      self,
-      Status::Completed | Status::Failed | Status::Interrupted | Status::Killed
-    )
-  }
-
-  /// The wire name, e.g. `waiting-for-input`.
-  pub fn as_str(self) -> &'static str {
-    match self {
-      Status::Starting => "starting",
-      Status::Running => "running",
-      Status::WaitingForInput => "waiting-for-input",
-      Status::Completed => "completed",
-      Status::Failed => "failed",
-      Status::Interrupted => "interrupted",
-      Status::Killed => "killed",
-    }
-  }
-
-  /// Parses a wire name.
-  pub fn parse(s: &str) -> Option<Status> {
-    ALL_STATUSES.iter().copied().find(|st| st.as_str() == s)
-  }
-}
-
-/// Every status, in lifecycle order.
-pub const ALL_STATUSES: [Status; 7] = [
-  Status::Starting,
-  Status::Running,
-  Status::WaitingForInput,
-  Status::Completed,
-  Status::Failed,
-  Status::Interrupted,
-  Status::Killed,
-];
-
-/// Why a session waits for input, or why it ended. Serialized kebab-case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StatusReason {
-  /// A turn ended (`result` from Claude).
-  TurnEnded,
-  /// The last assistant message asks the user something.
-  Question,
-  /// A tool approval is pending.
-  Permission,
-  /// The safety-net timer saw no output for a while.
-  Idle,
-  /// Ended by the user (`close`, `kill`).
-  User,
-  /// The CLI exited on its own.
-  Exited,
-  /// The model API returned an error that ended the session.
-  ApiError,
-  /// The manager is shutting down.
-  Shutdown,
-  /// A limit or timeout of the manager (`endReason` says which).
-  Limit,
-}
-
-/// Why a session ended, beyond its status (DESIGN.md `endReason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EndReason {
-  /// Asked for by the caller (`close`, `kill`).
-  User,
-  /// The manager shut down.
-  Shutdown,
-  /// The CLI exited on its own.
-  Exited,
-  /// The model API failed.
-  ApiError,
-  /// The manager could not talk to the CLI (e.g. stdin closed under it).
-  ProtocolError,
-  /// No activity for `idleTimeoutMs` (graceful stop, resumable).
-  IdleTimeout,
-  /// No output within `startupTimeoutMs` of spawn (hard stop).
-  StartupTimeout,
-  /// The manager that ran the session died; a new one found it live in the store.
-  ManagerRestart,
-  /// The session's cost reached its `maxBudgetUsd`.
-  BudgetExhausted,
-  /// The process group's memory went over `memoryLimitMb` (hard stop).
-  MemoryLimit,
-}
 
 /// Token counts as reported by the CLI (Anthropic usage names).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -412,15 +304,5 @@ mod tests {
     let v = serde_json::to_value(&p).unwrap();
     assert_eq!(v["kind"], p.kind());
     assert_eq!(v["toolUseId"], "t");
-  }
-
-  #[test]
-  fn status_names_round_trip() {
-    for s in ALL_STATUSES {
-      assert_eq!(Status::parse(s.as_str()), Some(s));
-      assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-    }
-    assert!(Status::Killed.is_terminal());
-    assert!(!Status::WaitingForInput.is_terminal());
   }
 }

@@ -8,3 +8,4 @@ pub mod event;
 pub mod info;
 pub mod notification;
 pub mod options;
+pub mod status;

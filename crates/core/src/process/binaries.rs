@@ -1,7 +1,7 @@
 //! Finding the agent CLIs' binaries: a configured path, else the native binary inside the npm
 //! package under `node_modules` (searched upwards from the current directory), else the name on
 //! `PATH`. The native binary is preferred to npm's Node launchers so that signals reach the
-//! agent itself (PROTOCOLS.md B2) and npm's skipped install scripts don't matter.
+//! agent itself (docs/protocols.md B2) and npm's skipped install scripts don't matter.
 
 use crate::model::options::Backend;
 use crate::process::resolve_program;

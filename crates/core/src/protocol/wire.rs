@@ -13,7 +13,7 @@ use std::fmt;
 /// line is trimmed first; a blank line gives `Ok(None)`.
 ///
 /// When `typed` fails on a line that is JSON (a duplicate key such as the two `id`s of
-/// web_search items, PROTOCOLS.md B2, or a field of an unexpected type), the line is read into
+/// web_search items, docs/protocols.md B2, or a field of an unexpected type), the line is read into
 /// a `Value` (the last duplicate wins, as `JSON.parse` does), written out again and given to
 /// `typed` once more; if that fails too, `other` gets the `Value`, so no JSON line is lost.
 /// Only a line that is not JSON at all is an error.

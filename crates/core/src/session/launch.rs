@@ -72,7 +72,7 @@ impl Launch {
     if o.permission_mode == Some(PermissionMode::BypassPermissions)
       && nix::unistd::geteuid().is_root()
     {
-      // The CLI refuses bypass as root unless told it is sandboxed (PROTOCOLS.md A1).
+      // The CLI refuses bypass as root unless told it is sandboxed (docs/protocols.md A1).
       env.push(("IS_SANDBOX".into(), "1".into()));
     }
     Ok(Launch {

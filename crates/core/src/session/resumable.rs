@@ -20,7 +20,7 @@ impl Launch {
   }
 
   /// Codex resumes only threads with a rollout file:
-  /// `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<timestamp>-<thread_id>.jsonl` (PROTOCOLS.md B3).
+  /// `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<timestamp>-<thread_id>.jsonl` (docs/protocols.md B3).
   fn check_codex_rollout(&self, id: &str) -> Result<()> {
     let home = self
       .env_var("CODEX_HOME")
@@ -57,7 +57,7 @@ impl Launch {
   }
 
   /// Claude resumes only what it has on disk: `$CLAUDE_CONFIG_DIR/projects/<cwd with every
-  /// non-alphanumeric char as '-'>/<id>.jsonl` (PROTOCOLS.md A5). Long cwds get a hashed
+  /// non-alphanumeric char as '-'>/<id>.jsonl` (docs/protocols.md A5). Long cwds get a hashed
   /// folder name, so any project folder holding the transcript counts.
   fn check_claude_transcript(&self, id: &str) -> Result<()> {
     let config = self

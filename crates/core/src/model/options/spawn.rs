@@ -143,7 +143,7 @@ impl SpawnOptions {
       ));
     }
     if let Some(id) = &self.resume {
-      // A name would silently start a new Codex thread (REAL-CLI-TESTING.md); Claude matches
+      // A name would silently start a new Codex thread (docs/real-cli-testing.md); Claude matches
       // non-UUIDs against titles. Only ids are accepted.
       if !is_uuid(id) {
         return Err(bad(format!(

@@ -1,4 +1,4 @@
-//! Claude Code's stdout messages (PROTOCOLS.md A2/A3/A4) → [`EventPayload`]s.
+//! Claude Code's stdout messages (docs/protocols.md A2/A3/A4) → [`EventPayload`]s.
 //!
 //! Each line is decoded into one typed wire struct that names only the fields the session
 //! uses; everything else in the line is skipped without being built (an output line is mostly

@@ -1,4 +1,4 @@
-//! Claude Code headless protocol (PROTOCOLS.md part A): `claude -p --input-format stream-json
+//! Claude Code headless protocol (docs/protocols.md part A): `claude -p --input-format stream-json
 //! --output-format stream-json --verbose`, one JSON object per line both ways.
 //!
 //! Owns the argument list, the stdout parser and the stdin message builders. It must not spawn
@@ -33,7 +33,7 @@ pub struct ClaudeArgs {
 }
 
 /// The argument list (without the program). Variadic flags use the `--flag=a,b` form so that
-/// nothing after them is swallowed (PROTOCOLS.md A1). The prompt is never on the command line.
+/// nothing after them is swallowed (docs/protocols.md A1). The prompt is never on the command line.
 pub fn args(a: &ClaudeArgs) -> Vec<OsString> {
   let mut v: Vec<OsString> = [
     "-p",
@@ -47,7 +47,7 @@ pub fn args(a: &ClaudeArgs) -> Vec<OsString> {
   .map(OsString::from)
   .collect();
   // Permission prompts arrive as `can_use_tool` control requests the manager answers
-  // (PROTOCOLS.md A4); without it, tools that are not allowed are silently denied.
+  // (docs/protocols.md A4); without it, tools that are not allowed are silently denied.
   v.push("--permission-prompt-tool".into());
   v.push("stdio".into());
   if let Some(id) = &a.resume {
@@ -139,7 +139,7 @@ pub fn permission_response(
 }
 
 /// Whether a turn result means the model API failed: `is_error` with an HTTP status, or the
-/// `success` subtype flagged `is_error` (PROTOCOLS.md A3: check `is_error`, not `subtype`).
+/// `success` subtype flagged `is_error` (docs/protocols.md A3: check `is_error`, not `subtype`).
 pub fn is_api_error(subtype: &str, is_error: bool, api_error_status: Option<u16>) -> bool {
   is_error && (api_error_status.is_some() || subtype == "success")
 }

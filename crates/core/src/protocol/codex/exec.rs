@@ -1,4 +1,4 @@
-//! `codex exec --json` (PROTOCOLS.md B1–B3): one process per turn, JSONL events on stdout,
+//! `codex exec --json` (docs/protocols.md B1–B3): one process per turn, JSONL events on stdout,
 //! follow-ups with `codex exec resume <thread_id> <prompt>`, stdin always /dev/null.
 //!
 //! Owns the argument list and the event parser. `turn.completed.usage` is cumulative per
@@ -116,7 +116,7 @@ pub struct ExecParser {
 
 impl ExecParser {
   /// Parses one stdout line, through a typed wire struct (see [`crate::protocol::decode_typed`]; the
-  /// duplicate `id` keys of `web_search` items keep the last, PROTOCOLS.md B2).
+  /// duplicate `id` keys of `web_search` items keep the last, docs/protocols.md B2).
   pub fn parse_line(&mut self, line: &str) -> Result<Vec<EventPayload>, ParseError> {
     let started = &mut self.started;
     let typed = |s: &str| serde_json::from_str::<Wire>(s).map(|w| map(w, s, started));
