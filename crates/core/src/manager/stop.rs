@@ -6,7 +6,6 @@ use crate::manager::{Manager, Stats};
 use crate::model::error::Result;
 use crate::session::lifecycle::{stop_gracefully, stop_hard};
 use crate::session::{EndReason, SessionInfo, StopRequest};
-use nix::sys::signal::Signal;
 use std::time::Duration;
 
 impl Manager {
@@ -26,7 +25,9 @@ impl Manager {
       s.close_stdin().await;
       let wait = Duration::from_millis(self.opts.close_timeout_ms);
       if tokio::time::timeout(wait, s.wait_done()).await.is_err() {
-        s.signal(Signal::SIGKILL);
+        // The CLI hangs: the grace ran out, `killed` with `endReason: close-timeout`.
+        s.state().mark_forced_stop();
+        stop_hard(&s, EndReason::CloseTimeout);
         s.wait_done().await;
       }
     }

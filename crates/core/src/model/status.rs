@@ -111,6 +111,8 @@ pub enum EndReason {
   BudgetExhausted,
   /// The process group's memory went over `memoryLimitMb` (hard stop).
   MemoryLimit,
+  /// `close` waited `closeTimeoutMs` for the CLI to exit after stdin EOF; then SIGKILL.
+  CloseTimeout,
 }
 
 #[cfg(test)]

@@ -152,7 +152,11 @@ impl Launch {
       ))
     })?;
     self.spawned.fetch_add(1, Ordering::Relaxed);
-    session.start(child, parser, self.line_cap);
+    if !session.start(child, parser, self.line_cap) {
+      return Err(Error::State(
+        "the session was stopped while its process started; the process was killed".into(),
+      ));
+    }
     Ok(())
   }
 
@@ -224,7 +228,7 @@ impl Launch {
         )?;
         let ready = s
           .wait_until(self.startup_timeout, |st| {
-            st.inits() > inits || (st.status().is_terminal() && !s.has_process())
+            st.inits() > inits || (st.status().is_terminal() && !st.has_pid())
           })
           .await;
         if !ready {
@@ -278,13 +282,18 @@ impl Launch {
     }
   }
 
+  /// `turn/start`; its answer names the turn, so `interrupt_turn` can cancel it at once.
   async fn app_server_turn(&self, s: &Arc<LiveSession>, thread: &str, text: &str) -> Result<()> {
-    s.request(
-      "turn/start",
-      app::turn_start_params(thread, text),
-      self.request_timeout,
-    )
-    .await?;
+    let result = s
+      .request(
+        "turn/start",
+        app::turn_start_params(thread, text),
+        self.request_timeout,
+      )
+      .await?;
+    if let Some(turn) = app::turn_id(&result) {
+      s.state().set_turn_id(turn);
+    }
     Ok(())
   }
 
@@ -335,13 +344,18 @@ impl Launch {
             "the running turn has not started yet; try again".into(),
           ));
         };
-        s.request(
-          "turn/interrupt",
-          app::turn_interrupt_params(&thread, &turn),
-          self.request_timeout,
-        )
-        .await
-        .map(|_| ())
+        let sent = s
+          .request(
+            "turn/interrupt",
+            app::turn_interrupt_params(&thread, &turn),
+            self.request_timeout,
+          )
+          .await;
+        match sent {
+          // The turn ended before the interrupt reached it: nothing left to cancel.
+          Err(Error::Protocol(m)) if m.contains("no active turn") => Ok(()),
+          other => other.map(|_| ()),
+        }
       }
       Backend::CodexExec => {
         s.signal(nix::sys::signal::Signal::SIGINT);

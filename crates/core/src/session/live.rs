@@ -46,6 +46,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// One session and, while one runs, its process.
+///
+/// Lock order: `pgid` before `state` (e.g. `end_without_process`, `start`); never take `pgid`
+/// while holding `state`. The manager's registry lock comes before both.
 pub(crate) struct LiveSession {
   state: Mutex<SessionState>,
   stdin: tokio::sync::Mutex<Option<ChildStdin>>,
@@ -183,7 +186,9 @@ impl LiveSession {
     Some(crate::process::group_rss(pgid))
   }
 
-  /// Waits until `pred` holds for the state, or `timeout` passes (false).
+  /// Waits until `pred` holds for the state, or `timeout` passes (false). `pred` runs under
+  /// the state lock: it must not take another lock of this session (lock order: the
+  /// process-group lock `pgid` before the state lock, never the reverse).
   pub(crate) async fn wait_until(
     &self,
     timeout: Duration,
@@ -326,9 +331,23 @@ impl LiveSession {
   }
 
   /// Takes ownership of a spawned child and starts pumping its output with `parser`.
-  pub(crate) fn start(self: &Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {
+  /// Returns false, with the child's process group killed and reaped, when the session was
+  /// stopped while the process started: nothing outlives a session that reports its end.
+  /// Atomic with `end_without_process` (both decide under the process-group lock).
+  pub(crate) fn start(self: &Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) -> bool {
     let pid = child.id().unwrap_or(0);
-    *lock(&self.pgid) = Some(pid);
+    {
+      let mut pgid = lock(&self.pgid);
+      if self.state().status().is_terminal() {
+        drop(pgid);
+        signal_group(pid, Signal::SIGKILL);
+        tokio::spawn(async move {
+          let _ = child.wait().await;
+        });
+        return false;
+      }
+      *pgid = Some(pid);
+    }
     // Stored with its start time, so a later manager can tell this process from a reused pid.
     self.update(|st| {
       st.set_pid(pid);
@@ -343,6 +362,7 @@ impl LiveSession {
     }
     let me = Arc::clone(self);
     tokio::spawn(async move { me.pump(child, parser, line_cap).await });
+    true
   }
 
   async fn pump(self: Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {

@@ -69,7 +69,7 @@ impl SessionState {
         .outcome()
         .unwrap_or((Status::Killed, StatusReason::User, EndReason::User)),
       _ if self.api_failed => (Status::Failed, StatusReason::ApiError, EndReason::ApiError),
-      Some(StopRequest::Close) if code == Some(0) => {
+      Some(StopRequest::Close) if signal.is_none() => {
         (Status::Completed, StatusReason::User, EndReason::User)
       }
       None if code == Some(0) => (Status::Completed, StatusReason::Exited, EndReason::Exited),

@@ -12,7 +12,8 @@ use std::collections::VecDeque;
 /// A stop the caller asked for; decides the terminal status when the process exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopRequest {
-  /// stdin closed: exit 0 means `completed`.
+  /// stdin closed: the CLI exiting by itself means `completed`, whatever its exit code (the
+  /// code reflects the last turn, e.g. 1 after an interrupted or `error_max_turns` turn).
   Close,
   /// Graceful stop (protocol interrupt, EOF, SIGINT, SIGKILL after a grace period):
   /// `interrupted`, whatever the exit code.
@@ -22,6 +23,15 @@ pub enum StopRequest {
 }
 
 impl StopRequest {
+  /// Which stop wins when several are asked for: a kill over a graceful stop over a close.
+  fn rank(self) -> u8 {
+    match self {
+      StopRequest::Close => 0,
+      StopRequest::Interrupt(_) => 1,
+      StopRequest::Kill(_) => 2,
+    }
+  }
+
   /// The status and status reason a session that stopped this way ends in.
   fn outcome(self) -> Option<(Status, StatusReason, EndReason)> {
     let reason = |end| match end {
@@ -202,6 +212,12 @@ impl SessionState {
     self.turn_id.as_deref()
   }
 
+  /// The id of the turn just started (Codex `turn/start`'s answer, which can come before the
+  /// `turn/started` notification).
+  pub fn set_turn_id(&mut self, id: String) {
+    self.turn_id = Some(id);
+  }
+
   /// Starts the thread's token totals from an earlier session (resume of a Codex thread), so
   /// that the first turn's usage is a delta, not the whole thread.
   pub fn set_thread_usage(&mut self, total: Usage) {
@@ -305,6 +321,11 @@ impl SessionState {
     self.pid_start
   }
 
+  /// Whether a process of this session runs (set at spawn, cleared once it is reaped).
+  pub fn has_pid(&self) -> bool {
+    self.info.pid.is_some()
+  }
+
   /// The last turns (prompt and reply, bounded).
   pub fn summary(&self) -> Vec<SummaryTurn> {
     self.summary.iter().cloned().collect()
@@ -317,7 +338,9 @@ impl SessionState {
 
   /// A session resumed without a prompt: up and waiting for the first message.
   pub fn ready_without_turn(&mut self) -> Option<Ev> {
-    if self.info.status != Status::Starting {
+    // `Running` too: Codex's `thread/resume` reports the thread (an `init`), which moves a
+    // starting session to running though no turn was sent.
+    if !matches!(self.info.status, Status::Starting | Status::Running) {
       return None;
     }
     self.set_status(Status::WaitingForInput, Some(StatusReason::TurnEnded))
@@ -450,7 +473,7 @@ impl SessionState {
 
   /// Records a stop request; the first one wins.
   pub fn request_stop(&mut self, stop: StopRequest) {
-    if self.stop.is_none() {
+    if self.stop.is_none_or(|earlier| stop.rank() > earlier.rank()) {
       self.stop = Some(stop);
     }
   }
