@@ -147,6 +147,9 @@ pub struct NotificationOptions {
   pub delivery_attempts: u32,
   /// The first retry's delay, doubled for each next one, ms. Default 500.
   pub delivery_backoff_ms: u64,
+  /// How long one delivery attempt may take: a callback whose promise has not settled by then
+  /// has failed that attempt (retried like a rejection), ms. Default 30000.
+  pub delivery_timeout_ms: u64,
 }
 
 impl Default for NotificationOptions {
@@ -160,6 +163,7 @@ impl Default for NotificationOptions {
       foreground_debounce_ms: 500,
       delivery_attempts: 5,
       delivery_backoff_ms: 500,
+      delivery_timeout_ms: 30_000,
     }
   }
 }
