@@ -22,7 +22,24 @@ use std::time::Duration;
 pub const EVENT_QUEUE: usize = 10_000;
 
 /// What a notification callback returns: a promise, or anything else (taken as delivered).
-pub type NotifyReturn = Either<Promise<UnknownReturnValue>, UnknownReturnValue>;
+/// napi's `Either<Promise<_>, _>` would need a type for "anything else" that validates every
+/// JS type; this reads the one distinction that matters.
+pub enum NotifyReturn {
+  Promise(Promise<UnknownReturnValue>),
+  Value,
+}
+
+impl FromNapiValue for NotifyReturn {
+  unsafe fn from_napi_value(env: napi::sys::napi_env, v: napi::sys::napi_value) -> Result<Self> {
+    let mut is_promise = false;
+    unsafe { napi::sys::napi_is_promise(env, v, &mut is_promise) };
+    Ok(if is_promise {
+      NotifyReturn::Promise(unsafe { Promise::from_napi_value(env, v)? })
+    } else {
+      NotifyReturn::Value
+    })
+  }
+}
 /// An `onNotification` callback.
 pub type NotifyFn = ThreadsafeFunction<Value, NotifyReturn, Value, Status, false, true>;
 /// An `onEvent` callback with its bounded queue.
@@ -65,8 +82,8 @@ async fn call_notify(tsfn: &NotifyFn, value: Value) -> std::result::Result<(), S
     ThreadsafeFunctionCallMode::NonBlocking,
     move |ret: Result<NotifyReturn>, _env| {
       let outcome = match ret {
-        Ok(Either::A(promise)) => Ok(Some(promise)),
-        Ok(Either::B(_)) => Ok(None),
+        Ok(NotifyReturn::Promise(promise)) => Ok(Some(promise)),
+        Ok(NotifyReturn::Value) => Ok(None),
         Err(e) => Err(reason(&e, "the onNotification callback threw")),
       };
       let _ = tx.send(outcome);
