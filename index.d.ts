@@ -152,6 +152,8 @@ export interface NotificationOptions {
   deliveryAttempts?: number
   /** The first retry's delay, doubled for each next one, in ms. Default 500. */
   deliveryBackoffMs?: number
+  /** How long one delivery may take: a callback whose promise has not settled by then fails that attempt (retried like a rejection; the late settlement is ignored), in ms. Default 30000. */
+  deliveryTimeoutMs?: number
 }
 
 /** What a chat user or the gateway's agent is told (`onNotification`). */
@@ -395,15 +397,15 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /**
  * Manages Claude Code and Codex sessions: spawns the real CLIs, parses their event streams, tracks
  * each session's status, cost and output. See the README for the lifecycle.
+ *
+ * Every method reports bad input (a wrong type, a missing argument, NaN, ±Infinity, a
+ * negative or fractional count, an unknown option key, objects nested deeper than 127
+ * levels) as `E_INVALID_ARGUMENT` naming the argument; a method that returns a promise
+ * rejects it and never throws. A dropped manager (garbage-collected) frees its store file,
+ * its writer thread and its exit hook; its live sessions are not stopped by that (call
+ * `shutdown()` first), and a live session keeps Node's event loop, not the manager, alive.
  */
 export declare class SessionManager {
-  /**
-   * Creates a manager. `options`: see {@link ManagerOptions}; unknown keys are rejected.
-   * Every live child is SIGKILLed when the Node.js environment exits.
-   *
-   * @throws `E_INVALID_ARGUMENT` on an unknown key or a bad value.
-   */
-  constructor(options?: ManagerOptions)
   /**
    * Starts a session and sends `options.prompt` as its first message (Claude: a stdin
    * message; Codex: `turn/start`; codex-exec: the `codex exec` prompt argument after `--`).
@@ -411,11 +413,12 @@ export declare class SessionManager {
    * Claude (`--session-id`), after `thread/start` for Codex, at `thread.started` for
    * codex-exec. While any session is live, Node stays up.
    *
-   * @throws `E_INVALID_ARGUMENT` (bad or unknown option, an option of another backend,
-   * duplicate name, non-UUID `resume`), `E_LIMIT` (`maxSessions` live sessions), `E_SPAWN`
-   * (CLI missing or not executable; the message names the path tried), `E_RESUME_NOT_FOUND`
-   * (the CLI has no such conversation; nothing is left running), `E_TIMEOUT` / `E_PROTOCOL`
-   * (the Codex app-server did not complete its handshake), `E_STATE` (manager shut down).
+   * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option, an option of another
+   * backend, duplicate name, non-UUID `resume`), `E_LIMIT` (`maxSessions` live sessions),
+   * `E_SPAWN` (CLI missing or not executable; the message names the path tried),
+   * `E_RESUME_NOT_FOUND` (the CLI has no such conversation; nothing is left running),
+   * `E_TIMEOUT` / `E_PROTOCOL` (the Codex app-server did not complete its handshake),
+   * `E_STATE` (manager shut down).
    */
   spawn(options: SpawnOptions): Promise<SessionInfo>
   /**
@@ -423,39 +426,24 @@ export declare class SessionManager {
    * Codex: `turn/start`; codex-exec: a new `codex exec resume <thread id>` process).
    *
    * @param ref - session id, name, or backend session id (Claude session id, Codex thread id).
-   * `options.userInitiated` (default true): false marks an automatic reply (e.g. the
+   * `options.userInitiated` (boolean, default true): false marks an automatic reply (e.g. the
    * gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
    *
    * @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
    * request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (empty
-   * text), `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row).
+   * text, a non-string, an unknown option), `E_AUTO_RESPOND_LIMIT` (too many automatic
+   * replies in a row).
    */
   send(ref: string, text: string, options?: SendOptions): Promise<SessionInfo>
-  /**
-   * Sets the notification callback: it gets every notification (DESIGN.md "Notifications")
-   * for the channel the manager resolved, and returns a promise; a rejection is retried with
-   * exponential backoff (`notifications.deliveryAttempts`, `deliveryBackoffMs`), then
-   * reported as a `delivery-failed` event. Each notification's `key` is delivered at most
-   * once, also across restarts (a ledger in the store); notifications made while no callback
-   * is set wait for one. Returns a function that removes the callback. One callback at a time:
-   * setting another replaces it.
-   */
-  onNotification(callback: (notification: Notification) => Promise<void>): () => void
   /**
    * Foreground mode for `channel`: resolves with the output lines the channel has not seen
    * yet (catch-up), then streams new output as `output` notifications (batched over
    * `notifications.foregroundDebounceMs`, 500 ms) and tool calls as `tool-use` notifications
    * to that channel, until `background(ref, channel)`.
    *
-   * @throws `E_NOT_FOUND` (also for a session that is not live).
+   * @throws `E_NOT_FOUND` (also for a session that is not live), `E_INVALID_ARGUMENT`.
    */
   foreground(ref: string, channel: string): Promise<string[]>
-  /**
-   * Stops foreground streaming of the session to `channel`.
-   *
-   * @throws `E_NOT_FOUND`.
-   */
-  background(ref: string, channel: string): void
   /**
    * Cancels the running turn only; the session goes on and returns to `waiting-for-input`
    * with a `turn-completed` event whose `subtype` says how the CLI ended it (Claude
@@ -463,14 +451,15 @@ export declare class SessionManager {
    * interrupt}`; Codex: `turn/interrupt`; codex-exec: SIGINT to the turn's process. When no
    * turn is running it does nothing and resolves with the snapshot.
    *
-   * @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone).
+   * @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
+   * `E_INVALID_ARGUMENT`.
    */
   interruptTurn(ref: string): Promise<SessionInfo>
   /**
    * Ends the conversation normally: closes stdin, waits for the CLI to exit
    * (`completed` on exit 0), SIGKILL after `closeTimeoutMs`. A finished session resolves as is.
    *
-   * @throws `E_NOT_FOUND`.
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
    */
   close(ref: string): Promise<SessionInfo>
   /**
@@ -482,7 +471,7 @@ export declare class SessionManager {
    * `permissionTimeoutMs` get the manager's `permissionPolicy` (deny by default).
    *
    * @throws `E_NOT_FOUND` (no such session, or no such pending request), `E_STATE` (the
-   * session is finished), `E_INVALID_ARGUMENT` (bad decision object).
+   * session is finished), `E_INVALID_ARGUMENT` (bad decision object, non-string ids).
    */
   respondToPermission(ref: string, requestId: string, decision: PermissionDecision): Promise<SessionInfo>
   /**
@@ -493,47 +482,17 @@ export declare class SessionManager {
    * `endReason` is `user`. A finished session resolves as is: its status says it was not
    * interrupted.
    *
-   * @throws `E_NOT_FOUND`.
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
+   * `Number.MAX_SAFE_INTEGER`, an unknown option).
    */
   interrupt(ref: string, options?: StopOptions): Promise<SessionInfo>
   /**
    * Hard stop: SIGKILL to the session's whole process group; resolves once the process is
    * reaped, status `killed`. A finished session resolves as is.
    *
-   * @throws `E_NOT_FOUND`.
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
    */
   kill(ref: string): Promise<SessionInfo>
-  /**
-   * A snapshot of one session, live or stored.
-   *
-   * @throws `E_NOT_FOUND`.
-   */
-  get(ref: string): SessionInfo
-  /**
-   * Snapshots of the live and stored sessions, oldest first (a session this manager runs
-   * shows its live state).
-   *
-   * @throws `E_INVALID_ARGUMENT` on an unknown filter key or status.
-   */
-  list(filter?: ListFilter): Array<SessionInfo>
-  /**
-   * The last lines of assistant text (default: every kept line, at most `outputLines`).
-   *
-   * @throws `E_NOT_FOUND`.
-   */
-  output(ref: string, options?: OutputQuery): Array<string>
-  /**
-   * Logged events (the last `eventLogLimit`) with `seq > sinceSeq`, optionally only `kinds`.
-   *
-   * @throws `E_NOT_FOUND`.
-   */
-  events(ref: string, options?: EventsQuery): AgentEvent[]
-  /**
-   * Calls `callback` with every event of every session, in order per session. The callback
-   * never keeps Node alive by itself. Returns a function that unsubscribes (it returns false
-   * when already unsubscribed).
-   */
-  onEvent(callback: (event: AgentEvent) => void): () => boolean
   /**
    * Continues a finished session's conversation in a new live session: Claude `--resume <id>`
    * from the original workdir (`--fork-session` with `fork`), Codex `thread/resume` /
@@ -544,15 +503,60 @@ export declare class SessionManager {
    * @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
    * message says what was looked for; nothing is spawned — or with `onMissing: 'fresh'` a
    * new conversation starts, seeded with the stored summary and linked into the chain),
-   * `E_STATE` (the session is live and `fork` is not set), and the errors of `spawn`.
+   * `E_STATE` (the session is live and `fork` is not set), `E_INVALID_ARGUMENT`, and the
+   * errors of `spawn`.
    */
   resume(ref: string, prompt?: string | null, options?: ResumeOptions): Promise<SessionInfo>
+  /**
+   * Refuses new sessions and stops every live one gracefully, as `interrupt` does
+   * (`interrupted`, `endReason: 'shutdown'`, SIGKILL after `graceMs`, default the manager's
+   * `interruptGraceMs`); resolves with the final stats once all are reaped. Afterwards nothing
+   * of the manager keeps Node alive.
+   *
+   * @throws `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
+   * `Number.MAX_SAFE_INTEGER`, an unknown option).
+   */
+  shutdown(options?: StopOptions): Promise<Stats>
+  /**
+   * Stops foreground streaming of the session to `channel`.
+   *
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   */
+  background(ref: string, channel: string): void
+  /**
+   * A snapshot of one session, live or stored.
+   *
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   */
+  get(ref: string): SessionInfo
+  /**
+   * Snapshots of the live and stored sessions, oldest first (a session this manager runs
+   * shows its live state).
+   *
+   * @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status.
+   */
+  list(filter?: ListFilter): Array<SessionInfo>
+  /**
+   * The last lines of assistant text (default: every kept line, at most `outputLines`).
+   * `options.lines`: an integer from 0 to `Number.MAX_SAFE_INTEGER`.
+   *
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (a bad `lines`, an unknown option).
+   */
+  output(ref: string, options?: OutputQuery): Array<string>
+  /**
+   * Logged events (the last `eventLogLimit`) with `seq > sinceSeq`, optionally only `kinds`.
+   * `sinceSeq`: an integer from 0 to `Number.MAX_SAFE_INTEGER` (default 0); `kinds`: event
+   * kinds (an unknown kind is refused, the message lists the known ones).
+   *
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   */
+  events(ref: string, options?: EventsQuery): AgentEvent[]
   /**
    * The session and its ancestors back to the root (`resumedFromId` / `forkedFromId`),
    * newest first, read from the store; an ancestor removed by retention appears with
    * `evicted: true`.
    *
-   * @throws `E_NOT_FOUND`, `E_STORE`.
+   * @throws `E_NOT_FOUND`, `E_STORE`, `E_INVALID_ARGUMENT`.
    */
   resumeChain(ref: string): Array<SessionInfo>
   /**
@@ -570,21 +574,13 @@ export declare class SessionManager {
    */
   metrics(): string
   /**
-   * Calls `callback` with the core's log records (`tracing`) at `options.level` (default
-   * `info`) or more severe. Logs are process-wide (every manager's); nothing is printed to
-   * stdout or stderr. Returns a function that removes the callback.
-   *
-   * @throws `E_INVALID_ARGUMENT` on an unknown level.
-   */
-  onLog(callback: (entry: LogEntry) => void, options?: LogOptions): () => void
-  /**
    * Registers a session whose agent process the caller owns, e.g. one run by
    * `@anthropic-ai/claude-agent-sdk`'s `query()`; feed it every message with `ingest`. It gets
    * the same statuses, events, notifications, persistence and resume chain as a spawned
    * session; `close` / `kill` / `interrupt` only mark it (the caller stops its process),
    * `send` and `interruptTurn` are refused (`E_STATE`). Counts toward `maxSessions`.
    *
-   * @throws `E_INVALID_ARGUMENT` (bad or unknown option), `E_LIMIT`.
+   * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option), `E_LIMIT`.
    */
   register(options: RegisterOptions): SessionInfo
   /**
@@ -594,18 +590,66 @@ export declare class SessionManager {
    * (`is_error` with an API status) ends the session `failed`. Returns the snapshot.
    *
    * @throws `E_NOT_FOUND`, `E_STATE` (not a registered session, or it has ended),
-   * `E_INVALID_ARGUMENT` (not an object).
+   * `E_INVALID_ARGUMENT` (not an object, not JSON: NaN, a function, nested too deep).
    */
   ingest(ref: string, message: object): SessionInfo
-  /** Manager-wide counters. */
+  /**
+   * Manager-wide counters, with the binding's own: events dropped because the `onEvent`
+   * queue was full, and listener callbacks that threw.
+   */
   stats(): Stats
   /**
-   * Refuses new sessions and stops every live one gracefully, as `interrupt` does
-   * (`interrupted`, `endReason: 'shutdown'`, SIGKILL after `graceMs`, default the manager's
-   * `interruptGraceMs`); resolves with the final stats once all are reaped. Afterwards nothing
-   * of the manager keeps Node alive.
+   * Sets the notification callback: it gets every notification (DESIGN.md "Notifications")
+   * for the channel the manager resolved. It may return nothing, a value, or a promise:
+   * a return or a resolved promise counts as delivered; a throw, a rejection, or a promise
+   * still pending after `notifications.deliveryTimeoutMs` (default 30000 ms) fails the attempt,
+   * which is retried with exponential backoff (`notifications.deliveryAttempts`, 5;
+   * `deliveryBackoffMs`, 500) and then reported as a `delivery-failed` event whose `error`
+   * says why. A timed-out attempt's promise is ignored from then on, so a retry may deliver
+   * the same notification again. Notifications go out one at a time, in order. Each
+   * notification's `key` is delivered at most once, also across restarts (a ledger in the
+   * store); notifications made while no callback is set wait for one.
+   *
+   * One callback at a time: setting another replaces it. Returns a function that removes
+   * this callback; it does nothing once another callback has replaced this one.
+   *
+   * @throws `E_INVALID_ARGUMENT` when `callback` is not a function.
    */
-  shutdown(options?: StopOptions | undefined | null): Promise<Stats>
+  onNotification(callback: (notification: Notification) => unknown): () => void
+  /**
+   * Calls `callback` with every event of every session, in order per session. The callback
+   * never keeps Node alive by itself. Up to 10000 events wait for a busy JS thread; beyond
+   * that they are dropped, counted in `stats().eventsDropped` and reported by a `warn`
+   * {@link LogEntry}. A callback that throws is reported by a `warn` log record
+   * (`fields.callback: 'onEvent'`, `fields.error`) and counted in `stats().listenerErrors`;
+   * it stays subscribed and Node goes on. Returns a function that unsubscribes (it returns
+   * false when already unsubscribed).
+   *
+   * @throws `E_INVALID_ARGUMENT` when `callback` is not a function.
+   */
+  onEvent(callback: (event: AgentEvent) => void): () => boolean
+  /**
+   * Calls `callback` with the core's log records (`tracing`) at `options.level` (default
+   * `info`) or more severe. Logs are process-wide (every manager's); nothing is printed to
+   * stdout or stderr. Up to 10000 records wait for a busy JS thread; beyond that they are
+   * dropped, and the next record delivered carries `fields.droppedBefore` (their count). A
+   * callback that throws is ignored (it cannot be logged without a loop). Returns a function
+   * that removes the callback.
+   *
+   * @throws `E_INVALID_ARGUMENT` when `callback` is not a function, on an unknown level or
+   * an unknown option.
+   */
+  onLog(callback: (entry: LogEntry) => void, options?: LogOptions): () => void
+  /**
+   * Creates a manager. `options`: see {@link ManagerOptions}; unknown keys are rejected.
+   * Integral numbers up to `Number.MAX_SAFE_INTEGER` are accepted for every ms, byte and count
+   * option (e.g. `maxPersistedAgeMs: 90 * 86400000`).
+   * Every live child is SIGKILLed when the Node.js environment exits.
+   *
+   * @throws `E_INVALID_ARGUMENT` on an unknown key, a bad value or a non-object;
+   * `E_STORE` when the store cannot be opened.
+   */
+  constructor(options?: ManagerOptions)
 }
 
 /** The session store read directly, without starting a manager: no recovery, no processes. */
@@ -654,9 +698,15 @@ export declare class SessionStore {
 
 /** `events(ref, { sinceSeq, kinds })`. */
 export interface EventsQuery {
-  /** Only events with `seq` greater than this (default 0: all kept). */
+  /**
+   * Only events with `seq` greater than this: an integer from 0 to
+   * `Number.MAX_SAFE_INTEGER` (default 0: all kept).
+   */
   sinceSeq?: number
-  /** Only these kinds, e.g. `['status', 'turn-completed']` (default: all). */
+  /**
+   * Only these kinds, e.g. `['status', 'turn-completed']` (default: all); an unknown kind is
+   * refused.
+   */
   kinds?: AgentEventKind[]
 }
 
@@ -676,7 +726,10 @@ export interface LogOptions {
 
 /** `output(ref, { lines })`. */
 export interface OutputQuery {
-  /** How many of the last lines to return (default: all kept). */
+  /**
+   * How many of the last lines to return: an integer from 0 to `Number.MAX_SAFE_INTEGER`
+   * (default: all kept).
+   */
   lines?: number
 }
 
@@ -799,13 +852,18 @@ export interface Stats {
   /** Current `onEvent` subscribers. */
   listeners: number
   maxSessions: number
+  /** Events not passed to an `onEvent` callback because its queue (10000 events) was full. */
+  eventsDropped: number
+  /** `onEvent` callbacks that threw (each also reported by a `warn` log record). */
+  listenerErrors: number
 }
 
 /** `interrupt(ref, { graceMs })`, `shutdown({ graceMs })`. */
 export interface StopOptions {
   /**
-   * ms between the start of a graceful stop and SIGKILL (default: the manager's
-   * `interruptGraceMs`, 5000). SIGINT goes to the process group at half of it.
+   * ms between the start of a graceful stop and SIGKILL: an integer from 0 to
+   * `Number.MAX_SAFE_INTEGER` (default: the manager's `interruptGraceMs`, 5000). SIGINT goes
+   * to the process group at half of it.
    */
   graceMs?: number
 }

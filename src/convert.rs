@@ -233,10 +233,16 @@ pub struct Stats {
   /// Current `onEvent` subscribers.
   pub listeners: u32,
   pub max_sessions: u32,
+  /// Events not passed to an `onEvent` callback because its queue (10000 events) was full.
+  pub events_dropped: f64,
+  /// `onEvent` callbacks that threw (each also reported by a `warn` log record).
+  pub listener_errors: f64,
 }
 
-impl From<core::Stats> for Stats {
-  fn from(s: core::Stats) -> Self {
+impl Stats {
+  /// The core's stats with the binding's own counters.
+  pub fn new(s: core::Stats, c: &crate::callbacks::Counters) -> Self {
+    use std::sync::atomic::Ordering::Relaxed;
     Stats {
       live: s.live,
       total: s.total,
@@ -248,43 +254,8 @@ impl From<core::Stats> for Stats {
       events_emitted: s.events_emitted as f64,
       listeners: s.listeners,
       max_sessions: s.max_sessions,
+      events_dropped: c.events_dropped.load(Relaxed) as f64,
+      listener_errors: c.listener_errors.load(Relaxed) as f64,
     }
   }
-}
-
-/// `output(ref, { lines })`.
-#[napi(object)]
-#[derive(Default)]
-pub struct OutputQuery {
-  /// How many of the last lines to return (default: all kept).
-  pub lines: Option<u32>,
-}
-
-/// `events(ref, { sinceSeq, kinds })`.
-#[napi(object)]
-#[derive(Default)]
-pub struct EventsQuery {
-  /// Only events with `seq` greater than this (default 0: all kept).
-  pub since_seq: Option<f64>,
-  /// Only these kinds, e.g. `['status', 'turn-completed']` (default: all).
-  #[napi(ts_type = "AgentEventKind[]")]
-  pub kinds: Option<Vec<String>>,
-}
-
-/// `interrupt(ref, { graceMs })`, `shutdown({ graceMs })`.
-#[napi(object)]
-#[derive(Default)]
-pub struct StopOptions {
-  /// ms between the start of a graceful stop and SIGKILL (default: the manager's
-  /// `interruptGraceMs`, 5000). SIGINT goes to the process group at half of it.
-  pub grace_ms: Option<u32>,
-}
-
-/// `send(ref, text, { userInitiated })`.
-#[napi(object)]
-#[derive(Default)]
-pub struct SendOptions {
-  /// false: an automatic reply, counted toward `maxAutoResponds`; true (default): the user
-  /// spoke, which resets that count.
-  pub user_initiated: Option<bool>,
 }

@@ -2,19 +2,28 @@
 //! stdout or stderr: without a callback, log records go nowhere.
 
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::threadsafe_function::{
+  ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
+};
+use openclaw_sessions_core as core;
 use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-type LogFn = ThreadsafeFunction<Value, (), Value, Status, false, true>;
+/// The most records queued for one `onLog` callback while JS is busy.
+pub const LOG_QUEUE: usize = 10_000;
+
+type LogFn = ThreadsafeFunction<Value, UnknownReturnValue, Value, Status, false, true, LOG_QUEUE>;
 
 struct Sink {
   id: u64,
   level: Level,
   callback: LogFn,
+  /// Records dropped since the last one queued (the queue was full).
+  dropped: AtomicU64,
 }
 
 static SINKS: Mutex<Vec<Sink>> = Mutex::new(Vec::new());
@@ -71,23 +80,45 @@ impl<S: Subscriber> Layer<S> for ToJs {
         .unwrap_or(0),
     });
     for s in sinks.iter().filter(|s| level <= s.level) {
-      s.callback
-        .call(record.clone(), ThreadsafeFunctionCallMode::NonBlocking);
+      s.offer(&record);
     }
   }
 }
 
-/// Parses a level name; `E_INVALID_ARGUMENT` text for a bad one.
-pub fn parse_level(s: Option<&str>) -> std::result::Result<Level, String> {
-  match s.unwrap_or("info") {
-    "error" => Ok(Level::ERROR),
-    "warn" => Ok(Level::WARN),
-    "info" => Ok(Level::INFO),
-    "debug" => Ok(Level::DEBUG),
-    "trace" => Ok(Level::TRACE),
-    other => Err(format!(
-      "log level must be error, warn, info, debug or trace, got `{other}`"
-    )),
+impl Sink {
+  /// Queues `record`, telling how many were dropped before it; counts it when the queue is
+  /// full. A callback that throws is ignored: reporting it by a log record would loop.
+  fn offer(&self, record: &Value) {
+    let mut record = record.clone();
+    let dropped = self.dropped.load(Ordering::Relaxed);
+    if dropped > 0 {
+      record["fields"]["droppedBefore"] = dropped.into();
+    }
+    let status = self.callback.call_with_return_value(
+      record,
+      ThreadsafeFunctionCallMode::NonBlocking,
+      |_, _| Ok(()),
+    );
+    if status == Status::QueueFull {
+      self.dropped.fetch_add(1, Ordering::Relaxed);
+    } else if dropped > 0 {
+      self.dropped.fetch_sub(dropped, Ordering::Relaxed);
+    }
+  }
+}
+
+/// Parses `options.level` (absent: `info`); `E_INVALID_ARGUMENT` for anything else.
+pub fn parse_level(v: Option<&Value>) -> core::Result<Level> {
+  match v {
+    None | Some(Value::Null) => Ok(Level::INFO),
+    Some(Value::String(s)) if s == "error" => Ok(Level::ERROR),
+    Some(Value::String(s)) if s == "warn" => Ok(Level::WARN),
+    Some(Value::String(s)) if s == "info" => Ok(Level::INFO),
+    Some(Value::String(s)) if s == "debug" => Ok(Level::DEBUG),
+    Some(Value::String(s)) if s == "trace" => Ok(Level::TRACE),
+    Some(other) => Err(core::Error::InvalidArgument(format!(
+      "log options: `level` must be error, warn, info, debug or trace, got {other}"
+    ))),
   }
 }
 
@@ -105,6 +136,7 @@ pub fn subscribe(callback: LogFn, level: Level) -> u64 {
     id,
     level,
     callback,
+    dropped: AtomicU64::new(0),
   });
   id
 }

@@ -152,6 +152,8 @@ export interface NotificationOptions {
   deliveryAttempts?: number
   /** The first retry's delay, doubled for each next one, in ms. Default 500. */
   deliveryBackoffMs?: number
+  /** How long one delivery may take: a callback whose promise has not settled by then fails that attempt (retried like a rejection; the late settlement is ignored), in ms. Default 30000. */
+  deliveryTimeoutMs?: number
 }
 
 /** What a chat user or the gateway's agent is told (`onNotification`). */

@@ -145,6 +145,9 @@ pub struct NotificationOptions {
   pub delivery_attempts: u32,
   /// The first retry's delay, doubled for each next one, ms. Default 500.
   pub delivery_backoff_ms: u64,
+  /// How long one delivery attempt may take: a callback whose promise has not settled by then
+  /// has failed that attempt (retried like a rejection), ms, at least 1. Default 30000.
+  pub delivery_timeout_ms: u64,
 }
 
 impl Default for NotificationOptions {
@@ -158,6 +161,7 @@ impl Default for NotificationOptions {
       foreground_debounce_ms: 500,
       delivery_attempts: 5,
       delivery_backoff_ms: 500,
+      delivery_timeout_ms: 30_000,
     }
   }
 }
@@ -216,6 +220,11 @@ impl ManagerOptions {
         "closeTimeoutMs must be at least 1 (use kill() to stop at once)".into(),
       ));
     }
+    if self.notifications.delivery_timeout_ms == 0 {
+      return Err(bad(
+        "notifications.deliveryTimeoutMs must be at least 1".into(),
+      ));
+    }
     self.check_ranges()?;
     if self.request_timeout_ms == 0 || self.startup_timeout_ms == 0 {
       return Err(bad(
@@ -251,6 +260,7 @@ impl ManagerOptions {
         n.foreground_debounce_ms,
       ),
       ("notifications.deliveryBackoffMs", n.delivery_backoff_ms),
+      ("notifications.deliveryTimeoutMs", n.delivery_timeout_ms),
     ];
     match ms.iter().find(|(_, v)| *v > MAX_SAFE_INTEGER) {
       Some((key, v)) => Err(bad(format!(

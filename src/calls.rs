@@ -1,0 +1,349 @@
+//! `SessionManager`'s promise-returning session operations. Each reads its arguments first;
+//! bad input rejects the promise with `E_INVALID_ARGUMENT` (never a synchronous throw).
+
+use crate::args::{self, R};
+use crate::convert::{SessionInfo, Stats};
+use crate::{or_empty, promise, SessionManager};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use openclaw_sessions_core as core;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[napi]
+impl SessionManager {
+  /// Starts a session and sends `options.prompt` as its first message (Claude: a stdin
+  /// message; Codex: `turn/start`; codex-exec: the `codex exec` prompt argument after `--`).
+  /// Resolves with the session's snapshot once `backendSessionId` is known: at once for
+  /// Claude (`--session-id`), after `thread/start` for Codex, at `thread.started` for
+  /// codex-exec. While any session is live, Node stays up.
+  ///
+  /// @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option, an option of another
+  /// backend, duplicate name, non-UUID `resume`), `E_LIMIT` (`maxSessions` live sessions),
+  /// `E_SPAWN` (CLI missing or not executable; the message names the path tried),
+  /// `E_RESUME_NOT_FOUND` (the CLI has no such conversation; nothing is left running),
+  /// `E_TIMEOUT` / `E_PROTOCOL` (the Codex app-server did not complete its handshake),
+  /// `E_STATE` (manager shut down).
+  #[napi(
+    catch_unwind,
+    ts_args_type = "options: SpawnOptions",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn spawn<'env>(
+    &self,
+    env: &'env Env,
+    options: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let input = args::object(env, &options, "spawn options")
+      .and_then(|v| core::model::options::from_json::<core::SpawnOptions>("spawn options", v));
+    let keepalive = keepalive(env)?;
+    promise(
+      env,
+      async move { inner.spawn(input?, Some(Box::new(keepalive))).await },
+      SessionInfo::from,
+    )
+  }
+
+  /// Sends the next user message to a session that is `waiting-for-input` (Claude: stdin;
+  /// Codex: `turn/start`; codex-exec: a new `codex exec resume <thread id>` process).
+  ///
+  /// @param ref - session id, name, or backend session id (Claude session id, Codex thread id).
+  /// `options.userInitiated` (boolean, default true): false marks an automatic reply (e.g. the
+  /// gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
+  ///
+  /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
+  /// request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (empty
+  /// text, a non-string, an unknown option), `E_AUTO_RESPOND_LIMIT` (too many automatic
+  /// replies in a row).
+  #[napi(
+    catch_unwind,
+    ts_args_type = "ref: string, text: string, options?: SendOptions",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn send<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: Unknown<'_>,
+    text: Unknown<'_>,
+    options: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let input = (|| -> R<_> {
+      let o = args::options(env, &options, "send options", &["userInitiated"])?;
+      Ok((
+        args::string(env, &r#ref, "ref")?,
+        args::string(env, &text, "text")?,
+        args::flag(&o, "userInitiated", "send options")?.unwrap_or(true),
+      ))
+    })();
+    promise(
+      env,
+      async move {
+        let (r, text, user) = input?;
+        inner.send(&r, &text, user).await
+      },
+      SessionInfo::from,
+    )
+  }
+
+  /// Foreground mode for `channel`: resolves with the output lines the channel has not seen
+  /// yet (catch-up), then streams new output as `output` notifications (batched over
+  /// `notifications.foregroundDebounceMs`, 500 ms) and tool calls as `tool-use` notifications
+  /// to that channel, until `background(ref, channel)`.
+  ///
+  /// @throws `E_NOT_FOUND` (also for a session that is not live), `E_INVALID_ARGUMENT`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "ref: string, channel: string",
+    ts_return_type = "Promise<string[]>"
+  )]
+  pub fn foreground<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: Unknown<'_>,
+    channel: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, Vec<String>>> {
+    let inner = Arc::clone(&self.inner);
+    let input = args::string(env, &r#ref, "ref")
+      .and_then(|r| Ok((r, args::string(env, &channel, "channel")?)));
+    promise(
+      env,
+      async move {
+        let (r, channel) = input?;
+        inner.foreground(&r, &channel).await
+      },
+      |v| v,
+    )
+  }
+
+  /// Cancels the running turn only; the session goes on and returns to `waiting-for-input`
+  /// with a `turn-completed` event whose `subtype` says how the CLI ended it (Claude
+  /// `error_during_execution`, Codex `interrupted`). Claude: stdin `control_request {subtype:
+  /// interrupt}`; Codex: `turn/interrupt`; codex-exec: SIGINT to the turn's process. When no
+  /// turn is running it does nothing and resolves with the snapshot.
+  ///
+  /// @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
+  /// `E_INVALID_ARGUMENT`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "ref: string",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn interrupt_turn<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let r = args::string(env, &r#ref, "ref");
+    promise(
+      env,
+      async move { inner.interrupt_turn(&r?).await },
+      SessionInfo::from,
+    )
+  }
+
+  /// Ends the conversation normally: closes stdin, waits for the CLI to exit
+  /// (`completed` on exit 0), SIGKILL after `closeTimeoutMs`. A finished session resolves as is.
+  ///
+  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "ref: string",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn close<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let r = args::string(env, &r#ref, "ref");
+    promise(
+      env,
+      async move { inner.close(&r?).await },
+      SessionInfo::from,
+    )
+  }
+
+  /// Answers a pending permission request (a `permission-request` event; the session is
+  /// `waiting-for-input` with reason `permission` meanwhile). Claude: the `control_response` to
+  /// its `can_use_tool` request (`--permission-prompt-tool stdio`), `allow` runs the tool with
+  /// `updatedInput` (default: the requested input), `deny` sends `message` to the model;
+  /// Codex: `{decision: 'accept' | 'decline'}`. Requests nobody answers within
+  /// `permissionTimeoutMs` get the manager's `permissionPolicy` (deny by default).
+  ///
+  /// @throws `E_NOT_FOUND` (no such session, or no such pending request), `E_STATE` (the
+  /// session is finished), `E_INVALID_ARGUMENT` (bad decision object, non-string ids).
+  #[napi(
+    catch_unwind,
+    ts_args_type = "ref: string, requestId: string, decision: PermissionDecision",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn respond_to_permission<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: Unknown<'_>,
+    request_id: Unknown<'_>,
+    decision: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let input = (|| -> R<_> {
+      Ok((
+        args::string(env, &r#ref, "ref")?,
+        args::string(env, &request_id, "requestId")?,
+        core::model::options::permission_answer(args::json(env, &decision, "decision")?)?,
+      ))
+    })();
+    promise(
+      env,
+      async move {
+        let (r, id, answer) = input?;
+        inner.respond_to_permission(&r, &id, answer).await
+      },
+      SessionInfo::from,
+    )
+  }
+
+  /// Graceful stop → `interrupted` (resumable): the protocol's interrupt (Claude
+  /// `control_request {subtype: interrupt}`, Codex `turn/interrupt`, codex-exec SIGINT), stdin
+  /// EOF, SIGINT to the process group at half the grace period, SIGKILL when `graceMs`
+  /// (default the manager's `interruptGraceMs`, 5000) expires; `forcedStop` then records that.
+  /// `endReason` is `user`. A finished session resolves as is: its status says it was not
+  /// interrupted.
+  ///
+  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
+  /// `Number.MAX_SAFE_INTEGER`, an unknown option).
+  #[napi(
+    catch_unwind,
+    ts_args_type = "ref: string, options?: StopOptions",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn interrupt<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: Unknown<'_>,
+    options: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let input = args::string(env, &r#ref, "ref")
+      .and_then(|r| Ok((r, grace(env, &options, "interrupt options")?)));
+    promise(
+      env,
+      async move {
+        let (r, grace) = input?;
+        inner.interrupt(&r, grace).await
+      },
+      SessionInfo::from,
+    )
+  }
+
+  /// Hard stop: SIGKILL to the session's whole process group; resolves once the process is
+  /// reaped, status `killed`. A finished session resolves as is.
+  ///
+  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "ref: string",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn kill<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let r = args::string(env, &r#ref, "ref");
+    promise(env, async move { inner.kill(&r?).await }, SessionInfo::from)
+  }
+
+  /// Continues a finished session's conversation in a new live session: Claude `--resume <id>`
+  /// from the original workdir (`--fork-session` with `fork`), Codex `thread/resume` /
+  /// `thread/fork`, codex-exec `exec resume` / `exec fork`, with the original options. The CLI's
+  /// record is checked first (Claude's transcript, Codex's rollout file). Without `prompt` the
+  /// new session waits for `send`. It records `resumedFromId` (or `forkedFromId`).
+  ///
+  /// @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
+  /// message says what was looked for; nothing is spawned — or with `onMissing: 'fresh'` a
+  /// new conversation starts, seeded with the stored summary and linked into the chain),
+  /// `E_STATE` (the session is live and `fork` is not set), `E_INVALID_ARGUMENT`, and the
+  /// errors of `spawn`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "ref: string, prompt?: string | null, options?: ResumeOptions",
+    ts_return_type = "Promise<SessionInfo>"
+  )]
+  pub fn resume<'env>(
+    &self,
+    env: &'env Env,
+    r#ref: Unknown<'_>,
+    prompt: Unknown<'_>,
+    options: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+    let inner = Arc::clone(&self.inner);
+    let input = (|| -> R<_> {
+      let o = args::json(env, &options, "resume options")?;
+      Ok((
+        args::string(env, &r#ref, "ref")?,
+        args::opt_string(env, &prompt, "prompt")?,
+        core::model::options::from_json::<core::model::options::ResumeOptions>(
+          "resume options",
+          or_empty(o),
+        )?,
+      ))
+    })();
+    let keepalive = keepalive(env)?;
+    promise(
+      env,
+      async move {
+        let (r, prompt, o) = input?;
+        inner.resume(&r, prompt, o, Some(Box::new(keepalive))).await
+      },
+      SessionInfo::from,
+    )
+  }
+
+  /// Refuses new sessions and stops every live one gracefully, as `interrupt` does
+  /// (`interrupted`, `endReason: 'shutdown'`, SIGKILL after `graceMs`, default the manager's
+  /// `interruptGraceMs`); resolves with the final stats once all are reaped. Afterwards nothing
+  /// of the manager keeps Node alive.
+  ///
+  /// @throws `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
+  /// `Number.MAX_SAFE_INTEGER`, an unknown option).
+  #[napi(
+    catch_unwind,
+    ts_args_type = "options?: StopOptions",
+    ts_return_type = "Promise<Stats>"
+  )]
+  pub fn shutdown<'env>(
+    &self,
+    env: &'env Env,
+    options: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, Stats>> {
+    let inner = Arc::clone(&self.inner);
+    let counters = Arc::clone(&self.counters);
+    let grace = grace(env, &options, "shutdown options");
+    promise(
+      env,
+      async move { Ok(Stats::new(inner.shutdown(grace?).await, &counters)) },
+      |s| s,
+    )
+  }
+}
+
+/// `{ graceMs }` of `interrupt` / `shutdown`.
+fn grace(env: &Env, options: &Unknown<'_>, what: &str) -> R<Option<Duration>> {
+  let o = args::options(env, options, what, &["graceMs"])?;
+  Ok(args::count(&o, "graceMs", what, "ms")?.map(Duration::from_millis))
+}
+
+/// A strong no-op threadsafe function: while a session holds it, Node's event loop stays up.
+fn keepalive(
+  env: &Env,
+) -> Result<napi::threadsafe_function::ThreadsafeFunction<(), (), (), napi::Status, false>> {
+  env
+    .create_function_from_closure::<(), (), _>("openclawSessionKeepAlive", |_| Ok(()))?
+    .build_threadsafe_function::<()>()
+    .build()
+}
