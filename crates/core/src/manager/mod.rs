@@ -77,6 +77,7 @@ impl Manager {
     let writer = Arc::new(Writer::start(Arc::clone(&store))?);
     let sessions: Arc<RwLock<Vec<Entry>>> = Arc::new(RwLock::new(Vec::new()));
     let listeners = Arc::new(Listeners::default());
+    store.set_reporter(store_reporter(&listeners));
     let counters = Arc::new(crate::model::counters::Counters::default());
     let observe = Arc::clone(&counters);
     listeners.subscribe(Arc::new(move |ev: &crate::model::event::Ev| {
@@ -262,12 +263,14 @@ impl Manager {
           );
         }
         lifecycle::watch(Arc::clone(&session), Arc::clone(&launch), self.timeouts());
-        // A started session is on disk before spawn resolves.
-        self.writer.flush().await;
-        // Retention as the store grows (never touches live sessions).
-        if let Err(e) = self.gc() {
-          tracing::warn!(error = %e, "store retention failed");
-        }
+        // A started session is on disk before spawn resolves (E_STORE if it cannot be: it
+        // runs on, and is written once the store is back).
+        self.writer.flush().await?;
+        // Retention as the store grows (never touches live sessions), on the writer thread.
+        self.store.gc_later(
+          self.opts.max_persisted_sessions as u64,
+          self.opts.max_persisted_age_ms,
+        );
         let info = session.state().info();
         Ok(info)
       }
@@ -478,7 +481,7 @@ impl Manager {
         s.wait_done().await;
       }
     }
-    self.writer.flush().await;
+    self.writer.flush().await?;
     let info = s.state().info();
     Ok(info)
   }
@@ -495,7 +498,7 @@ impl Manager {
     };
     let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms as u64));
     stop_gracefully(&s, &launch, EndReason::User, grace).await;
-    self.writer.flush().await;
+    self.writer.flush().await?;
     let info = s.state().info();
     Ok(info)
   }
@@ -509,7 +512,7 @@ impl Manager {
     };
     stop_hard(&s, EndReason::User);
     s.wait_done().await;
-    self.writer.flush().await;
+    self.writer.flush().await?;
     let info = s.state().info();
     Ok(info)
   }
@@ -586,7 +589,8 @@ impl Manager {
       stops.spawn(async move { stop_gracefully(&s, &launch, EndReason::Shutdown, grace).await });
     }
     while stops.join_next().await.is_some() {}
-    self.writer.flush().await;
+    // A failure here was reported (error events, E_STORE log) and is retried by the writer.
+    let _ = self.writer.flush().await;
     self.stats()
   }
 
@@ -609,4 +613,23 @@ pub(crate) fn resumable_options(o: &SpawnOptions) -> serde_json::Value {
     }
   }
   v
+}
+
+/// Store problems outside any session (a damaged file moved aside, the file deleted while in
+/// use, an undecodable row) as `error` events with an empty `sessionId`.
+fn store_reporter(listeners: &Arc<Listeners>) -> crate::store::Reporter {
+  let listeners = Arc::downgrade(listeners);
+  Arc::new(move |e: &Error| {
+    if let Some(l) = listeners.upgrade() {
+      l.emit(&crate::model::event::Ev::new(AgentEvent {
+        seq: 0,
+        session_id: "".into(),
+        at: crate::model::event::now_ms(),
+        payload: crate::model::event::EventPayload::Error {
+          message: format!("[{}] {e}", e.code()),
+          fatal: false,
+        },
+      }));
+    }
+  })
 }

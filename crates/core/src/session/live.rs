@@ -184,7 +184,11 @@ impl LiveSession {
   }
 
   /// Waits until `pred` holds for the state, or `timeout` passes (false).
-  pub(crate) async fn wait_until(&self, timeout: Duration, pred: impl Fn(&SessionState) -> bool) -> bool {
+  pub(crate) async fn wait_until(
+    &self,
+    timeout: Duration,
+    pred: impl Fn(&SessionState) -> bool,
+  ) -> bool {
     let mut rx = self.version.subscribe();
     let wait = async {
       loop {
@@ -216,7 +220,12 @@ impl LiveSession {
 
   /// Sends a JSON-RPC request and waits for its response (`E_TIMEOUT` after `timeout`,
   /// `E_PROTOCOL` when the CLI answers with an error or exits first).
-  pub(crate) async fn request(&self, method: &str, params: Value, timeout: Duration) -> Result<Value> {
+  pub(crate) async fn request(
+    &self,
+    method: &str,
+    params: Value,
+    timeout: Duration,
+  ) -> Result<Value> {
     let id = {
       let mut n = lock(&self.next_request);
       let id = *n;
@@ -567,5 +576,18 @@ impl crate::store::Snapshot for LiveSession {
       thread_usage: st.thread_usage(),
       pid_start: st.pid_start(),
     }
+  }
+
+  fn failed(&self, error: &Error) {
+    let message = format!("[{}] {error}; the session goes on", error.code());
+    self.update(|st| {
+      (
+        (),
+        vec![st.record(EventPayload::Error {
+          message,
+          fatal: false,
+        })],
+      )
+    });
   }
 }
