@@ -58,7 +58,7 @@ test('a manager refuses a foreign file too; only a file of ours is ever moved as
   const text = join(dir, 'notes.txt')
   writeFileSync(text, 'x'.repeat(5000))
   const before = hash(text)
-  assert.throws(() => new SessionManager({ storePath: text }), (e) => e.code === 'E_STORE' && /not an SQLite database; nothing was changed/.test(e.message))
+  assert.throws(() => new SessionManager({ storePath: text }), (e) => e.code === 'E_STORE' && /not an SQLite database\); nothing was changed/.test(e.message))
   assert.equal(hash(text), before)
   assert.deepEqual(listing(dir), ['notes.txt'])
 })
