@@ -655,20 +655,26 @@ export declare class SessionManager {
 /** The session store read directly, without starting a manager: no recovery, no processes. */
 export declare class SessionStore {
   /**
-   * Opens the store at `path` (default: the manager's default path,
-   * `$OPENCLAW_STATE_DIR/agent-sessions.db` or `~/.openclaw/agent-sessions.db`).
+   * Opens the existing store at `path` read-only (`SQLITE_OPEN_READ_ONLY`; default: the
+   * manager's default path, `$OPENCLAW_STATE_DIR/agent-sessions.db` or
+   * `~/.openclaw/agent-sessions.db`). Nothing is created, migrated, renamed or repaired; a
+   * damaged store is repaired (moved aside) only by a `SessionManager`.
    *
-   * @throws `E_STORE` (unreadable, corrupt: moved aside, as for the manager).
+   * @throws `E_STORE` naming the path and the problem: the file does not exist, is not an
+   * openclaw-sessions store (not SQLite, another application's database, empty), or was written
+   * by a newer release. The file is left byte-for-byte unchanged.
    */
   constructor(path?: string | undefined | null)
   /** The file's path. */
   get path(): string
   /**
-   * Every stored session (tombstones left out), oldest first.
+   * The stored sessions (tombstones left out), oldest first, filtered in SQL: `status` (one
+   * status or several), `backend`, and `limit` (the newest `limit` sessions; default: all). A
+   * row that no longer decodes is skipped (logged, `E_STORE`) and left in the file.
    *
-   * @throws `E_STORE`.
+   * @throws `E_STORE`; `E_INVALID_ARGUMENT` on a negative or fractional `limit`.
    */
-  list(): Array<SessionInfo>
+  list(filter?: StoreFilter | undefined | null): Array<SessionInfo>
   /**
    * One session by id, name or backend session id, or `null`.
    *
@@ -689,7 +695,8 @@ export declare class SessionStore {
   summary(ref: string): Array<{ prompt: string; reply: string }>
   /**
    * Applies retention: at most `maxSessions` (default 1000), none finished longer than
-   * `maxAgeMs` ago (default 0: no age limit). Live sessions are never removed.
+   * `maxAgeMs` ago (default 0: no age limit). Live sessions are never removed. The one call
+   * that writes: it opens the store (already checked to be ours) for writing for its duration.
    *
    * @throws `E_STORE`.
    */
@@ -866,6 +873,16 @@ export interface StopOptions {
    * to the process group at half of it.
    */
   graceMs?: number
+}
+
+/** `SessionStore.list(filter)`. */
+export interface StoreFilter {
+  /** Only sessions in this status (or any of these). */
+  status?: SessionStatus | SessionStatus[]
+  /** Only sessions of this backend: `claude`, `codex` or `codex-exec`. */
+  backend?: string
+  /** At most this many: the newest ones (still returned oldest first). */
+  limit?: number
 }
 
 /** Token counts (Anthropic names). */

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 'use strict'
-// The operator CLI: reads the session store (safe while a gateway writes it: SQLite WAL).
-//   openclaw-sessions list [--status <s>] [--backend <b>] [--json]
+// The operator CLI: reads the session store read-only (safe while a gateway writes it: SQLite
+// WAL); only `gc` writes. Arguments are parsed by Node's util.parseArgs and validated; bad usage
+// exits 2 with the usage text.
+//   openclaw-sessions list [--status <s>] [--backend <b>] [--limit <n>] [--json]
 //   openclaw-sessions show <ref> [--json]
 //   openclaw-sessions chain <ref> [--json]
 //   openclaw-sessions tail <ref> [--follow] [--json]
@@ -9,32 +11,98 @@
 // --store <path> picks the store (default: $OPENCLAW_STATE_DIR/agent-sessions.db or
 // ~/.openclaw/agent-sessions.db).
 
+const { parseArgs } = require('node:util')
 const { SessionStore } = require('../index.js')
 
 const USAGE = `usage: openclaw-sessions <command> [options]
 
 commands:
-  list                 every stored session (--status <s>, --backend <b>)
+  list                 stored sessions (--status <s>, --backend <b>, --limit <n>: the newest n)
   show <ref>           one session (ref: id, name, or Claude / Codex session id)
   chain <ref>          the session and what it was resumed / forked from, newest first
   tail <ref>           its last turns and output (--follow: keep watching)
-  gc                   apply retention (--max <n> sessions, --max-age-ms <ms>)
+  gc                   apply retention (--max <n> sessions, default 1000; --max-age-ms <ms>)
 
 options:
   --store <path>       the store file (default: $OPENCLAW_STATE_DIR/agent-sessions.db
-                       or ~/.openclaw/agent-sessions.db)
+                       or ~/.openclaw/agent-sessions.db); read-only except for gc, and
+                       never created: a missing or foreign file is an error [E_STORE]
   --json               machine-readable output
-  -h, --help           this text`
+  -h, --help           this text
 
+exit status: 0 done, 1 failed (the message names the error code), 2 bad usage`
+
+const STATUSES = ['starting', 'running', 'waiting-for-input', 'completed', 'failed', 'interrupted', 'killed']
+const BACKENDS = ['claude', 'codex', 'codex-exec']
+const OPTIONS = {
+  store: { type: 'string' },
+  json: { type: 'boolean' },
+  follow: { type: 'boolean' },
+  status: { type: 'string' },
+  backend: { type: 'string' },
+  limit: { type: 'string' },
+  max: { type: 'string' },
+  'max-age-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+}
+// Which options each command takes (besides --store, --json, --help), and whether it needs a ref.
+const COMMANDS = {
+  list: { options: ['status', 'backend', 'limit'], ref: false },
+  show: { options: [], ref: true },
+  chain: { options: [], ref: true },
+  tail: { options: ['follow'], ref: true },
+  gc: { options: ['max', 'max-age-ms'], ref: false },
+}
+
+class UsageError extends Error {}
+
+/** A non-negative integer option, or undefined when absent. */
+function count(values, name, max = Number.MAX_SAFE_INTEGER) {
+  const v = values[name]
+  if (v === undefined) return undefined
+  if (!/^\d+$/.test(v) || Number(v) > max) throw new UsageError(`--${name} must be a non-negative integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got \`${v}\``)
+  return Number(v)
+}
+
+function oneOf(values, name, allowed) {
+  const v = values[name]
+  if (v !== undefined && !allowed.includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got \`${v}\``)
+  return v
+}
+
+/** The command line, validated; throws UsageError on anything it cannot take. */
 function parse(argv) {
-  const out = { args: [], flags: {} }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    if (a === '--json' || a === '--follow' || a === '-h' || a === '--help') out.flags[a.replace(/^-+/, '')] = true
-    else if (a.startsWith('--')) out.flags[a.slice(2)] = argv[++i]
-    else out.args.push(a)
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError(err.message)
   }
-  return out
+  const { values, positionals } = parsed
+  if (values.help) return { help: true }
+  const [command, ref, ...extra] = positionals
+  if (!command) throw new UsageError('no command given')
+  const spec = COMMANDS[command]
+  if (!spec) throw new UsageError(`unknown command \`${command}\``)
+  if (spec.ref && !ref) throw new UsageError(`${command} needs a session ref`)
+  const stray = spec.ref ? extra : [ref, ...extra].filter((a) => a !== undefined)
+  if (stray.length) throw new UsageError(`unexpected argument \`${stray[0]}\``)
+  for (const name of Object.keys(values)) {
+    if (!['store', 'json', 'help', ...spec.options].includes(name)) throw new UsageError(`${command} takes no --${name}`)
+  }
+  if (values.store === '') throw new UsageError('--store needs a path')
+  return {
+    command,
+    ref,
+    store: values.store,
+    json: !!values.json,
+    follow: !!values.follow,
+    status: oneOf(values, 'status', STATUSES),
+    backend: oneOf(values, 'backend', BACKENDS),
+    limit: count(values, 'limit', 2 ** 32 - 1),
+    max: count(values, 'max', 2 ** 32 - 1),
+    maxAgeMs: count(values, 'max-age-ms'),
+  }
 }
 
 const short = (id) => (id ? id.slice(0, 8) : '')
@@ -85,26 +153,22 @@ function show(s) {
 }
 
 function main(argv) {
-  const { args, flags } = parse(argv)
-  const [command, ref] = args
-  if (!command || flags.h || flags.help) {
+  const opts = parse(argv)
+  if (opts.help) {
     console.log(USAGE)
-    return command ? 0 : 2
+    return 0
   }
-  const store = new SessionStore(flags.store)
-  const print = (value, human) => console.log(flags.json ? JSON.stringify(value, null, 2) : human(value))
+  const { command, ref } = opts
+  const store = new SessionStore(opts.store)
+  const print = (value, human) => console.log(opts.json ? JSON.stringify(value, null, 2) : human(value))
   const need = () => {
-    if (!ref) throw Object.assign(new Error(`${command} needs a session ref`), { code: 'E_INVALID_ARGUMENT' })
     const s = store.get(ref)
     if (!s) throw Object.assign(new Error(`no stored session \`${ref}\` in ${store.path}`), { code: 'E_NOT_FOUND' })
     return s
   }
   switch (command) {
     case 'list': {
-      const rows = store
-        .list()
-        .filter((s) => !flags.status || s.status === flags.status)
-        .filter((s) => !flags.backend || s.backend === flags.backend)
+      const rows = store.list({ status: opts.status, backend: opts.backend, limit: opts.limit })
       print(rows, (r) => (r.length ? table(r, COLUMNS) : `no sessions in ${store.path}`))
       return 0
     }
@@ -124,7 +188,7 @@ function main(argv) {
       }
       const s = need()
       print({ session: s, summary: store.summary(s.id) }, () => render(s))
-      if (!flags.follow) return 0
+      if (!opts.follow) return 0
       let last = s.updatedAt
       const timer = setInterval(() => {
         const now = store.get(s.id)
@@ -137,13 +201,10 @@ function main(argv) {
       return null
     }
     case 'gc': {
-      const report = store.gc(flags.max ? Number(flags.max) : undefined, flags['max-age-ms'] ? Number(flags['max-age-ms']) : undefined)
+      const report = store.gc(opts.max, opts.maxAgeMs)
       print(report, (r) => `deleted ${r.deleted}, tombstoned ${r.tombstoned} (${store.path})`)
       return 0
     }
-    default:
-      console.error(`unknown command \`${command}\`\n\n${USAGE}`)
-      return 2
   }
 }
 
@@ -151,6 +212,11 @@ try {
   const code = main(process.argv.slice(2))
   if (code !== null) process.exitCode = code
 } catch (err) {
-  console.error(`openclaw-sessions: ${err.code ? `[${err.code}] ` : ''}${err.message}`)
-  process.exitCode = 1
+  if (err instanceof UsageError) {
+    console.error(`openclaw-sessions: ${err.message}\n\n${USAGE}`)
+    process.exitCode = 2
+  } else {
+    console.error(`openclaw-sessions: ${err.code ? `[${err.code}] ` : ''}${err.message}`)
+    process.exitCode = 1
+  }
 }

@@ -19,7 +19,7 @@ pub use stats::{ListFilter, Stats};
 
 use crate::model::counters::Counters;
 use crate::model::error::{Error, Result};
-use crate::model::event::AgentEvent;
+use crate::model::event::{AgentEvent, EventPayload};
 use crate::model::options::ManagerOptions;
 use crate::notify::delivery::Delivery;
 use crate::notify::router::Router;
@@ -60,6 +60,7 @@ impl Manager {
     let writer = Arc::new(Writer::start(Arc::clone(&store))?);
     let registry = Arc::new(Registry::new(opts.max_sessions, opts.finished_ttl_ms));
     let listeners = Arc::new(Listeners::default());
+    store.set_reporter(store_reporter(&listeners));
     let counters = Arc::new(Counters::default());
     let observe = Arc::clone(&counters);
     listeners.subscribe(Arc::new(move |ev: &crate::model::event::Ev| {
@@ -145,4 +146,23 @@ impl Manager {
   pub fn unsubscribe(&self, id: u64) -> bool {
     self.listeners.unsubscribe(id)
   }
+}
+
+/// Store problems outside any session (a damaged file moved aside, the file deleted while in
+/// use, an undecodable row) as `error` events with an empty `sessionId`.
+fn store_reporter(listeners: &Arc<Listeners>) -> crate::store::Reporter {
+  let listeners = Arc::downgrade(listeners);
+  Arc::new(move |e: &Error| {
+    if let Some(l) = listeners.upgrade() {
+      l.emit(&crate::model::event::Ev::new(AgentEvent {
+        seq: 0,
+        session_id: "".into(),
+        at: crate::model::event::now_ms(),
+        payload: EventPayload::Error {
+          message: format!("[{}] {e}", e.code()),
+          fatal: false,
+        },
+      }));
+    }
+  })
 }

@@ -109,11 +109,8 @@ pub(crate) fn start(
     Arc::clone(&report),
     Arc::clone(counters),
   );
-  // What an earlier manager created and could not deliver goes out first.
-  for pending in store.ledger_pending().unwrap_or_default() {
-    delivery.push(pending);
-  }
-  let router = Router::start(n.clone(), Arc::clone(store), delivery.clone(), report);
+  // What an earlier manager created and could not deliver goes out first (delivery claims it).
+  let router = Router::start(n.clone(), delivery.clone(), report);
   let to_router = router.clone();
   listeners.subscribe(Arc::new(move |ev: &Ev| {
     // Only what the router reads: no copies of the high-volume rest.

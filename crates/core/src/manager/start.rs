@@ -98,7 +98,7 @@ impl Manager {
       default_allow: self.opts.permission_policy == options::PermissionPolicy::Allow,
     })?;
     match launch.first_turn(&session, plan.prompt.as_deref()).await {
-      Ok(()) => Ok(self.started(&session, &launch).await),
+      Ok(()) => self.started(&session, &launch).await,
       Err(e) => Err(self.not_started(&session, e).await),
     }
   }
@@ -182,7 +182,7 @@ impl Manager {
   }
 
   /// The first turn is under way: watch the session and make it durable.
-  async fn started(&self, session: &Arc<LiveSession>, launch: &Arc<Launch>) -> SessionInfo {
+  async fn started(&self, session: &Arc<LiveSession>, launch: &Arc<Launch>) -> Result<SessionInfo> {
     {
       let st = session.state();
       tracing::info!(
@@ -194,14 +194,16 @@ impl Manager {
       );
     }
     lifecycle::watch(Arc::clone(session), Arc::clone(launch), self.timeouts());
-    // A started session is on disk before spawn resolves.
-    self.writer.flush().await;
-    // Retention as the store grows (never touches live sessions).
-    if let Err(e) = self.gc() {
-      tracing::warn!(error = %e, "store retention failed");
-    }
+    // A started session is on disk before spawn resolves (E_STORE if it cannot be: it
+    // runs on, and is written once the store is back).
+    self.writer.flush().await?;
+    // Retention as the store grows (never touches live sessions), on the writer thread.
+    self.store.gc_later(
+      self.opts.max_persisted_sessions as u64,
+      self.opts.max_persisted_age_ms,
+    );
     let info = session.state().info();
-    info
+    Ok(info)
   }
 
   /// The session could not start: nothing is left behind (the process, if any, is killed

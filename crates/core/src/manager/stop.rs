@@ -31,7 +31,7 @@ impl Manager {
         s.wait_done().await;
       }
     }
-    self.writer.flush().await;
+    self.writer.flush().await?;
     let info = s.state().info();
     Ok(info)
   }
@@ -48,7 +48,7 @@ impl Manager {
     };
     let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms));
     stop_gracefully(&s, &launch, EndReason::User, grace).await;
-    self.writer.flush().await;
+    self.writer.flush().await?;
     let info = s.state().info();
     Ok(info)
   }
@@ -62,7 +62,7 @@ impl Manager {
     };
     stop_hard(&s, EndReason::User);
     s.wait_done().await;
-    self.writer.flush().await;
+    self.writer.flush().await?;
     let info = s.state().info();
     Ok(info)
   }
@@ -83,7 +83,8 @@ impl Manager {
       stops.spawn(async move { stop_gracefully(&s, &launch, EndReason::Shutdown, grace).await });
     }
     while stops.join_next().await.is_some() {}
-    self.writer.flush().await;
+    // A failure here was reported (error events, E_STORE log) and is retried by the writer.
+    let _ = self.writer.flush().await;
     self.stats()
   }
 

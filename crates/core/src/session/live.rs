@@ -597,4 +597,17 @@ impl crate::store::Snapshot for LiveSession {
       pid_start: st.pid_start(),
     }
   }
+
+  fn failed(&self, error: &Error) {
+    let message = format!("[{}] {error}; the session goes on", error.code());
+    self.update(|st| {
+      (
+        (),
+        vec![st.record(EventPayload::Error {
+          message,
+          fatal: false,
+        })],
+      )
+    });
+  }
 }

@@ -1,19 +1,30 @@
-//! Persistence: one SQLite file (WAL, versioned schema, mode 0600) holding every session's
-//! latest snapshot, the links of its resume chain, and what is needed to resume it. Written at
-//! creation, on each status change and turn end. Owns the schema, migrations, recovery of
-//! sessions whose manager died, retention, and the failure modes of a bad file. Knows nothing
-//! about processes.
+//! Persistence: one SQLite file (WAL, versioned schema, our `application_id`, mode 0600) holding
+//! every session's latest snapshot, the links of its resume chain, what is needed to resume it,
+//! and the notification ledger. A manager's store has one writer thread that owns the write
+//! connection and runs every write in whole transactions (`writer`); reads use a separate
+//! read-only connection. A reader (`open_read_only`) never creates, migrates or renames
+//! anything. Knows nothing about processes.
+//!
+//! Files: `open` (opening, schema, damaged files), `sessions` and `ledger` (their SQL),
+//! `writer` (the thread).
 
 use crate::model::error::{Error, Result};
-use crate::model::event::EndReason;
-use crate::model::event::{now_ms, Status, Usage};
+use crate::model::event::Usage;
 use crate::model::info::{SessionInfo, SummaryTurn};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::model::notification::Notification;
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
+mod ledger;
+mod open;
+mod sessions;
 mod writer;
+pub use open::{APPLICATION_ID, SCHEMA_VERSION};
+pub(crate) use sessions::Row;
+use writer::{Job, Shared};
 pub use writer::{Snapshot, Writer};
 
 /// Everything stored of one session.
@@ -45,60 +56,43 @@ pub struct GcReport {
   pub tombstoned: u32,
 }
 
-/// Schema migrations; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[
-  // 1: sessions with the columns queries need and the rest as JSON.
-  "CREATE TABLE sessions (
-     id TEXT PRIMARY KEY,
-     name TEXT,
-     backend_session_id TEXT,
-     status TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     ended_at INTEGER,
-     resumed_from_id TEXT,
-     forked_from_id TEXT,
-     tombstone INTEGER NOT NULL DEFAULT 0,
-     owner_pid INTEGER,
-     owner_start INTEGER,
-     data TEXT NOT NULL
-   );
-   CREATE INDEX sessions_backend_id ON sessions(backend_session_id);
-   CREATE INDEX sessions_name ON sessions(name);
-   CREATE INDEX sessions_created ON sessions(created_at);
-   CREATE INDEX sessions_status ON sessions(status);
-   CREATE INDEX sessions_resumed_from ON sessions(resumed_from_id);
-   CREATE INDEX sessions_forked_from ON sessions(forked_from_id);",
-  // 2: the notification ledger (exactly-once delivery across restarts).
-  "CREATE TABLE notifications (
-     key TEXT PRIMARY KEY,
-     session_id TEXT NOT NULL,
-     status TEXT NOT NULL,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     created_at INTEGER NOT NULL,
-     delivered_at INTEGER,
-     data TEXT NOT NULL
-   );
-   CREATE INDEX notifications_status ON notifications(status, created_at);",
-];
-
-/// The store file.
-pub struct Store {
-  conn: Mutex<Connection>,
-  path: String,
-  /// This process, as the owner of the sessions it writes.
-  owner: (u32, Option<u64>),
+/// A `list` query, run in SQL: statuses (any of; empty: all), backend, and the newest `limit`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+  pub statuses: Vec<String>,
+  pub backend: Option<String>,
+  pub limit: Option<u32>,
 }
 
-fn store_error(path: &str, what: &str, e: impl std::fmt::Display) -> Error {
-  Error::Store(format!("session store {path}: {what}: {e}"))
+/// Who writes: this process (pid, start time) and this store instance (two managers in one
+/// process are told apart by the token).
+#[derive(Debug, Clone)]
+pub(crate) struct Owner {
+  pub pid: u32,
+  pub start: Option<u64>,
+  pub token: String,
 }
 
-fn is_corrupt(e: &rusqlite::Error) -> bool {
-  matches!(
-    e.sqlite_error_code(),
-    Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
-  )
+/// The tokens of the stores open for writing in this process.
+fn registry() -> std::sync::MutexGuard<'static, HashSet<String>> {
+  static LIVE: std::sync::LazyLock<Mutex<HashSet<String>>> =
+    std::sync::LazyLock::new(|| Mutex::new(HashSet::new()));
+  LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// Whether the manager that wrote (pid, start, token) still runs: another process with the same
+/// start time, or a store of this process still open.
+pub(crate) fn alive(pid: Option<i64>, start: Option<i64>, token: Option<&str>) -> bool {
+  let Some(pid) = pid else { return false };
+  if pid as u32 == std::process::id() {
+    return token.is_some_and(|t| registry().contains(t));
+  }
+  start.is_some() && crate::process::start_time(pid as u32) == start.map(|s| s as u64)
+}
+
+/// Called with what the store reports outside any session (a damaged file moved aside, the
+/// file deleted while in use, an undecodable row); also logged (`E_STORE`).
+pub type Reporter = Arc<dyn Fn(&Error) + Send + Sync>;
 
 /// The default path: `$OPENCLAW_STATE_DIR/agent-sessions.db`, else `~/.openclaw/agent-sessions.db`.
 pub fn default_path() -> PathBuf {
@@ -109,251 +103,183 @@ pub fn default_path() -> PathBuf {
   dir.join("agent-sessions.db")
 }
 
+/// The store file.
+pub struct Store {
+  shared: Arc<Shared>,
+  /// The writer thread's queue; `None` for a reader.
+  jobs: Option<std::sync::mpsc::Sender<Job>>,
+}
+
 impl Store {
-  /// Opens (creating if needed) the store at `path`, or an in-memory one for `:memory:`.
-  /// Fails with `E_STORE` naming the path when the file cannot be opened or written (e.g. a
-  /// read-only directory), and when it is corrupt: the bad file is then moved aside (never
-  /// deleted) and the message says where; opening again starts a fresh store.
+  /// Opens (creating if needed, migrating) the store at `path` for a manager, or an in-memory
+  /// one for `:memory:`. `E_STORE` naming the path and the problem when the file is not ours
+  /// (another application's, not SQLite: left unchanged), written by a newer release, or cannot
+  /// be written (a full disk says so). A damaged file of ours is moved aside and a fresh store
+  /// started; `warnings()` says so with both paths (also logged).
   pub fn open(path: &str) -> Result<Store> {
-    let conn = if path == ":memory:" {
-      Connection::open_in_memory().map_err(|e| store_error(path, "cannot open", e))?
-    } else {
-      let p = Path::new(path);
-      if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-          std::fs::create_dir_all(dir)
-            .map_err(|e| store_error(path, "cannot create its directory", e))?;
-          use std::os::unix::fs::PermissionsExt;
-          let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-        }
-      }
-      create_private(p).map_err(|e| store_error(path, "cannot create the file", e))?;
-      Connection::open(p).map_err(|e| store_error(path, "cannot open", e))?
-    };
+    let (conn, warnings) = open::open_writer(path)?;
+    let read = (path != ":memory:")
+      .then(|| Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY))
+      .transpose()
+      .map_err(|e| open::explain(path, "cannot open", &e))?;
     let me = std::process::id();
-    let store = Store {
-      conn: Mutex::new(conn),
-      path: path.to_owned(),
-      owner: (me, crate::process::start_time(me)),
+    let owner = Owner {
+      pid: me,
+      start: crate::process::start_time(me),
+      token: uuid::Uuid::new_v4().to_string(),
     };
-    match store.init() {
-      Ok(()) => Ok(store),
-      Err(e) if is_corrupt(&e) && path != ":memory:" => {
-        drop(store);
-        let aside = move_aside(Path::new(path));
-        Err(Error::Store(format!(
-          "session store {path} is corrupt ({e}); it was moved aside to {} (nothing was \
-           deleted). Create the manager again to start a fresh store, or restore the file",
-          aside.display()
-        )))
-      }
-      Err(e) => Err(store_error(
-        path,
-        "cannot be written (check the directory's permissions)",
-        e,
-      )),
+    registry().insert(owner.token.clone());
+    for w in &warnings {
+      tracing::warn!(code = w.code(), path, "{w}");
     }
+    let shared = Arc::new(Shared::new(path, owner, read, warnings));
+    let jobs = writer::start(conn, Arc::clone(&shared))?;
+    Ok(Store {
+      shared,
+      jobs: Some(jobs),
+    })
   }
 
-  /// Pragmas and migrations, in one write transaction: proves the file is writable now.
-  fn init(&self) -> rusqlite::Result<()> {
-    let mut conn = self.lock();
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    if self.path != ":memory:" {
-      conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
-    }
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-      tx.execute_batch(sql)?;
-      tx.pragma_update(None, "user_version", i + 1)?;
-    }
-    tx.commit()
-  }
-
-  fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-    self.conn.lock().unwrap_or_else(|e| e.into_inner())
+  /// Opens an existing store for reading only (`SQLITE_OPEN_READ_ONLY`): never creates,
+  /// migrates, renames or repairs anything. `E_STORE` naming the path when it is missing, not
+  /// our store, or of a newer schema.
+  pub fn open_read_only(path: &str) -> Result<Store> {
+    let conn = open::open_reader(path)?;
+    let owner = Owner {
+      pid: std::process::id(),
+      start: None,
+      token: String::new(),
+    };
+    Ok(Store {
+      shared: Arc::new(Shared::new(path, owner, Some(conn), Vec::new())),
+      jobs: None,
+    })
   }
 
   pub fn path(&self) -> &str {
-    &self.path
+    &self.shared.path
   }
 
-  fn err(&self, what: &str, e: impl std::fmt::Display) -> Error {
-    store_error(&self.path, what, e)
+  /// What opening found worth reporting (a damaged store moved aside), as `E_STORE` errors.
+  pub fn warnings(&self) -> Vec<Error> {
+    self.shared.warnings.clone()
   }
 
-  /// Writes one session's latest snapshot (insert or replace), owned by this process.
-  pub fn upsert(&self, s: &StoredSession) -> Result<()> {
-    let data = serde_json::to_string(s).map_err(|e| self.err("cannot encode a session", e))?;
-    let i = &s.info;
-    let conn = self.lock();
-    let mut stmt = conn
-      .prepare_cached(
-        "INSERT INTO sessions (id, name, backend_session_id, status, created_at, ended_at,
-           resumed_from_id, forked_from_id, tombstone, owner_pid, owner_start, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11)
-         ON CONFLICT(id) DO UPDATE SET name = ?2, backend_session_id = ?3, status = ?4,
-           ended_at = ?6, resumed_from_id = ?7, forked_from_id = ?8, tombstone = 0,
-           owner_pid = ?9, owner_start = ?10, data = ?11",
-      )
-      .map_err(|e| self.err("cannot write a session", e))?;
-    stmt
-      .execute(params![
-        i.id,
-        i.name,
-        i.backend_session_id,
-        i.status.as_str(),
-        i.created_at as i64,
-        i.ended_at.map(|t| t as i64),
-        i.resumed_from_id,
-        i.forked_from_id,
-        self.owner.0 as i64,
-        self.owner.1.map(|t| t as i64),
-        data,
-      ])
-      .map(|_| ())
-      .map_err(|e| self.err("cannot write a session", e))
+  /// Where store-level problems go from now on (the warnings so far are passed at once).
+  pub fn set_reporter(&self, r: Reporter) {
+    for w in &self.shared.warnings {
+      r(w);
+    }
+    *self
+      .shared
+      .reporter
+      .write()
+      .unwrap_or_else(|e| e.into_inner()) = Some(r);
   }
 
-  /// Records a notification as pending; false if its key is already in the ledger (it was
-  /// created before: never deliver it twice).
-  pub fn ledger_add(&self, n: &crate::model::notification::Notification) -> Result<bool> {
-    let data = serde_json::to_string(n).map_err(|e| self.err("cannot encode a notification", e))?;
-    self
-      .lock()
-      .execute(
-        "INSERT OR IGNORE INTO notifications (key, session_id, status, created_at, data)
-         VALUES (?1, ?2, 'pending', ?3, ?4)",
-        params![n.key, n.session_id, n.at as i64, data],
-      )
-      .map(|changed| changed == 1)
-      .map_err(|e| self.err("cannot write the notification ledger", e))
+  fn writer(&self) -> Result<&std::sync::mpsc::Sender<Job>> {
+    self.jobs.as_ref().ok_or_else(|| {
+      Error::Store(format!(
+        "session store {} is open read-only; only a manager writes it",
+        self.shared.path
+      ))
+    })
   }
 
-  /// Marks a notification `delivered` or `failed` after `attempts` attempts.
-  pub fn ledger_mark(&self, key: &str, status: &str, attempts: u32) -> Result<()> {
-    self
-      .lock()
-      .execute(
-        "UPDATE notifications SET status = ?2, attempts = ?3,
-           delivered_at = CASE WHEN ?2 = 'delivered' THEN ?4 ELSE delivered_at END
-         WHERE key = ?1",
-        params![key, status, attempts, now_ms() as i64],
-      )
-      .map(|_| ())
-      .map_err(|e| self.err("cannot write the notification ledger", e))
+  /// Runs `f` in one write transaction on the writer thread and waits for it (for callers off
+  /// the async runtime: construction, tests, the operator's `gc`).
+  fn write<T: Send + 'static>(
+    &self,
+    f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
+  ) -> Result<T> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    writer::submit(self.writer()?, f, move |r| {
+      let _ = tx.send(r);
+    })?;
+    rx.recv().map_err(|_| self.shared.stopped())?
   }
 
-  /// Notifications not yet delivered (nor given up on), oldest first.
-  pub fn ledger_pending(&self) -> Result<Vec<crate::model::notification::Notification>> {
-    let conn = self.lock();
-    let mut stmt = conn
-      .prepare("SELECT data FROM notifications WHERE status = 'pending' ORDER BY created_at, rowid")
-      .map_err(|e| self.err("cannot read the notification ledger", e))?;
-    let rows: Vec<String> = stmt
-      .query_map([], |r| r.get(0))
-      .and_then(|rows| rows.collect())
-      .map_err(|e| self.err("cannot read the notification ledger", e))?;
-    drop(stmt);
-    drop(conn);
-    rows
-      .into_iter()
-      .map(|d| serde_json::from_str(&d).map_err(|e| self.err("cannot read a notification", e)))
-      .collect()
+  /// As `write`, awaited (for the async runtime: never blocks a runtime thread on SQLite).
+  async fn write_async<T: Send + 'static>(
+    &self,
+    f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
+  ) -> Result<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    writer::submit(self.writer()?, f, move |r| {
+      let _ = tx.send(r);
+    })?;
+    rx.await.map_err(|_| self.shared.stopped())?
   }
 
-  /// The ledger status of `key` (`pending`, `delivered`, `failed`), if any.
-  pub fn ledger_status(&self, key: &str) -> Result<Option<String>> {
-    self
-      .lock()
-      .query_row(
-        "SELECT status FROM notifications WHERE key = ?1",
-        params![key],
-        |r| r.get(0),
-      )
-      .optional()
-      .map_err(|e| self.err("cannot read the notification ledger", e))
-  }
-
-  /// Writes several snapshots in one transaction (the writer's batches).
-  pub fn upsert_all(&self, batch: &[StoredSession]) -> Result<()> {
-    self
-      .lock()
-      .execute_batch("BEGIN IMMEDIATE")
-      .map_err(|e| self.err("cannot write", e))?;
-    let mut result = Ok(());
-    for s in batch {
-      if let Err(e) = self.upsert(s) {
-        result = Err(e);
-        break;
+  /// Runs `f` on the read-only connection (the writer's for `:memory:`).
+  fn read<T: Send + 'static>(
+    &self,
+    f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
+  ) -> Result<T> {
+    let guard = self.shared.read.lock().unwrap_or_else(|e| e.into_inner());
+    match guard.as_ref() {
+      Some(c) => {
+        f(c, &self.shared).map_err(|e| open::explain(&self.shared.path, "cannot read", &e))
+      }
+      None => {
+        drop(guard);
+        self.write(f)
       }
     }
-    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    self
-      .lock()
-      .execute_batch(end)
-      .map_err(|e| self.err("cannot write", e))?;
-    result
   }
 
-  /// Removes a session (one that never started).
+  /// Writes one session's snapshot now (tests, benchmarks; sessions go through `Writer`).
+  pub fn upsert(&self, s: &StoredSession) -> Result<()> {
+    self.upsert_all(std::slice::from_ref(s))
+  }
+
+  /// Writes several snapshots in one transaction.
+  pub fn upsert_all(&self, batch: &[StoredSession]) -> Result<()> {
+    let batch = batch.to_vec();
+    self.write(move |c, sh| {
+      batch
+        .iter()
+        .try_for_each(|s| sessions::upsert(c, s, &sh.owner))
+    })
+  }
+
+  /// Removes a session that never started (queued behind its snapshots, never waited for).
   pub fn delete(&self, id: &str) -> Result<()> {
     self
-      .lock()
-      .execute("DELETE FROM sessions WHERE id = ?1", params![id])
-      .map(|_| ())
-      .map_err(|e| self.err("cannot write", e))
-  }
-
-  fn decode(&self, data: String) -> Result<StoredSession> {
-    serde_json::from_str(&data).map_err(|e| self.err("cannot read a stored session", e))
+      .writer()?
+      .send(Job::Delete(id.to_owned()))
+      .map_err(|_| self.shared.stopped())
   }
 
   /// One session by id, name (newest) or backend session id (newest); tombstones included.
+  /// A row that no longer decodes counts as absent (reported, kept in the file).
   pub fn find(&self, r: &str) -> Result<Option<StoredSession>> {
-    let data: Option<String> = self
-      .lock()
-      .query_row(
-        "SELECT data FROM sessions WHERE id = ?1
-         UNION ALL SELECT * FROM (SELECT data FROM sessions WHERE name = ?1 ORDER BY created_at DESC LIMIT 1)
-         UNION ALL SELECT * FROM (SELECT data FROM sessions WHERE backend_session_id = ?1 ORDER BY created_at DESC LIMIT 1)
-         LIMIT 1",
-        params![r],
-        |row| row.get(0),
-      )
-      .optional()
-      .map_err(|e| self.err("cannot read", e))?;
-    data.map(|d| self.decode(d)).transpose()
+    let r = r.to_owned();
+    let row = self.read(move |c, _| sessions::find(c, &r))?;
+    Ok(row.and_then(|row| self.shared.decode(row)))
   }
 
   /// Every session that is not a tombstone, oldest first.
   pub fn all(&self) -> Result<Vec<StoredSession>> {
-    let conn = self.lock();
-    let mut stmt = conn
-      .prepare_cached("SELECT data FROM sessions WHERE tombstone = 0 ORDER BY created_at, id")
-      .map_err(|e| self.err("cannot read", e))?;
-    let rows: Vec<String> = stmt
-      .query_map([], |row| row.get(0))
-      .and_then(|rows| rows.collect())
-      .map_err(|e| self.err("cannot read", e))?;
-    drop(stmt);
-    drop(conn);
-    rows.into_iter().map(|d| self.decode(d)).collect()
+    self.list(&Query::default())
+  }
+
+  /// The sessions `q` selects (filters and limit in SQL), oldest first; undecodable rows are
+  /// skipped and reported.
+  pub fn list(&self, q: &Query) -> Result<Vec<StoredSession>> {
+    let q = q.clone();
+    let rows = self.read(move |c, _| sessions::list(c, &q))?;
+    Ok(
+      rows
+        .into_iter()
+        .filter_map(|r| self.shared.decode(r))
+        .collect(),
+    )
   }
 
   /// How many sessions the store holds (tombstones not counted).
   pub fn count(&self) -> Result<u64> {
-    self
-      .lock()
-      .query_row(
-        "SELECT COUNT(*) FROM sessions WHERE tombstone = 0",
-        [],
-        |r| r.get::<_, i64>(0),
-      )
-      .map(|n| n as u64)
-      .map_err(|e| self.err("cannot read", e))
+    self.read(|c, _| sessions::count(c))
   }
 
   /// The session `id` and its ancestors (resumed-from / forked-from), newest first.
@@ -364,16 +290,13 @@ impl Store {
       if out.iter().any(|s| s.info.id == id) {
         break; // a loop would be a bug elsewhere; never spin on it
       }
-      match self.find(&id)? {
-        Some(s) => {
-          next = s
-            .info
-            .resumed_from_id
-            .clone()
-            .or_else(|| s.info.forked_from_id.clone());
-          out.push(s);
-        }
-        None => break,
+      if let Some(s) = self.find(&id)? {
+        next = s
+          .info
+          .resumed_from_id
+          .clone()
+          .or_else(|| s.info.forked_from_id.clone());
+        out.push(s);
       }
     }
     Ok(out)
@@ -383,142 +306,117 @@ impl Store {
   /// marked `interrupted`, `endReason: manager-restart`, and returned so their orphaned
   /// processes can be dealt with. Sessions of a manager that still runs are left alone.
   pub fn recover(&self) -> Result<Vec<StoredSession>> {
-    let live = ["starting", "running", "waiting-for-input"];
-    let conn = self.lock();
-    let mut stmt = conn
-      .prepare("SELECT data, owner_pid, owner_start FROM sessions WHERE status IN (?1, ?2, ?3)")
-      .map_err(|e| self.err("cannot read", e))?;
-    let rows: Vec<(String, Option<i64>, Option<i64>)> = stmt
-      .query_map(params![live[0], live[1], live[2]], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-      })
-      .and_then(|rows| rows.collect())
-      .map_err(|e| self.err("cannot read", e))?;
-    drop(stmt);
-    drop(conn);
-    let mut recovered = Vec::new();
-    for (data, pid, start) in rows {
-      let owner_alive = match (pid, start) {
-        (Some(pid), start) => {
-          let pid = pid as u32;
-          pid == self.owner.0
-            || (start.is_some() && crate::process::start_time(pid) == start.map(|s| s as u64))
+    self.write(|c, sh| {
+      let mut recovered = Vec::new();
+      for (row, pid, start) in sessions::live_rows(c)? {
+        let owner_alive = match (pid, start) {
+          (Some(pid), start) => {
+            pid as u32 == sh.owner.pid
+              || (start.is_some()
+                && crate::process::start_time(pid as u32) == start.map(|s| s as u64))
+          }
+          _ => false,
+        };
+        if owner_alive {
+          continue;
         }
-        _ => false,
-      };
-      if owner_alive {
-        continue;
+        let Some(s) = sh.decode(row) else { continue };
+        let orphan = sessions::interrupted(s);
+        let mut stored = orphan.clone();
+        stored.info.pid = None;
+        sessions::upsert(c, &stored, &sh.owner)?;
+        recovered.push(orphan);
       }
-      let mut s = self.decode(data)?;
-      let now = now_ms();
-      s.info.status = Status::Interrupted;
-      s.info.status_reason = Some(crate::model::event::StatusReason::Limit);
-      s.info.end_reason = Some(EndReason::ManagerRestart);
-      s.info.ended_at = Some(now);
-      s.info.updated_at = now;
-      s.info.pending_permissions.clear();
-      let orphan = s.clone();
-      s.info.pid = None;
-      self.upsert(&s)?;
-      recovered.push(orphan);
-    }
-    Ok(recovered)
+      Ok(recovered)
+    })
   }
 
   /// Retention: keeps at most `max` sessions and none that ended more than `max_age_ms` ago
   /// (0: no age limit). Only finished sessions go, oldest first; one that a later session links
-  /// to becomes a tombstone (ids and links kept) so chains stay readable.
+  /// to becomes a tombstone (ids and links kept) so chains stay readable. The ledger entries of
+  /// the removed sessions go with them.
   pub fn gc(&self, max: u64, max_age_ms: u64) -> Result<GcReport> {
-    let mut report = GcReport::default();
-    let cutoff = if max_age_ms > 0 {
-      now_ms().saturating_sub(max_age_ms) as i64
-    } else {
-      -1
-    };
-    let conn = self.lock();
-    let total: i64 = conn
-      .query_row(
-        "SELECT COUNT(*) FROM sessions WHERE tombstone = 0",
-        [],
-        |r| r.get(0),
-      )
-      .map_err(|e| self.err("cannot read", e))?;
-    let excess = (total - max as i64).max(0);
-    let mut stmt = conn
-      .prepare(
-        "SELECT id, data, EXISTS(SELECT 1 FROM sessions c WHERE c.resumed_from_id = s.id OR c.forked_from_id = s.id)
-         FROM sessions s
-         WHERE tombstone = 0 AND status IN ('completed', 'failed', 'interrupted', 'killed')
-           AND (ended_at <= ?1 OR id IN (
-             SELECT id FROM sessions WHERE tombstone = 0
-               AND status IN ('completed', 'failed', 'interrupted', 'killed')
-             ORDER BY created_at LIMIT ?2))",
-      )
-      .map_err(|e| self.err("cannot read", e))?;
-    let victims: Vec<(String, String, bool)> = stmt
-      .query_map(params![cutoff, excess], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-      })
-      .and_then(|rows| rows.collect())
-      .map_err(|e| self.err("cannot read", e))?;
-    drop(stmt);
-    drop(conn);
-    for (id, data, linked) in victims {
-      if linked {
-        let mut s = self.decode(data)?;
-        s.info.evicted = true;
-        s.info.first_prompt = String::new();
-        s.info.last_assistant_text = None;
-        s.info.stderr_tail = Vec::new();
-        s.summary = Vec::new();
-        self.upsert(&s)?;
-        self
-          .lock()
-          .execute(
-            "UPDATE sessions SET tombstone = 1 WHERE id = ?1",
-            params![id],
-          )
-          .map_err(|e| self.err("cannot write", e))?;
-        report.tombstoned += 1;
-      } else {
-        self
-          .lock()
-          .execute("DELETE FROM sessions WHERE id = ?1", params![id])
-          .map_err(|e| self.err("cannot write", e))?;
-        report.deleted += 1;
-      }
-    }
-    Ok(report)
+    self.write(move |c, sh| sessions::gc(c, max, max_age_ms, &sh.owner))
+  }
+
+  /// `gc` queued on the writer thread, not waited for; a failure is logged and reported.
+  pub fn gc_later(&self, max: u64, max_age_ms: u64) {
+    let Ok(jobs) = self.writer() else { return };
+    let shared = Arc::clone(&self.shared);
+    let _ = writer::submit(
+      jobs,
+      move |c, sh| sessions::gc(c, max, max_age_ms, &sh.owner),
+      move |r| {
+        if let Err(e) = r {
+          shared.report(&e);
+        }
+      },
+    );
+  }
+
+  /// Blocks until every write queued before this call is done (the writer thread has handled
+  /// it). `E_STORE` if the writer has stopped.
+  pub fn sync(&self) -> Result<()> {
+    self.write(|_, _| Ok(()))
+  }
+
+  /// Records a notification as pending, claimed by this manager; false if its key is already
+  /// in the ledger (never deliver it twice).
+  pub fn ledger_add(&self, n: &Notification) -> Result<bool> {
+    let n = n.clone();
+    self.write(move |c, sh| ledger::add(c, &n, &sh.owner))
+  }
+
+  /// `ledger_add`, awaited.
+  pub async fn ledger_add_async(&self, n: &Notification) -> Result<bool> {
+    let n = n.clone();
+    self
+      .write_async(move |c, sh| ledger::add(c, &n, &sh.owner))
+      .await
+  }
+
+  /// Marks a notification `delivered` or `failed` after `attempts` attempts.
+  pub async fn ledger_mark(&self, key: &str, status: &'static str, attempts: u32) -> Result<()> {
+    let key = key.to_owned();
+    self
+      .write_async(move |c, _| ledger::mark(c, &key, status, attempts))
+      .await
+  }
+
+  /// Whether `key` is pending and claimed by this manager (only then may it go out).
+  pub async fn ledger_is_mine(&self, key: &str) -> Result<bool> {
+    let key = key.to_owned();
+    self
+      .write_async(move |c, sh| ledger::is_mine(c, &key, &sh.owner))
+      .await
+  }
+
+  /// Claims the pending notifications whose manager is gone; oldest first.
+  pub async fn ledger_claim_orphans(&self) -> Result<Vec<Notification>> {
+    let rows = self
+      .write_async(|c, sh| ledger::claim_orphans(c, &sh.owner))
+      .await?;
+    Ok(
+      rows
+        .into_iter()
+        .filter_map(|(key, data)| self.shared.decode_as(&key, "notification", &data))
+        .collect(),
+    )
+  }
+
+  /// The ledger status of `key` (`pending`, `delivered`, `failed`), if any.
+  pub fn ledger_status(&self, key: &str) -> Result<Option<String>> {
+    let key = key.to_owned();
+    self.read(move |c, _| ledger::status(c, &key))
   }
 }
 
-/// Creates the file with mode 0600 if it does not exist (SQLite would use the umask).
-fn create_private(p: &Path) -> std::io::Result<()> {
-  use std::os::unix::fs::OpenOptionsExt;
-  match std::fs::OpenOptions::new()
-    .write(true)
-    .create_new(true)
-    .mode(0o600)
-    .open(p)
-  {
-    Ok(_) => Ok(()),
-    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-    Err(e) => Err(e),
-  }
-}
-
-/// Renames the file (and its WAL / shared-memory files) to `<path>.corrupt-<ms>`.
-fn move_aside(p: &Path) -> PathBuf {
-  let stamp = now_ms();
-  let aside = PathBuf::from(format!("{}.corrupt-{stamp}", p.display()));
-  let _ = std::fs::rename(p, &aside);
-  for ext in ["-wal", "-shm"] {
-    let side = PathBuf::from(format!("{}{ext}", p.display()));
-    if side.exists() {
-      let _ = std::fs::rename(&side, format!("{}{ext}", aside.display()));
+impl Drop for Store {
+  fn drop(&mut self) {
+    if self.jobs.is_some() {
+      registry().remove(&self.shared.owner.token);
     }
   }
-  aside
 }
 
 #[cfg(test)]

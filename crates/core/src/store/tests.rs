@@ -1,14 +1,26 @@
 //! Unit tests of the store: schema, round trips, chains, recovery, retention, bad files.
 
 use super::*;
+use crate::model::event::{now_ms, EndReason, Status};
+use crate::model::notification::Notification;
 use crate::model::options::Backend;
 use crate::session::{Limits, NewSession, SessionState};
+use std::path::Path;
 
 fn scratch(tag: &str) -> PathBuf {
   let d = std::env::temp_dir().join(format!("ocs-store-{tag}-{}", std::process::id()));
   let _ = std::fs::remove_dir_all(&d);
   std::fs::create_dir_all(&d).unwrap();
   d
+}
+
+/// Runs `sql` in the store's writer transaction.
+fn sql(store: &Store, sql: &'static str) {
+  store.write(move |c, _| c.execute_batch(sql)).unwrap();
+}
+
+fn sha(p: &Path) -> Vec<u8> {
+  std::fs::read(p).unwrap()
 }
 
 fn session(id: &str, from: Option<&str>, status: Status) -> StoredSession {
@@ -119,13 +131,10 @@ fn recovery_marks_sessions_of_a_dead_manager_only() {
   store
     .upsert(&session("orphan", None, Status::WaitingForInput))
     .unwrap();
-  store
-    .lock()
-    .execute(
-      "UPDATE sessions SET owner_pid = 999999999, owner_start = 1 WHERE id = 'orphan'",
-      [],
-    )
-    .unwrap();
+  sql(
+    &store,
+    "UPDATE sessions SET owner_pid = 999999999, owner_start = 1 WHERE id = 'orphan'",
+  );
   let recovered = store.recover().unwrap();
   assert_eq!(
     recovered
@@ -142,30 +151,6 @@ fn recovery_marks_sessions_of_a_dead_manager_only() {
     Status::Running,
     "our own live session is left alone"
   );
-}
-
-#[test]
-fn a_corrupt_file_is_moved_aside_and_named() {
-  let dir = scratch("corrupt");
-  let path = dir.join("s.db");
-  std::fs::write(&path, vec![0x5au8; 8192]).unwrap();
-  let err = Store::open(path.to_str().unwrap()).err().unwrap();
-  assert_eq!(err.code(), "E_STORE");
-  let msg = err.to_string();
-  assert!(
-    msg.contains(path.to_str().unwrap()) && msg.contains("moved aside"),
-    "{msg}"
-  );
-  let aside: Vec<_> = std::fs::read_dir(&dir)
-    .unwrap()
-    .flatten()
-    .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
-    .collect();
-  assert_eq!(aside.len(), 1, "the bad file is kept");
-  assert_eq!(std::fs::read(aside[0].path()).unwrap(), vec![0x5au8; 8192]);
-  // The user's choice: open again → a fresh store.
-  let fresh = Store::open(path.to_str().unwrap()).unwrap();
-  assert_eq!(fresh.count().unwrap(), 0);
 }
 
 #[test]
@@ -190,4 +175,302 @@ fn a_read_only_directory_fails_at_open() {
     .unwrap();
   std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
   assert_eq!(err.code(), "E_STORE");
+}
+
+#[test]
+fn readers_refuse_what_is_not_our_store_and_change_nothing() {
+  let dir = scratch("foreign");
+  let text = dir.join("notes.txt");
+  std::fs::write(&text, "my notes\n").unwrap();
+  let other = dir.join("other.db");
+  let c = Connection::open(&other).unwrap();
+  c.execute_batch("PRAGMA application_id = 7; CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+    .unwrap();
+  drop(c);
+  let plain = dir.join("plain.db");
+  let c = Connection::open(&plain).unwrap();
+  c.execute_batch("CREATE TABLE people(name)").unwrap();
+  drop(c);
+  for (p, why) in [
+    (&text, "not an SQLite database"),
+    (&other, "another application"),
+    (&plain, "another application"),
+  ] {
+    let before = sha(p);
+    let listing = |d: &Path| {
+      let mut v: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+      v.sort();
+      v
+    };
+    let files = listing(&dir);
+    for open in [Store::open_read_only, Store::open] {
+      let e = open(p.to_str().unwrap()).err().expect("refused");
+      assert_eq!(e.code(), "E_STORE");
+      let msg = e.to_string();
+      assert!(
+        msg.contains(p.to_str().unwrap()) && msg.contains(why),
+        "{msg}"
+      );
+    }
+    assert_eq!(sha(p), before, "{} unchanged", p.display());
+    assert_eq!(listing(&dir), files, "nothing created or renamed");
+  }
+  let missing = dir.join("no-such-dir").join("x.db");
+  let e = Store::open_read_only(missing.to_str().unwrap())
+    .err()
+    .unwrap();
+  assert!(e.to_string().contains("no store was created"), "{e}");
+  assert!(!dir.join("no-such-dir").exists());
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+  let dir = scratch("newer");
+  let path = dir.join("s.db");
+  let store = Store::open(path.to_str().unwrap()).unwrap();
+  sql(&store, "PRAGMA user_version = 99");
+  drop(store);
+  // Everything into the main file (the writer thread may close its connection later).
+  Connection::open(&path)
+    .unwrap()
+    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    .unwrap();
+  let before = sha(&path);
+  for open in [Store::open_read_only, Store::open] {
+    let e = open(path.to_str().unwrap()).err().unwrap();
+    assert!(e.to_string().contains("newer release (schema 99"), "{e}");
+  }
+  assert_eq!(sha(&path), before);
+}
+
+#[test]
+fn a_store_from_before_the_application_id_is_migrated() {
+  let dir = scratch("legacy");
+  let path = dir.join("s.db");
+  let c = Connection::open(&path).unwrap();
+  for (i, m) in open::MIGRATIONS_FOR_TESTS[..2].iter().enumerate() {
+    c.execute_batch(m).unwrap();
+    c.pragma_update(None, "user_version", i + 1).unwrap();
+  }
+  drop(c);
+  let store = Store::open(path.to_str().unwrap()).unwrap();
+  store
+    .upsert(&session("a", None, Status::Completed))
+    .unwrap();
+  drop(store);
+  let reader = Store::open_read_only(path.to_str().unwrap()).unwrap();
+  assert_eq!(reader.count().unwrap(), 1);
+}
+
+#[test]
+fn damaged_pages_are_moved_aside_and_what_reads_is_kept() {
+  let dir = scratch("damaged");
+  let path = dir.join("s.db");
+  let store = Store::open(path.to_str().unwrap()).unwrap();
+  let batch: Vec<_> = (0..300)
+    .map(|i| session(&format!("s{i:03}"), None, Status::Completed))
+    .collect();
+  store.upsert_all(&batch).unwrap();
+  drop(store);
+  Connection::open(&path)
+    .unwrap()
+    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    .unwrap();
+  // Garbage over one page in the middle of the sessions table.
+  let mut bytes = std::fs::read(&path).unwrap();
+  let page = 4096;
+  let at = page * (bytes.len() / page / 2);
+  bytes[at..at + page].fill(0xa5);
+  std::fs::write(&path, &bytes).unwrap();
+  let store = Store::open(path.to_str().unwrap()).unwrap();
+  let w = store.warnings();
+  assert_eq!(w.len(), 1);
+  let msg = w[0].to_string();
+  assert_eq!(w[0].code(), "E_STORE");
+  let aside: Vec<_> = std::fs::read_dir(&dir)
+    .unwrap()
+    .flatten()
+    .filter(|e| {
+      let name = e.file_name().to_string_lossy().into_owned();
+      name.contains(".corrupt-") && !name.ends_with("-wal") && !name.ends_with("-shm")
+    })
+    .collect();
+  assert_eq!(aside.len(), 1, "the damaged file is kept");
+  assert_eq!(std::fs::read(aside[0].path()).unwrap(), bytes, "untouched");
+  assert!(
+    msg.contains(path.to_str().unwrap()) && msg.contains(aside[0].path().to_str().unwrap()),
+    "{msg}"
+  );
+  let kept = store.count().unwrap();
+  assert!(kept > 200 && kept < 300, "kept {kept} of 300: {msg}");
+}
+
+#[test]
+fn an_undecodable_row_is_skipped_reported_and_kept() {
+  let dir = scratch("undecodable");
+  let path = dir.join("s.db");
+  let store = Store::open(path.to_str().unwrap()).unwrap();
+  store
+    .upsert(&session("good", None, Status::Completed))
+    .unwrap();
+  store
+    .upsert(&session("bad", None, Status::Running))
+    .unwrap();
+  sql(
+    &store,
+    "UPDATE sessions SET data = '{\"info\": 42}', owner_pid = 1, owner_start = 1 WHERE id = 'bad'",
+  );
+  let reports = Arc::new(Mutex::new(Vec::new()));
+  let r = Arc::clone(&reports);
+  store.set_reporter(Arc::new(move |e: &Error| {
+    r.lock().unwrap().push(e.to_string())
+  }));
+  assert!(
+    store.recover().unwrap().is_empty(),
+    "a live undecodable row is not fatal"
+  );
+  let ids: Vec<_> = store
+    .all()
+    .unwrap()
+    .into_iter()
+    .map(|s| s.info.id)
+    .collect();
+  assert_eq!(ids, ["good"]);
+  assert!(store.find("bad").unwrap().is_none());
+  let reports = reports.lock().unwrap();
+  assert_eq!(reports.len(), 1, "reported once: {reports:?}");
+  assert!(
+    reports[0].contains("`bad` no longer decodes"),
+    "{}",
+    reports[0]
+  );
+  let raw: String = store
+    .read(|c, _| {
+      c.query_row("SELECT data FROM sessions WHERE id = 'bad'", [], |r| {
+        r.get(0)
+      })
+    })
+    .unwrap();
+  assert_eq!(raw, "{\"info\": 42}", "kept for inspection");
+}
+
+#[test]
+fn list_filters_and_limits_in_sql() {
+  let store = Store::open(":memory:").unwrap();
+  for (id, st) in [
+    ("a", Status::Completed),
+    ("b", Status::Failed),
+    ("c", Status::Completed),
+  ] {
+    store.upsert(&session(id, None, st)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+  }
+  let ids = |q: Query| -> Vec<String> {
+    store
+      .list(&q)
+      .unwrap()
+      .into_iter()
+      .map(|s| s.info.id)
+      .collect()
+  };
+  let done = vec!["completed".to_string()];
+  assert_eq!(
+    ids(Query {
+      statuses: done.clone(),
+      ..Query::default()
+    }),
+    ["a", "c"]
+  );
+  assert_eq!(
+    ids(Query {
+      limit: Some(2),
+      ..Query::default()
+    }),
+    ["b", "c"]
+  );
+  assert_eq!(
+    ids(Query {
+      backend: Some("codex".into()),
+      ..Query::default()
+    }),
+    Vec::<String>::new()
+  );
+  assert_eq!(
+    ids(Query {
+      backend: Some("claude".into()),
+      limit: Some(1),
+      statuses: done
+    }),
+    ["c"]
+  );
+}
+
+fn note(key: &str, session: &str) -> Notification {
+  Notification {
+    key: key.into(),
+    kind: "completed".into(),
+    session_id: session.into(),
+    session_name: None,
+    channel: "c".into(),
+    text: "done".into(),
+    data: serde_json::Value::Null,
+    at: crate::model::event::now_ms(),
+  }
+}
+
+#[tokio::test]
+async fn ledger_claims_pass_only_when_their_manager_is_gone() {
+  let dir = scratch("claims");
+  let path = dir.join("s.db");
+  let a = Store::open(path.to_str().unwrap()).unwrap();
+  let b = Store::open(path.to_str().unwrap()).unwrap();
+  assert!(a.ledger_add_async(&note("k1", "s")).await.unwrap());
+  assert!(
+    !b.ledger_add_async(&note("k1", "s")).await.unwrap(),
+    "a key once"
+  );
+  assert!(a.ledger_is_mine("k1").await.unwrap());
+  assert!(!b.ledger_is_mine("k1").await.unwrap());
+  assert!(
+    b.ledger_claim_orphans().await.unwrap().is_empty(),
+    "a still runs"
+  );
+  drop(a);
+  let claimed = b.ledger_claim_orphans().await.unwrap();
+  assert_eq!(
+    claimed.iter().map(|n| n.key.as_str()).collect::<Vec<_>>(),
+    ["k1"]
+  );
+  assert!(b.ledger_is_mine("k1").await.unwrap());
+  b.ledger_mark("k1", "delivered", 1).await.unwrap();
+  assert!(b.ledger_claim_orphans().await.unwrap().is_empty());
+  assert_eq!(b.ledger_status("k1").unwrap().as_deref(), Some("delivered"));
+}
+
+#[test]
+fn retention_prunes_the_ledger_of_removed_sessions() {
+  let store = Store::open(":memory:").unwrap();
+  store
+    .upsert(&session("old", None, Status::Completed))
+    .unwrap();
+  store.ledger_add(&note("k-old", "old")).unwrap();
+  store
+    .write(|c, _| ledger::mark(c, "k-old", "delivered", 1))
+    .unwrap();
+  store.ledger_add(&note("k-pending", "old")).unwrap();
+  assert_eq!(store.gc(0, 0).unwrap().deleted, 1);
+  assert_eq!(
+    store.ledger_status("k-old").unwrap(),
+    None,
+    "settled: pruned"
+  );
+  assert_eq!(
+    store.ledger_status("k-pending").unwrap().as_deref(),
+    Some("pending"),
+    "kept until sent"
+  );
 }

@@ -1,100 +1,370 @@
-//! The store's writer thread: snapshot writes off the sessions' hot path, gathered briefly
-//! and written in one transaction per batch.
+//! The store's writer thread: the one owner of the write connection. It serves every write —
+//! session snapshots, deletes, the ledger, retention — each in a whole transaction, off the
+//! async runtime. Snapshots are group-committed: what queued while a write ran goes in the next
+//! transaction, and the first change after a quiet spell is written at once. A failed write is
+//! reported (an `error` event on each session it concerned, an `E_STORE` log record) and
+//! retried with backoff until it succeeds; a store file deleted while in use is noticed,
+//! reported, and recreated with the live sessions written again.
 
 use crate::model::error::{Error, Result};
-use crate::store::{Store, StoredSession};
+use crate::store::open::{explain, identity, open_writer};
+use crate::store::{sessions, Owner, Reporter, Row, StoredSession};
+use rusqlite::Connection;
+use std::collections::HashSet;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
-/// How long the writer gathers snapshots before writing them.
-const WRITE_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
+/// How often an idle writer checks that its file is still there.
+const WATCH: Duration = Duration::from_secs(1);
+/// Retry backoff of a failed write: first and longest wait.
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_MAX: Duration = Duration::from_secs(2);
 
 /// Something whose snapshot the writer stores: a live session.
 pub trait Snapshot: Send + Sync {
   /// The snapshot as of now, clearing the "changed" mark first (a change during the call marks
   /// it again and queues it again).
   fn snapshot(&self) -> StoredSession;
+  /// Its snapshot could not be written (reported once per failing spell; retried).
+  fn failed(&self, _error: &Error) {}
+}
+
+/// What the store and its writer thread share.
+pub(crate) struct Shared {
+  pub path: String,
+  pub owner: Owner,
+  /// The read-only connection; `None` for `:memory:` (reads go to the writer).
+  pub read: Mutex<Option<Connection>>,
+  pub warnings: Vec<Error>,
+  pub reporter: RwLock<Option<Reporter>>,
+  /// Rows already reported as undecodable (reported once each).
+  reported: Mutex<HashSet<String>>,
+}
+
+impl Shared {
+  pub(crate) fn new(
+    path: &str,
+    owner: Owner,
+    read: Option<Connection>,
+    warnings: Vec<Error>,
+  ) -> Shared {
+    Shared {
+      path: path.to_owned(),
+      owner,
+      read: Mutex::new(read),
+      warnings,
+      reporter: RwLock::new(None),
+      reported: Mutex::new(HashSet::new()),
+    }
+  }
+
+  /// Logs (`E_STORE`) and reports a store-level problem.
+  pub(crate) fn report(&self, e: &Error) {
+    tracing::warn!(code = e.code(), path = %self.path, "{e}");
+    let r = self
+      .reporter
+      .read()
+      .unwrap_or_else(|e| e.into_inner())
+      .clone();
+    if let Some(r) = r {
+      r(e);
+    }
+  }
+
+  pub(crate) fn stopped(&self) -> Error {
+    Error::Store(format!(
+      "session store {}: its writer has stopped",
+      self.path
+    ))
+  }
+
+  /// A session row decoded, or `None` (reported once, left in the file for inspection).
+  pub(crate) fn decode(&self, (id, data): Row) -> Option<StoredSession> {
+    self.decode_as(&id, "session", &data)
+  }
+
+  pub(crate) fn decode_as<T: serde::de::DeserializeOwned>(
+    &self,
+    id: &str,
+    what: &str,
+    data: &str,
+  ) -> Option<T> {
+    match serde_json::from_str(data) {
+      Ok(v) => Some(v),
+      Err(e) => {
+        let first = self
+          .reported
+          .lock()
+          .unwrap_or_else(|e| e.into_inner())
+          .insert(format!("{what}:{id}"));
+        if first {
+          self.report(&Error::Store(format!(
+            "session store {}: the stored {what} `{id}` no longer decodes ({e}); it is skipped \
+             and kept in the file for inspection",
+            self.path
+          )));
+        }
+        None
+      }
+    }
+  }
+}
+
+type Call = Box<dyn FnOnce(&Connection, &Shared) + Send>;
+
+pub(crate) enum Job {
+  /// A changed session (every change is written promptly: group commit, no window).
+  Changed(Arc<dyn Snapshot>),
+  /// Answers once everything queued before is durable (or what failed).
+  Flush(Box<dyn FnOnce(Result<()>) + Send>),
+  /// Removes a session (after its queued snapshots).
+  Delete(String),
+  Call(Call),
+}
+
+/// Queues `f` to run in one write transaction; `reply` gets its result.
+pub(crate) fn submit<T: Send + 'static>(
+  jobs: &Sender<Job>,
+  f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
+  reply: impl FnOnce(Result<T>) + Send + 'static,
+) -> Result<()> {
+  let call: Call = Box::new(move |c, sh| {
+    reply(in_tx(c, |c| f(c, sh)).map_err(|e| explain(&sh.path, "cannot write", &e)))
+  });
+  jobs
+    .send(Job::Call(call))
+    .map_err(|_| Error::Store("the session store's writer has stopped".into()))
+}
+
+fn in_tx<T>(
+  c: &Connection,
+  f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+  c.execute_batch("BEGIN IMMEDIATE")?;
+  match f(c) {
+    Ok(v) => c.execute_batch("COMMIT").map(|_| v).inspect_err(|_| {
+      let _ = c.execute_batch("ROLLBACK");
+    }),
+    Err(e) => {
+      let _ = c.execute_batch("ROLLBACK");
+      Err(e)
+    }
+  }
+}
+
+/// Starts the writer thread on `conn`; it ends when the last sender is dropped.
+pub(crate) fn start(conn: Connection, shared: Arc<Shared>) -> Result<Sender<Job>> {
+  let (tx, rx) = std::sync::mpsc::channel::<Job>();
+  std::thread::Builder::new()
+    .name("openclaw-store-writer".into())
+    .spawn(move || Thread::new(conn, shared).run(rx))
+    .map_err(|e| Error::Store(format!("cannot start the store writer thread: {e}")))?;
+  Ok(tx)
+}
+
+/// The writer thread's state.
+struct Thread {
+  conn: Connection,
+  shared: Arc<Shared>,
+  identity: Option<(u64, u64)>,
+  /// Snapshots not yet durable (a failed write), retried at `retry_at`.
+  pending: Vec<Arc<dyn Snapshot>>,
+  deletes: Vec<String>,
+  /// Sessions removed: their late snapshots are not written back.
+  deleted: HashSet<String>,
+  /// Every session written, to write again into a recreated file.
+  known: Vec<(String, Weak<dyn Snapshot>)>,
+  failing: Option<Error>,
+  backoff: Duration,
+  retry_at: Option<Instant>,
+}
+
+impl Thread {
+  fn new(conn: Connection, shared: Arc<Shared>) -> Thread {
+    Thread {
+      conn,
+      identity: identity(&shared.path),
+      shared,
+      pending: Vec::new(),
+      deletes: Vec::new(),
+      deleted: HashSet::new(),
+      known: Vec::new(),
+      failing: None,
+      backoff: RETRY_FIRST,
+      retry_at: None,
+    }
+  }
+
+  fn run(mut self, rx: Receiver<Job>) {
+    loop {
+      let wait = self
+        .retry_at
+        .map(|t| t.saturating_duration_since(Instant::now()))
+        .unwrap_or(WATCH);
+      let mut jobs = match rx.recv_timeout(wait) {
+        Ok(job) => vec![job],
+        Err(RecvTimeoutError::Timeout) => Vec::new(),
+        Err(RecvTimeoutError::Disconnected) => break,
+      };
+      // Group commit: everything that queued meanwhile goes in this round.
+      jobs.extend(rx.try_iter());
+      self.watch_file();
+      let mut flushes = Vec::new();
+      let mut calls = Vec::new();
+      for job in jobs {
+        match job {
+          Job::Changed(s) => {
+            if !self.pending.iter().any(|p| Arc::ptr_eq(p, &s)) {
+              self.pending.push(s);
+            }
+          }
+          Job::Flush(done) => flushes.push(done),
+          Job::Delete(id) => {
+            self.deleted.insert(id.clone());
+            self.deletes.push(id);
+          }
+          Job::Call(f) => calls.push(f),
+        }
+      }
+      let due = self.retry_at.is_none_or(|t| t <= Instant::now()) || !flushes.is_empty();
+      if due && (!self.pending.is_empty() || !self.deletes.is_empty()) {
+        self.write_snapshots();
+      }
+      for f in calls {
+        f(&self.conn, &self.shared);
+      }
+      for done in flushes {
+        done(match &self.failing {
+          None => Ok(()),
+          Some(e) => Err(e.clone()),
+        });
+      }
+    }
+  }
+
+  /// Writes the pending snapshots, then the deletes, in one transaction.
+  fn write_snapshots(&mut self) {
+    let batch: Vec<(Arc<dyn Snapshot>, StoredSession)> = self
+      .pending
+      .iter()
+      .map(|s| (Arc::clone(s), s.snapshot()))
+      .filter(|(_, s)| !self.deleted.contains(&s.info.id))
+      .collect();
+    let owner = &self.shared.owner;
+    let deletes = &self.deletes;
+    let result = in_tx(&self.conn, |c| {
+      batch
+        .iter()
+        .try_for_each(|(_, s)| sessions::upsert(c, s, owner))?;
+      deletes.iter().try_for_each(|id| sessions::delete(c, id))
+    });
+    match result {
+      Ok(()) => {
+        self.pending.clear();
+        for (s, snap) in batch {
+          if !self.known.iter().any(|(k, _)| *k == snap.info.id) {
+            self.known.push((snap.info.id, Arc::downgrade(&s)));
+          }
+        }
+        self.known.retain(|(_, w)| w.strong_count() > 0);
+        self.deletes.clear();
+        self.retry_at = None;
+        self.backoff = RETRY_FIRST;
+        if self.failing.take().is_some() {
+          tracing::info!(path = %self.shared.path, "session store writable again; what waited is written");
+        }
+      }
+      Err(e) => {
+        let err = explain(&self.shared.path, "cannot write", &e);
+        if self.failing.is_none() {
+          self
+            .shared
+            .report(&Error::Store(format!("{err}; retrying")));
+          for s in &self.pending {
+            s.failed(&err);
+          }
+        }
+        self.failing = Some(err);
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(RETRY_MAX);
+      }
+    }
+  }
+
+  /// Notices the file deleted or replaced; recreates it and writes the live sessions again.
+  fn watch_file(&mut self) {
+    if self.identity.is_none() || identity(&self.shared.path) == self.identity {
+      return;
+    }
+    let path = self.shared.path.clone();
+    match open_writer(&path) {
+      Ok((conn, _)) => {
+        self.conn = conn;
+        self.identity = identity(&path);
+        let read =
+          Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok();
+        *self.shared.read.lock().unwrap_or_else(|e| e.into_inner()) = read;
+        for (_, w) in &self.known {
+          if let Some(s) = w.upgrade() {
+            if !self.pending.iter().any(|p| Arc::ptr_eq(p, &s)) {
+              self.pending.push(s);
+            }
+          }
+        }
+        self.shared.report(&Error::Store(format!(
+          "session store {path} was deleted or replaced while in use; a fresh store was \
+           created there and the sessions this manager holds are written to it again (finished \
+           sessions it no longer holds are lost)"
+        )));
+      }
+      Err(e) => {
+        self.identity = None;
+        self.shared.report(&Error::Store(format!(
+          "session store {path} was deleted or replaced while in use and cannot be recreated: {e}"
+        )));
+      }
+    }
+  }
 }
 
 /// Snapshot writes off the hot path: a session that changed hands itself over once (until it
-/// is written), and one writer thread takes each one's *latest* snapshot when it writes. A
-/// burst of turns is therefore one write per session; each batch is one transaction. `flush`
-/// waits until everything handed over is on disk.
+/// is written), and the writer thread takes each one's *latest* snapshot when it writes.
+/// `flush` waits until everything handed over is on disk.
 pub struct Writer {
-  tx: std::sync::mpsc::Sender<Job>,
-}
-
-enum Job {
-  /// A changed session; `urgent` (a terminal status) skips the gathering window.
-  Changed(std::sync::Arc<dyn Snapshot>, bool),
-  Flush(tokio::sync::oneshot::Sender<()>),
+  tx: Sender<Job>,
 }
 
 impl Writer {
-  /// Starts the writer thread for `store`; it ends when the last `Writer` handle is dropped.
-  /// `E_STORE` when the thread cannot be started.
-  pub fn start(store: std::sync::Arc<Store>) -> Result<Writer> {
-    let (tx, rx) = std::sync::mpsc::channel::<Job>();
-    std::thread::Builder::new()
-      .name("openclaw-store-writer".into())
-      .spawn(move || {
-        while let Ok(first) = rx.recv() {
-          let mut changed: Vec<std::sync::Arc<dyn Snapshot>> = Vec::new();
-          let mut waiting = Vec::new();
-          let mut take = |job: Job| match job {
-            Job::Changed(s, _) => changed.push(s),
-            Job::Flush(done) => waiting.push(done),
-          };
-          let now = |j: &Job| matches!(j, Job::Flush(_) | Job::Changed(_, true));
-          // Gather what arrives within a short window; a flush or an ended session does not
-          // wait for it.
-          let mut flushing = now(&first);
-          take(first);
-          let until = std::time::Instant::now() + WRITE_WINDOW;
-          loop {
-            let job = if flushing {
-              rx.try_recv().ok()
-            } else {
-              rx.recv_timeout(until.saturating_duration_since(std::time::Instant::now()))
-                .ok()
-            };
-            let Some(job) = job else { break };
-            flushing |= now(&job);
-            take(job);
-          }
-          // A busy or failing store is retried a few times before the batch is given up
-          // (logged); the sessions' next changes are written again either way.
-          for attempt in 1..=3 {
-            let batch: Vec<StoredSession> = changed.iter().map(|s| s.snapshot()).collect();
-            if batch.is_empty() {
-              break;
-            }
-            match store.upsert_all(&batch) {
-              Ok(()) => break,
-              Err(e) if attempt == 3 => {
-                tracing::warn!(error = %e, sessions = batch.len(), "store write failed")
-              }
-              Err(_) => std::thread::sleep(std::time::Duration::from_millis(50 * attempt)),
-            }
-          }
-          for done in waiting {
-            let _ = done.send(());
-          }
-        }
-      })
-      .map_err(|e| Error::Store(format!("cannot start the store writer thread: {e}")))?;
-    Ok(Writer { tx })
+  /// A handle on `store`'s writer thread. `E_STORE` for a read-only store.
+  pub fn start(store: Arc<crate::store::Store>) -> Result<Writer> {
+    Ok(Writer {
+      tx: store.writer()?.clone(),
+    })
   }
 
-  /// Queues a changed session (the caller hands each one over once until it is written);
-  /// `urgent` writes it without waiting for the gathering window (an ended session).
-  pub fn changed(&self, s: std::sync::Arc<dyn Snapshot>, urgent: bool) {
-    let _ = self.tx.send(Job::Changed(s, urgent));
+  /// Queues a changed session (the caller hands each one over once until it is written).
+  /// Every change is written promptly (`_urgent` is no longer needed: there is no window).
+  pub fn changed(&self, s: Arc<dyn Snapshot>, _urgent: bool) {
+    let _ = self.tx.send(Job::Changed(s));
   }
 
-  /// Waits until every change handed over so far is written.
-  pub async fn flush(&self) {
+  /// Waits until every change handed over so far is written; `E_STORE` (what failed) when it
+  /// could not be: the writes are retried in the background.
+  pub async fn flush(&self) -> Result<()> {
     let (done, wait) = tokio::sync::oneshot::channel();
-    if self.tx.send(Job::Flush(done)).is_ok() {
-      let _ = wait.await;
+    let job = Job::Flush(Box::new(move |r| {
+      let _ = done.send(r);
+    }));
+    if self.tx.send(job).is_err() {
+      return Err(Error::Store(
+        "the session store's writer has stopped".into(),
+      ));
     }
+    wait.await.unwrap_or_else(|_| {
+      Err(Error::Store(
+        "the session store's writer has stopped".into(),
+      ))
+    })
   }
 }

@@ -9,10 +9,8 @@ use crate::model::event::{now_ms, Ev, EventPayload, Status, StatusReason};
 use crate::model::options::NotificationOptions;
 use crate::notify::delivery::{Delivery, Report};
 use crate::notify::{resolve_channel, Notification};
-use crate::store::Store;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -71,16 +69,10 @@ pub struct Router {
 
 impl Router {
   /// Starts the router task (needs a tokio runtime).
-  pub fn start(
-    opts: NotificationOptions,
-    store: Arc<Store>,
-    delivery: Delivery,
-    report: Report,
-  ) -> Router {
+  pub fn start(opts: NotificationOptions, delivery: Delivery, report: Report) -> Router {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut task = Task {
       opts,
-      store,
       delivery,
       report,
       sessions: HashMap::new(),
@@ -161,7 +153,6 @@ impl Session {
 
 struct Task {
   opts: NotificationOptions,
-  store: Arc<Store>,
   delivery: Delivery,
   report: Report,
   sessions: HashMap<String, Session>,
@@ -520,11 +511,8 @@ impl Task {
       data,
       at: now_ms(),
     };
-    match self.store.ledger_add(&n) {
-      Ok(true) => self.delivery.push(n),
-      Ok(false) => {} // made before: never twice
-      Err(e) => tracing::warn!(error = %e, key = %n.key, "notification ledger write failed"),
-    }
+    // Delivery writes it to the ledger (never twice) and sends it.
+    self.delivery.push(n);
   }
 }
 
