@@ -3,6 +3,7 @@
 
 pub mod claude;
 pub mod codex;
+pub mod jsonrpc;
 mod wire;
 
 pub use wire::{decode_typed, lenient, type_of, Key, Lenient};

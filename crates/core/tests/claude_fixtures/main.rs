@@ -17,7 +17,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 mod check;
-mod scenarios;
+mod scenarios_01_05;
+mod scenarios_06_11;
 mod support;
 
 use check::*;

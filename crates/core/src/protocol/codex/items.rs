@@ -152,117 +152,145 @@ pub fn item_events(
   started: &mut HashSet<String>,
   raw: impl FnOnce() -> Value,
 ) -> Vec<EventPayload> {
-  let id = item.id;
   let item_ty = std::mem::take(&mut item.ty);
   let ty = snake_case(&item_ty);
-  let tool = |name: String, input: Value, started: &mut HashSet<String>| -> Option<EventPayload> {
-    if started.insert(id.clone()) {
-      Some(EventPayload::ToolUse {
-        tool_use_id: id.clone(),
-        name,
-        input,
-        parent_tool_use_id: None,
-      })
-    } else {
-      None
-    }
-  };
-  let mut out = Vec::new();
+  let completed = stage == Stage::Completed;
   match ty.as_ref() {
-    "agent_message" if stage == Stage::Completed => out.push(EventPayload::AssistantText {
-      text: item.text.unwrap_or_default(),
-      message_id: Some(id),
-      parent_tool_use_id: None,
-    }),
-    "reasoning" if stage == Stage::Completed => {
-      let t = match item.text {
-        Some(t) => t,
-        None => [joined(item.summary.as_ref()), joined(item.content.as_ref())]
-          .into_iter()
-          .filter(|s| !s.is_empty())
-          .collect::<Vec<_>>()
-          .join("\n"),
-      };
-      out.push(EventPayload::Thinking {
-        text: t,
-        message_id: Some(id),
-      });
-    }
-    "command_execution" => {
-      let mut input = serde_json::json!({ "command": item.command.unwrap_or(Value::Null) });
-      if let Some(cwd) = item.cwd {
-        input["cwd"] = cwd;
-      }
-      out.extend(tool(EXEC_COMMAND.into(), input, started));
-      if stage == Stage::Completed {
-        let status = item.status.unwrap_or_default();
-        out.push(EventPayload::ToolResult {
-          tool_use_id: id.clone(),
-          content: item.aggregated_output.unwrap_or_default(),
-          is_error: status != "completed" || item.exit_code.is_some_and(|c| c != 0),
-        });
-      }
-    }
-    "file_change" => {
-      let input = serde_json::json!({ "changes": item.changes.unwrap_or(Value::Null) });
-      out.extend(tool("file_change".into(), input, started));
-      if stage == Stage::Completed {
-        let status = item.status.unwrap_or_default();
-        out.push(EventPayload::ToolResult {
-          tool_use_id: id.clone(),
-          is_error: status != "completed",
-          content: status,
-        });
-      }
-    }
+    "agent_message" if completed => vec![agent_message(item)],
+    "reasoning" if completed => vec![reasoning(item)],
+    "command_execution" => command_execution(completed, item, started),
+    "file_change" => file_change(completed, item, started),
     // `item.started` of a web search carries no query yet (`query: ""`): report it complete.
-    "web_search" if stage != Stage::Completed => {}
-    "web_search" => {
-      let input = serde_json::json!({
-        "query": item.query.unwrap_or(Value::Null),
-        "action": item.action.unwrap_or(Value::Null),
-      });
-      out.extend(tool("web_search".into(), input, started));
-      out.push(EventPayload::ToolResult {
-        tool_use_id: id.clone(),
-        content: String::new(),
-        is_error: false,
-      });
-    }
-    "mcp_tool_call" => {
-      let name = format!(
-        "mcp__{}__{}",
-        item.server.unwrap_or_default(),
-        item.tool.unwrap_or_default()
-      );
-      out.extend(tool(name, item.arguments.unwrap_or(Value::Null), started));
-      if stage == Stage::Completed {
-        let error = item.error.as_ref().and_then(|e| text(e, "message"));
-        out.push(EventPayload::ToolResult {
-          tool_use_id: id.clone(),
-          is_error: error.is_some(),
-          content: error.unwrap_or_else(|| {
-            item
-              .result
-              .as_ref()
-              .map(|r| joined(r.get("content")))
-              .unwrap_or_default()
-          }),
-        });
-      }
-    }
-    "error" if stage == Stage::Completed => out.push(EventPayload::Error {
+    "web_search" if !completed => Vec::new(),
+    "web_search" => web_search(item, started),
+    "mcp_tool_call" => mcp_tool_call(completed, item, started),
+    "error" if completed => vec![EventPayload::Error {
       message: item.message.unwrap_or_default(),
       fatal: false,
-    }),
+    }],
     // The user's own message echoed back, and streaming-only stages: nothing to report.
-    "user_message" | "agent_message" | "reasoning" | "error" => {}
-    _ => out.push(EventPayload::Other {
+    "user_message" | "agent_message" | "reasoning" | "error" => Vec::new(),
+    _ => vec![EventPayload::Other {
       message_type: format!("item:{ty}"),
       raw: raw(),
-    }),
+    }],
+  }
+}
+
+/// A tool item's events: its `tool-use` unless `started` shows it was already reported, then
+/// its `tool-result` (content, is-error) when there is one.
+fn tool_events(
+  started: &mut HashSet<String>,
+  id: String,
+  name: String,
+  input: Value,
+  result: Option<(String, bool)>,
+) -> Vec<EventPayload> {
+  let mut out = Vec::new();
+  if started.insert(id.clone()) {
+    out.push(EventPayload::ToolUse {
+      tool_use_id: id.clone(),
+      name,
+      input,
+      parent_tool_use_id: None,
+    });
+  }
+  if let Some((content, is_error)) = result {
+    out.push(EventPayload::ToolResult {
+      tool_use_id: id,
+      content,
+      is_error,
+    });
   }
   out
+}
+
+fn agent_message(item: Item) -> EventPayload {
+  EventPayload::AssistantText {
+    text: item.text.unwrap_or_default(),
+    message_id: Some(item.id),
+    parent_tool_use_id: None,
+  }
+}
+
+/// The reasoning's text, else its summary and content joined.
+fn reasoning(item: Item) -> EventPayload {
+  let text = match item.text {
+    Some(t) => t,
+    None => [joined(item.summary.as_ref()), joined(item.content.as_ref())]
+      .into_iter()
+      .filter(|s| !s.is_empty())
+      .collect::<Vec<_>>()
+      .join("\n"),
+  };
+  EventPayload::Thinking {
+    text,
+    message_id: Some(item.id),
+  }
+}
+
+/// A shell command, reported as the model's [`EXEC_COMMAND`] tool; it failed when its status
+/// is not `completed` or it exited non-zero.
+fn command_execution(
+  completed: bool,
+  item: Item,
+  started: &mut HashSet<String>,
+) -> Vec<EventPayload> {
+  let mut input = serde_json::json!({ "command": item.command.unwrap_or(Value::Null) });
+  if let Some(cwd) = item.cwd {
+    input["cwd"] = cwd;
+  }
+  let result = completed.then(|| {
+    let status = item.status.unwrap_or_default();
+    let failed = status != "completed" || item.exit_code.is_some_and(|c| c != 0);
+    (item.aggregated_output.unwrap_or_default(), failed)
+  });
+  tool_events(started, item.id, EXEC_COMMAND.into(), input, result)
+}
+
+/// A patch; its result is its status.
+fn file_change(completed: bool, item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
+  let input = serde_json::json!({ "changes": item.changes.unwrap_or(Value::Null) });
+  let result = completed.then(|| {
+    let status = item.status.unwrap_or_default();
+    let failed = status != "completed";
+    (status, failed)
+  });
+  tool_events(started, item.id, "file_change".into(), input, result)
+}
+
+/// A completed web search (its result is not reported, only that it ran).
+fn web_search(item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
+  let input = serde_json::json!({
+    "query": item.query.unwrap_or(Value::Null),
+    "action": item.action.unwrap_or(Value::Null),
+  });
+  let result = Some((String::new(), false));
+  tool_events(started, item.id, "web_search".into(), input, result)
+}
+
+/// An MCP tool call, named `mcp__<server>__<tool>` as Claude Code names them; its result is
+/// the error's message, else the result's text content.
+fn mcp_tool_call(completed: bool, item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
+  let name = format!(
+    "mcp__{}__{}",
+    item.server.unwrap_or_default(),
+    item.tool.unwrap_or_default()
+  );
+  let result = completed.then(|| {
+    let error = item.error.as_ref().and_then(|e| text(e, "message"));
+    let failed = error.is_some();
+    let content = error.unwrap_or_else(|| {
+      item
+        .result
+        .as_ref()
+        .map(|r| joined(r.get("content")))
+        .unwrap_or_default()
+    });
+    (content, failed)
+  });
+  let input = item.arguments.unwrap_or(Value::Null);
+  tool_events(started, item.id, name, input, result)
 }
 
 /// Codex token usage (`turn.completed.usage` or the app-server's `tokenUsage.total`), either

@@ -64,7 +64,24 @@ impl SessionState {
         return out;
       }
     }
-    let (status, reason, end) = match self.stop {
+    let (status, reason, end) = self.final_status(code, signal);
+    if status == Status::Failed {
+      out.push(self.exit_failure(code, signal));
+    }
+    self.info.end_reason = Some(end);
+    out.extend(self.set_status(status, Some(reason)));
+    out
+  }
+
+  /// The status a process exit ends the session in: what the stop request asked for, else
+  /// `failed` after a failed model call, else by the exit code. After `close`, a CLI that
+  /// exits by itself (not by a signal) completed, whatever its code.
+  fn final_status(
+    &self,
+    code: Option<i32>,
+    signal: Option<i32>,
+  ) -> (Status, StatusReason, EndReason) {
+    match self.stop {
       Some(stop @ (StopRequest::Kill(_) | StopRequest::Interrupt(_))) => stop
         .outcome()
         .unwrap_or((Status::Killed, StatusReason::User, EndReason::User)),
@@ -74,29 +91,29 @@ impl SessionState {
       }
       None if code == Some(0) => (Status::Completed, StatusReason::Exited, EndReason::Exited),
       _ => (Status::Failed, StatusReason::Exited, EndReason::Exited),
-    };
-    if status == Status::Failed {
-      let how = match (code, signal) {
-        (Some(c), _) => format!("exit code {c}"),
-        (None, Some(s)) => format!("signal {s}"),
-        _ => "an unknown status".into(),
-      };
-      let context = self
-        .info
-        .last_error
-        .clone()
-        .or_else(|| self.stderr.last(1).pop())
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default();
-      let message = format!("{} exited with {how}{context}", self.info.backend.as_str());
-      self.info.last_error = Some(message.clone());
-      out.push(self.record(EventPayload::Error {
-        message,
-        fatal: true,
-      }));
     }
-    self.info.end_reason = Some(end);
-    out.extend(self.set_status(status, Some(reason)));
-    out
+  }
+
+  /// The fatal error of a failed exit (how it exited, with the last error or stderr line),
+  /// also kept as `last_error`.
+  fn exit_failure(&mut self, code: Option<i32>, signal: Option<i32>) -> Ev {
+    let how = match (code, signal) {
+      (Some(c), _) => format!("exit code {c}"),
+      (None, Some(s)) => format!("signal {s}"),
+      _ => "an unknown status".into(),
+    };
+    let context = self
+      .info
+      .last_error
+      .clone()
+      .or_else(|| self.stderr.last(1).pop())
+      .map(|m| format!(": {m}"))
+      .unwrap_or_default();
+    let message = format!("{} exited with {how}{context}", self.info.backend.as_str());
+    self.info.last_error = Some(message.clone());
+    self.record(EventPayload::Error {
+      message,
+      fatal: true,
+    })
   }
 }

@@ -3,10 +3,10 @@
 //! returns the events to publish. It must not do I/O or know about processes.
 
 pub use crate::model::event::EndReason;
-use crate::model::event::{now_ms, AgentEvent, Ev, EventPayload, Status, StatusReason, Usage};
+use crate::model::event::{now_ms, Ev, EventPayload, Status, StatusReason, Usage};
 pub use crate::model::info::{PendingPermission, SessionInfo, SummaryTurn};
 use crate::model::options::{Backend, Origin};
-use crate::process::{truncate, Tail};
+use crate::process::Tail;
 use std::collections::VecDeque;
 
 /// A stop the caller asked for; decides the terminal status when the process exits.
@@ -336,50 +336,6 @@ impl SessionState {
     self.summary = turns.into_iter().collect();
   }
 
-  /// A session resumed without a prompt: up and waiting for the first message.
-  pub fn ready_without_turn(&mut self) -> Option<Ev> {
-    // `Running` too: Codex's `thread/resume` reports the thread (an `init`), which moves a
-    // starting session to running though no turn was sent.
-    if !matches!(self.info.status, Status::Starting | Status::Running) {
-      return None;
-    }
-    self.set_status(Status::WaitingForInput, Some(StatusReason::TurnEnded))
-  }
-
-  /// The last `n` lines of assistant text, oldest first.
-  pub fn output(&self, n: usize) -> Vec<String> {
-    self.output.last(n)
-  }
-
-  /// Logged events with `seq > since_seq`, optionally only of the given kinds.
-  pub fn events(&self, since_seq: u64, kinds: &[String]) -> Vec<Ev> {
-    self
-      .events
-      .iter()
-      .filter(|e| e.seq > since_seq)
-      .filter(|e| kinds.is_empty() || kinds.iter().any(|k| k == e.payload.kind()))
-      .cloned()
-      .collect()
-  }
-
-  /// Stamps, logs and returns one event.
-  pub fn record(&mut self, payload: EventPayload) -> Ev {
-    self.info.last_seq += 1;
-    let now = now_ms();
-    self.info.updated_at = now;
-    let ev = Ev::new(AgentEvent {
-      seq: self.info.last_seq,
-      session_id: std::sync::Arc::clone(&self.event_id),
-      at: now,
-      payload,
-    });
-    if self.events.len() >= self.limits.event_log {
-      self.events.pop_front();
-    }
-    self.events.push_back(Ev::clone(&ev));
-    ev
-  }
-
   /// Moves to `status`; returns the status event, or nothing if unchanged or already terminal.
   pub fn set_status(&mut self, status: Status, reason: Option<StatusReason>) -> Option<Ev> {
     let previous = self.info.status;
@@ -413,81 +369,12 @@ impl SessionState {
       end_reason: None,
     })
   }
-
-  /// A user message is about to be written: a waiting session runs again.
-  /// Returns the status event, or `Err(status)` when the session is not waiting.
-  pub fn begin_turn(&mut self, prompt: &str) -> Result<Option<Ev>, Status> {
-    if self.info.status != Status::WaitingForInput {
-      return Err(self.info.status);
-    }
-    self.turn_prompt = prompt.to_owned();
-    self.turn_text.clear();
-    self.turn_interrupt = false;
-    self.turn_started_at = now_ms();
-    Ok(self.set_status(Status::Running, None))
-  }
-
-  /// Notes that the running turn is being interrupted (`interruptTurn`): its error result is
-  /// expected, not a failure, and a `codex exec` process that then exits without a terminal
-  /// event ended its turn interrupted. False when no turn is running.
-  pub fn request_turn_interrupt(&mut self) -> bool {
-    if !matches!(self.info.status, Status::Starting | Status::Running) || self.stop.is_some() {
-      return false;
-    }
-    self.turn_interrupt = true;
-    true
-  }
-
-  /// Takes the pending permission request `request_id` for answering, and records the answer:
-  /// a session that waited only for it runs again. `None` if no such request is pending.
-  pub fn resolve_permission(
-    &mut self,
-    request_id: &str,
-    allow: bool,
-    by: &str,
-  ) -> Option<(PendingPermission, Vec<Ev>)> {
-    let i = self
-      .info
-      .pending_permissions
-      .iter()
-      .position(|p| p.request_id == request_id)?;
-    let pending = self.info.pending_permissions.remove(i);
-    let mut out = vec![self.record(EventPayload::PermissionResolved {
-      request_id: request_id.to_owned(),
-      allow,
-      by: by.to_owned(),
-    })];
-    if self.info.pending_permissions.is_empty()
-      && self.info.status == Status::WaitingForInput
-      && self.info.status_reason == Some(StatusReason::Permission)
-    {
-      out.extend(self.set_status(Status::Running, None));
-    }
-    Some((pending, out))
-  }
-
-  /// The graceful stop had to SIGKILL the process group.
-  pub fn mark_forced_stop(&mut self) {
-    self.info.forced_stop = true;
-  }
-
-  /// Records a stop request; the first one wins.
-  pub fn request_stop(&mut self, stop: StopRequest) {
-    if self.stop.is_none_or(|earlier| stop.rank() > earlier.rank()) {
-      self.stop = Some(stop);
-    }
-  }
-
-  /// One line of stderr.
-  pub fn stderr_line(&mut self, line: &str) -> Ev {
-    let line = truncate(line, 8 * 1024);
-    self.stderr.push(&line);
-    self.record(EventPayload::Stderr { line })
-  }
 }
 
 mod apply;
+mod control;
 mod end;
+mod log;
 
 #[cfg(test)]
 mod tests;
