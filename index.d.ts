@@ -863,6 +863,11 @@ export interface Stats {
   eventsDropped: number
   /** `onEvent` callbacks that threw (each also reported by a `warn` log record). */
   listenerErrors: number
+  /**
+   * What opening the store found, as `[E_STORE] message` lines: a damaged store file of ours
+   * moved aside (both paths named) and a fresh one started. Empty for a healthy store.
+   */
+  storeWarnings: Array<string>
 }
 
 /** `interrupt(ref, { graceMs })`, `shutdown({ graceMs })`. */

@@ -63,7 +63,7 @@ test('the CLI lists, shows, chains, tails and collects a store a live manager wr
     assert.match(metrics, /^# TYPE openclaw_sessions_cost_usd_total counter$/m)
     assert.ok(Number(metrics.match(/^openclaw_sessions_cost_usd_total (\S+)$/m)[1]) > 0)
     assert.ok(logs.some((l) => l.message === 'session started' && l.fields.session === a.id && l.level === 'info'))
-    assert.throws(() => m.onLog(() => {}, { level: 'loud' }), /log level/)
+    assert.throws(() => m.onLog(() => {}, { level: 'loud' }), { code: 'E_INVALID_ARGUMENT', message: /`level` must be error, warn, info, debug or trace/ })
   } finally {
     offLog()
     await m.shutdown()

@@ -4,7 +4,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -195,17 +195,34 @@ test('after the manager process is SIGKILLed mid-turn, a new manager recovers it
 })
 
 test('store failure modes: corrupt file moved aside, unwritable path, two managers on one store', async () => {
+  // A file that is not ours is refused and left as it was.
   const path = join(dir, 'bad.db')
   writeFileSync(path, Buffer.alloc(8192, 0x5a))
   assert.throws(() => new SessionManager({ storePath: path }), (err) => {
     assert.equal(err.code, 'E_STORE')
-    assert.match(err.message, /moved aside/)
+    assert.match(err.message, /is not an openclaw-sessions store/)
     assert.ok(err.message.includes(path))
     return true
   })
-  assert.equal(readdirSync(dir).filter((f) => f.startsWith('bad.db.corrupt-')).length, 1, 'the bad file is kept')
-  const fresh = new SessionManager({ storePath: path })
+  assert.deepEqual(readFileSync(path), Buffer.alloc(8192, 0x5a), 'a foreign file is left unchanged')
+  assert.equal(readdirSync(dir).filter((f) => f.startsWith('bad.db.corrupt-')).length, 0)
+
+  // A store of ours with damaged pages is moved aside; the manager starts on a fresh one and
+  // says so (both paths) in stats().storeWarnings.
+  const damaged = join(dir, 'damaged.db')
+  new SessionManager({ storePath: damaged })
+  const bytes = readFileSync(damaged)
+  assert.ok(bytes.length > 4096, 'the store has more than its first page')
+  writeFileSync(damaged, Buffer.concat([bytes.subarray(0, 4096), Buffer.alloc(bytes.length - 4096, 0x5a)]))
+  const fresh = new SessionManager({ storePath: damaged })
   assert.deepEqual(fresh.list(), [])
+  const [warning, ...more] = fresh.stats().storeWarnings
+  assert.equal(more.length, 0)
+  assert.match(warning, /^\[E_STORE\] .*damaged.*moved aside/)
+  assert.ok(warning.includes(damaged))
+  const aside = readdirSync(dir).filter((f) => /^damaged\.db\.corrupt-\d+$/.test(f))
+  assert.equal(aside.length, 1, 'the damaged file is kept')
+  assert.ok(warning.includes(join(dir, aside[0])))
 
   const notADir = join(dir, 'file')
   writeFileSync(notADir, 'x')

@@ -237,6 +237,9 @@ pub struct Stats {
   pub events_dropped: f64,
   /// `onEvent` callbacks that threw (each also reported by a `warn` log record).
   pub listener_errors: f64,
+  /// What opening the store found, as `[E_STORE] message` lines: a damaged store file of ours
+  /// moved aside (both paths named) and a fresh one started. Empty for a healthy store.
+  pub store_warnings: Vec<String>,
 }
 
 impl Stats {
@@ -256,6 +259,7 @@ impl Stats {
       max_sessions: s.max_sessions,
       events_dropped: c.events_dropped.load(Relaxed) as f64,
       listener_errors: c.listener_errors.load(Relaxed) as f64,
+      store_warnings: s.store_warnings,
     }
   }
 }

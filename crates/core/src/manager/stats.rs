@@ -40,6 +40,9 @@ pub struct Stats {
   pub events_emitted: u64,
   pub listeners: u32,
   pub max_sessions: u32,
+  /// What opening the store found (a damaged file moved aside, with both paths), as
+  /// `[E_STORE] message` lines; empty for a healthy store.
+  pub store_warnings: Vec<String>,
 }
 
 /// What `stats()` reads besides the sessions: plain numbers, so `Stats` is built from data.
@@ -49,6 +52,7 @@ pub(crate) struct Gauges {
   pub events_emitted: u64,
   pub listeners: u32,
   pub max_sessions: u32,
+  pub store_warnings: Vec<String>,
 }
 
 impl Stats {
@@ -72,6 +76,7 @@ impl Stats {
       events_emitted: g.events_emitted,
       listeners: g.listeners,
       max_sessions: g.max_sessions,
+      store_warnings: g.store_warnings,
     }
   }
 }
@@ -85,6 +90,9 @@ impl Manager {
       events_emitted: self.listeners.emitted(),
       listeners: self.listeners.len() as u32,
       max_sessions: self.opts.max_sessions,
+      store_warnings: (self.store.warnings().iter())
+        .map(|e| format!("[{}] {e}", e.code()))
+        .collect(),
     };
     Stats::collect(&self.live_infos(), gauges)
   }
