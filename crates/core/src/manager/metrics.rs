@@ -38,14 +38,32 @@ pub(crate) fn render(stats: &Stats, c: &Counters) -> String {
 }
 
 fn families(stats: &Stats, c: &Counters) -> Vec<Family> {
-  let r = Ordering::Relaxed;
-  let one = |v: String| vec![(String::new(), v)];
-  let labelled = |label: &str, pairs: &[(&str, u64)]| -> Vec<(String, String)> {
-    pairs
-      .iter()
-      .map(|(k, v)| (format!("{{{label}=\"{k}\"}}"), v.to_string()))
-      .collect()
-  };
+  let mut out = session_families(stats);
+  out.extend(usage_families(c));
+  out.push((
+    "events_total",
+    "counter",
+    "Events published.",
+    one(stats.events_emitted.to_string()),
+  ));
+  out
+}
+
+/// One unlabelled sample.
+fn one(v: String) -> Vec<(String, String)> {
+  vec![(String::new(), v)]
+}
+
+/// Samples labelled `{label="name"}`.
+fn labelled(label: &str, pairs: &[(&str, u64)]) -> Vec<(String, String)> {
+  pairs
+    .iter()
+    .map(|(k, v)| (format!("{{{label}=\"{k}\"}}"), v.to_string()))
+    .collect()
+}
+
+/// Sessions and processes: gauges read live, counters since the manager started.
+fn session_families(stats: &Stats) -> Vec<Family> {
   let by_status: Vec<(&str, u64)> = ALL_STATUSES
     .iter()
     .map(|s| {
@@ -53,17 +71,6 @@ fn families(stats: &Stats, c: &Counters) -> Vec<Family> {
       (s.as_str(), u64::from(n))
     })
     .collect();
-  let tokens = [
-    ("input", c.input_tokens.load(r)),
-    ("output", c.output_tokens.load(r)),
-    ("cache_read", c.cache_read_tokens.load(r)),
-    ("cache_creation", c.cache_creation_tokens.load(r)),
-  ];
-  let outcomes = [
-    ("delivered", c.notifications_delivered.load(r)),
-    ("failed", c.notifications_failed.load(r)),
-  ];
-  let usd = c.cost_micro_usd.load(r) as f64 / 1e6;
   vec![
     (
       "sessions",
@@ -89,6 +96,24 @@ fn families(stats: &Stats, c: &Counters) -> Vec<Family> {
       "CLI processes that could not be started.",
       one(stats.spawn_failures.to_string()),
     ),
+  ]
+}
+
+/// What sessions used and what was delivered, from the monotonic counters.
+fn usage_families(c: &Counters) -> Vec<Family> {
+  let r = Ordering::Relaxed;
+  let tokens = [
+    ("input", c.input_tokens.load(r)),
+    ("output", c.output_tokens.load(r)),
+    ("cache_read", c.cache_read_tokens.load(r)),
+    ("cache_creation", c.cache_creation_tokens.load(r)),
+  ];
+  let outcomes = [
+    ("delivered", c.notifications_delivered.load(r)),
+    ("failed", c.notifications_failed.load(r)),
+  ];
+  let usd = c.cost_micro_usd.load(r) as f64 / 1e6;
+  vec![
     (
       "turns_total",
       "counter",
@@ -112,12 +137,6 @@ fn families(stats: &Stats, c: &Counters) -> Vec<Family> {
       "counter",
       "Notifications by delivery outcome.",
       labelled("outcome", &outcomes),
-    ),
-    (
-      "events_total",
-      "counter",
-      "Events published.",
-      one(stats.events_emitted.to_string()),
     ),
   ]
 }

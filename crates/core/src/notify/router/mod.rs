@@ -1,4 +1,4 @@
-//! Notification routing: turns each session's event stream into the notifications DESIGN.md
+//! Notification routing: turns each session's event stream into the notifications docs/design.md
 //! names, with a debounced, once-per-turn `waiting-for-input`, a safety net for agents that go
 //! quiet mid-turn, a one-time `long-running` reminder, terminal notifications with failure
 //! context, and foreground streaming of output. One task owns all of it and is fed through a

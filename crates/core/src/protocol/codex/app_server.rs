@@ -1,4 +1,4 @@
-//! `codex app-server` (PROTOCOLS.md B4): JSON-RPC 2.0 without the `jsonrpc` field, one message
+//! `codex app-server` (docs/protocols.md B4): JSON-RPC 2.0 without the `jsonrpc` field, one message
 //! per line, one live process per session. Owns the message builders and a stateful parser that
 //! splits the server's output into responses, server requests (approvals) and events.
 //!

@@ -1,6 +1,6 @@
 //! Codex thread items → [`EventPayload`]s, shared by `codex exec --json` (snake_case items such as
 //! `command_execution`) and `codex app-server` (camelCase items such as `commandExecution`).
-//! Both describe the same item model (PROTOCOLS.md B2, B4), so one mapper serves both.
+//! Both describe the same item model (docs/protocols.md B2, B4), so one mapper serves both.
 
 use crate::model::event::{EventPayload, Usage};
 use crate::protocol::{lenient, Key, Lenient};
@@ -23,7 +23,7 @@ pub enum Stage {
 /// One thread item, either wire format: the fields read from any item type (camelCase names
 /// are the app-server's). Other fields are skipped without being built. A repeated key keeps
 /// its last value, as `JSON.parse` does: exec's `web_search` items carry two `id`s, the item's
-/// and the search's (PROTOCOLS.md B2), and the search's comes last.
+/// and the search's (docs/protocols.md B2), and the search's comes last.
 #[derive(Debug, Default)]
 pub struct Item {
   id: String,
@@ -324,7 +324,7 @@ pub fn usage(v: &Value) -> Usage {
 }
 
 /// A thread id that `resume` may be given: a UUID (a name would silently start a new thread,
-/// PROTOCOLS.md B3 / REAL-CLI-TESTING.md).
+/// docs/protocols.md B3 / docs/real-cli-testing.md).
 pub fn is_thread_id(s: &str) -> bool {
   uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
 }

@@ -41,14 +41,14 @@ impl SessionState {
       return out;
     }
     // `codex exec` runs one process per turn: after a good turn the session waits for input
-    // with no process (PROTOCOLS.md B2 "Ending").
+    // with no process (docs/protocols.md B2 "Ending").
     if self.info.backend == Backend::CodexExec
       && std::mem::take(&mut self.turn_interrupt)
       && self.stop.is_none()
       && self.pending_wait.is_none()
       && !self.api_failed
     {
-      // SIGINT ends an exec turn with exit 1 and no terminal event (PROTOCOLS.md B2): the
+      // SIGINT ends an exec turn with exit 1 and no terminal event (docs/protocols.md B2): the
       // turn was interrupted, the thread goes on.
       let (evs, _) = self.apply(EventPayload::turn_end("interrupted", None, None));
       out.extend(evs);
