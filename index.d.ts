@@ -599,7 +599,7 @@ export declare class SessionManager {
    */
   stats(): Stats
   /**
-   * Sets the notification callback: it gets every notification (DESIGN.md "Notifications")
+   * Sets the notification callback: it gets every notification (docs/design.md "Notifications")
    * for the channel the manager resolved. It may return nothing, a value, or a promise:
    * a return or a resolved promise counts as delivered; a throw, a rejection, or a promise
    * still pending after `notifications.deliveryTimeoutMs` (default 30000 ms) fails the attempt,

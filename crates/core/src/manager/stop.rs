@@ -5,21 +5,30 @@
 use crate::manager::{Manager, Stats};
 use crate::model::error::Result;
 use crate::session::lifecycle::{stop_gracefully, stop_hard};
+use crate::session::live::LiveSession;
 use crate::session::{EndReason, SessionInfo, StopRequest};
 use std::time::Duration;
 
 impl Manager {
   /// Ends the conversation: stdin EOF, then waits for the CLI to exit (`completed` on exit 0).
   /// After `closeTimeoutMs` the process group is killed. A `codex-exec` session between turns
-  /// completes at once. A finished session is returned as is.
+  /// completes at once. A finished session is returned as is (once its state is on disk).
   pub async fn close(&self, r: &str) -> Result<SessionInfo> {
     let (s, _) = match self.registry.find(r) {
       Ok(found) => found,
       Err(e) => return self.stored_finished(r, e),
     };
-    if s.is_done() {
-      return Ok(s.state().info());
+    if !s.is_done() {
+      self.close_live(&s).await;
     }
+    // What close reports is on disk, also for a session that had ended (`E_STORE` if not).
+    self.writer.flush().await?;
+    let info = s.state().info();
+    Ok(info)
+  }
+
+  /// Closes a live session: stdin EOF, then SIGKILL after `closeTimeoutMs`.
+  async fn close_live(&self, s: &LiveSession) {
     s.state().request_stop(StopRequest::Close);
     if !s.end_without_process() {
       s.close_stdin().await;
@@ -27,13 +36,10 @@ impl Manager {
       if tokio::time::timeout(wait, s.wait_done()).await.is_err() {
         // The CLI hangs: the grace ran out, `killed` with `endReason: close-timeout`.
         s.state().mark_forced_stop();
-        stop_hard(&s, EndReason::CloseTimeout);
+        stop_hard(s, EndReason::CloseTimeout);
         s.wait_done().await;
       }
     }
-    self.writer.flush().await?;
-    let info = s.state().info();
-    Ok(info)
   }
 
   /// Graceful stop → `interrupted` (resumable): the protocol's interrupt (Claude control
