@@ -418,7 +418,8 @@ export declare class SessionManager {
    * `E_SPAWN` (CLI missing or not executable; the message names the path tried),
    * `E_RESUME_NOT_FOUND` (the CLI has no such conversation; nothing is left running),
    * `E_TIMEOUT` / `E_PROTOCOL` (the Codex app-server did not complete its handshake),
-   * `E_STATE` (manager shut down).
+   * `E_STATE` (manager shut down, or stopped while starting), `E_STORE` (the started session
+   * could not be written: it runs on and is written once the store is back).
    */
   spawn(options: SpawnOptions): Promise<SessionInfo>
   /**
@@ -456,10 +457,13 @@ export declare class SessionManager {
    */
   interruptTurn(ref: string): Promise<SessionInfo>
   /**
-   * Ends the conversation normally: closes stdin, waits for the CLI to exit
-   * (`completed` on exit 0), SIGKILL after `closeTimeoutMs`. A finished session resolves as is.
+   * Ends the conversation normally: closes stdin and waits for the CLI to exit: `completed`
+   * whenever it exits by itself, whatever its exit code (which reflects the last turn, e.g. 1
+   * after an interrupted or `error_max_turns` turn). A CLI still running after `closeTimeoutMs`
+   * is killed: `killed`, `endReason: 'close-timeout'`, `forcedStop: true`. A `kill` during the
+   * close wins (`killed`). A finished session resolves as is, once its state is on disk.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
    */
   close(ref: string): Promise<SessionInfo>
   /**
@@ -483,14 +487,14 @@ export declare class SessionManager {
    * interrupted.
    *
    * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
-   * `Number.MAX_SAFE_INTEGER`, an unknown option).
+   * `Number.MAX_SAFE_INTEGER`, an unknown option), `E_STORE` (the end could not be written).
    */
   interrupt(ref: string, options?: StopOptions): Promise<SessionInfo>
   /**
    * Hard stop: SIGKILL to the session's whole process group; resolves once the process is
    * reaped, status `killed`. A finished session resolves as is.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
    */
   kill(ref: string): Promise<SessionInfo>
   /**
@@ -514,7 +518,8 @@ export declare class SessionManager {
    * of the manager keeps Node alive.
    *
    * @throws `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
-   * `Number.MAX_SAFE_INTEGER`, an unknown option).
+   * `Number.MAX_SAFE_INTEGER`, an unknown option), `E_STORE` (the sessions' ends could not be
+   * written; they are stopped all the same).
    */
   shutdown(options?: StopOptions): Promise<Stats>
   /**

@@ -62,7 +62,7 @@ async fn main() {
       tokio::time::sleep(Duration::from_millis(2)).await;
     }
     best = best.min(t.elapsed().as_secs_f64());
-    m.shutdown(Some(Duration::from_secs(1))).await;
+    m.shutdown(Some(Duration::from_secs(1))).await.unwrap();
   }
   let _ = std::fs::remove_dir_all(&dir);
   println!("{{\"mb\":{mb:.2},\"MBps\":{:.1}}}", mb / best);

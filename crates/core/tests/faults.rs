@@ -182,7 +182,7 @@ async fn kill_takes_the_whole_process_group() {
   assert!(!alive(gc), "the grandchild died with the session");
   // Killing again is a no-op that returns the same final state.
   assert_eq!(m.kill(&s.id).await.unwrap().status, Status::Killed);
-  let stats = m.shutdown(None).await;
+  let stats = m.shutdown(None).await.unwrap();
   assert_eq!(stats.live, 0);
 }
 
@@ -293,7 +293,7 @@ async fn interrupt_of_an_agent_that_stops_at_eof_is_quick_and_not_forced() {
   );
   // shutdown stops the rest the same way, with endReason `shutdown`.
   let s2 = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
-  let stats = m.shutdown(Some(Duration::from_secs(5))).await;
+  let stats = m.shutdown(Some(Duration::from_secs(5))).await.unwrap();
   assert_eq!(stats.live, 0);
   let after = m.get(&s2.id).unwrap();
   assert_eq!(after.status, Status::Interrupted);
@@ -503,5 +503,5 @@ async fn retention_keeps_the_newest_and_never_a_live_session() {
     kept.contains(&finished[4]) && kept.contains(&finished[3]),
     "the newest finished stay"
   );
-  m.shutdown(None).await;
+  m.shutdown(None).await.unwrap();
 }

@@ -88,7 +88,7 @@ async fn three_hundred_spawn_kill_interrupt_cycles_leave_nothing_behind() {
       end.status
     );
   }
-  let stats = m.shutdown(None).await;
+  let stats = m.shutdown(None).await.unwrap();
   assert_eq!(stats.live, 0);
   assert!(stats.spawned >= 301);
 

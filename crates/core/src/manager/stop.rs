@@ -75,7 +75,7 @@ impl Manager {
 
   /// Refuses new sessions and stops every live one gracefully (as `interrupt`, `endReason:
   /// shutdown`, SIGKILL after `grace`); resolves once all are reaped.
-  pub async fn shutdown(&self, grace: Option<Duration>) -> Stats {
+  pub async fn shutdown(&self, grace: Option<Duration>) -> Result<Stats> {
     self.registry.close();
     let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms));
     let live: Vec<_> = self
@@ -89,9 +89,10 @@ impl Manager {
       stops.spawn(async move { stop_gracefully(&s, &launch, EndReason::Shutdown, grace).await });
     }
     while stops.join_next().await.is_some() {}
-    // A failure here was reported (error events, E_STORE log) and is retried by the writer.
-    let _ = self.writer.flush().await;
-    self.stats()
+    // Every session's end is on disk, or `E_STORE` (the failure was also reported as error
+    // events and an `E_STORE` log record; the writer keeps retrying while the process lives).
+    self.writer.flush().await?;
+    Ok(self.stats())
   }
 
   /// Synchronous last resort (e.g. the host is exiting): SIGKILL to every live process group.
