@@ -83,10 +83,14 @@ function register(api: OpenClawPluginApi): void {
       const m = state.manager
       if (!m) return
       // Every live session stops gracefully (`interrupted`, resumable after the next start).
-      const stats = await m.shutdown()
+      // E_STORE: they stopped, but their ends could not all be written; say so and go on.
+      const stats = await m.shutdown().catch((err: unknown) => {
+        api.logger.error(`${PLUGIN_ID}: shutdown: ${errorText(err)}`)
+        return undefined
+      })
       for (const off of state.unsubscribe.splice(0)) off()
       state.manager = undefined
-      api.logger.info(`${PLUGIN_ID}: stopped (${stats.total} sessions, ${stats.turns} turns)`)
+      if (stats) api.logger.info(`${PLUGIN_ID}: stopped (${stats.total} sessions, ${stats.turns} turns)`)
     },
   })
 }
