@@ -156,39 +156,72 @@ export interface NotificationOptions {
   deliveryTimeoutMs?: number
 }
 
-/** What a chat user or the gateway's agent is told (`onNotification`). */
-export interface Notification {
-  /** Stable per (session, kind, turn): delivered at most once, also across restarts. */
-  key: string
-  kind:
-    | 'launched'
-    | 'waiting-for-input'
-    | 'responded'
-    | 'completed'
-    | 'failed'
-    | 'interrupted'
-    | 'killed'
-    | 'long-running'
-    | 'budget-exhausted'
-    | 'auto-respond-limit'
-    | 'output'
-    | 'tool-use'
-  sessionId: string
-  sessionName: string | null
-  /** The session's `origin.channel`, else the longest matching workdir prefix's channel, else `fallbackChannel`; for `output` / `tool-use` the foreground channel. */
-  channel: string
-  /** Preformatted text for people. */
-  text: string
-  /**
-   * Structured data per kind: `waiting-for-input` `{ reason: 'turn-ended' | 'question' | 'permission' | 'idle', turn, question?, permission?: { requestId, toolName, input }, lastLine? }`;
-   * `completed` / `interrupted` / `killed` `{ status, endReason, costUsd, turns, durationMs, lastLines }`; `failed` adds `{ error, exitCode, signal, stderrTail, hint }`;
-   * `responded` `{ text, userInitiated, turn }`; `output` `{ lines, fromLine, toLine }`; `tool-use` `{ toolUseId, name, input }`;
-   * `budget-exhausted` `{ totalCostUsd, maxBudgetUsd }`; `auto-respond-limit` `{ count, max }`; `long-running` `{ runningMs }`.
-   */
-  data: Record<string, unknown>
-  /** ms since the Unix epoch. */
-  at: number
+/** `data` of a `completed`, `interrupted` or `killed` notification. */
+export interface EndedNotificationData {
+  status: SessionStatus
+  endReason: EndReason | null
+  /** The session's total cost, USD. */
+  costUsd: number
+  turns: number
+  /** ms from the session's start to its end. */
+  durationMs: number
+  /** The last lines of assistant text. */
+  lastLines: string[]
 }
+
+/** `data` of each notification kind (the shape `onNotification` receives in `data`). */
+export interface NotificationDataByKind {
+  launched: Record<string, never>
+  'waiting-for-input':
+    | { reason: 'turn-ended'; turn: number; lastLine: string }
+    | { reason: 'question'; turn: number; question: string }
+    | { reason: 'permission'; turn: number; permission: { requestId: string; toolName: string; input: unknown } }
+    /** The safety net: a running turn printed nothing for `quietMs`. */
+    | { reason: 'idle'; turn: number; quietMs: number }
+  responded: { text: string; userInitiated: boolean; turn: number }
+  completed: EndedNotificationData
+  interrupted: EndedNotificationData
+  killed: EndedNotificationData
+  failed: EndedNotificationData & {
+    error: string
+    exitCode: number | null
+    signal: number | null
+    stderrTail: string[]
+    /** What to try next, for people. */
+    hint: string
+  }
+  'long-running': { runningMs: number }
+  'budget-exhausted': { totalCostUsd: number; maxBudgetUsd: number }
+  'auto-respond-limit': { count: number; max: number }
+  /** Foreground output: lines `fromLine` to `toLine` (1-based, of the session's output). */
+  output: { lines: string[]; fromLine: number; toLine: number }
+  'tool-use': { toolUseId: string; name: string; input: unknown }
+}
+
+/** A notification's `kind`. */
+export type NotificationKind = keyof NotificationDataByKind
+
+/**
+ * What a chat user or the gateway's agent is told (`onNotification`): a union discriminated on `kind`, so that
+ * `if (n.kind === 'failed') n.data.error` type-checks.
+ */
+export type Notification = {
+  [K in NotificationKind]: {
+    /** Stable per (session, kind, turn): delivered at most once, also across restarts. */
+    key: string
+    kind: K
+    sessionId: string
+    sessionName: string | null
+    /** The session's `origin.channel`, else the longest matching workdir prefix's channel, else `fallbackChannel`; for `output` / `tool-use` the foreground channel. */
+    channel: string
+    /** Preformatted text for people. */
+    text: string
+    /** Structured data of this kind. */
+    data: NotificationDataByKind[K]
+    /** ms since the Unix epoch. */
+    at: number
+  }
+}[NotificationKind]
 
 /** Where a session came from (for notification routing). */
 export interface Origin {
@@ -247,6 +280,36 @@ export interface SpawnOptions {
   maxBudgetUsd?: number
 }
 
+/**
+ * The `wait` options of `spawn` (next to `SpawnOptions`). `wait: true`: `spawn` resolves when the first turn has ended
+ * (or a permission request needs an answer, or the session ended) with a `TurnResult`, instead of with the snapshot once
+ * the prompt reached the CLI (status `running`). Default `false`. Not stored: a resume does not inherit it.
+ */
+export interface SpawnWait<W extends boolean = boolean> {
+  wait?: W
+  /** With `wait: true`: give up waiting after this many ms with `E_TIMEOUT` (the session goes on). Default: no limit. */
+  waitTimeoutMs?: number
+}
+
+/**
+ * The `wait` options of `send` (next to `SendOptions`). `wait: true`: `send` resolves when the turn has ended (or a
+ * permission request needs an answer, or the session ended) with a `TurnResult`, instead of with the snapshot once the
+ * message is sent. Default `false`.
+ */
+export interface SendWait<W extends boolean = boolean> {
+  wait?: W
+  /** With `wait: true`: give up waiting after this many ms with `E_TIMEOUT` (the turn goes on). Default: no limit. */
+  timeoutMs?: number
+}
+
+/**
+ * How a waited-for turn ended (`TurnResult.outcome`): `completed`, `error` (a turn error the session survives, e.g.
+ * `error_max_turns`), `interrupted` (`interruptTurn`, `turnTimeoutMs`) — the session then waits for input —,
+ * `permission` (the turn is not over: answer `session.pendingPermissions` with `respondToPermission`, then
+ * `waitForTurn` again), `ended` (the session reached a terminal status).
+ */
+export type TurnOutcome = 'completed' | 'error' | 'interrupted' | 'permission' | 'ended'
+
 /** `manager.respondToPermission(ref, requestId, decision)`. Unknown keys are rejected. */
 export interface PermissionDecision {
   /** `allow` runs the tool (Claude) / accepts the command (Codex); `deny` refuses it. */
@@ -286,8 +349,8 @@ export interface ResumeOptions {
 export interface ListFilter {
   /** Only sessions in one of these statuses. */
   status?: SessionStatus[]
-  /** Only sessions of this backend. */
-  backend?: Backend
+  /** Only sessions of this backend, or of one of these backends (an empty list: all). */
+  backend?: Backend | Backend[]
   /** Only live (non-terminal) sessions. */
   liveOnly?: boolean
 }
@@ -409,33 +472,41 @@ export declare class SessionManager {
   /**
    * Starts a session and sends `options.prompt` as its first message (Claude: a stdin
    * message; Codex: `turn/start`; codex-exec: the `codex exec` prompt argument after `--`).
-   * Resolves with the session's snapshot once `backendSessionId` is known: at once for
-   * Claude (`--session-id`), after `thread/start` for Codex, at `thread.started` for
-   * codex-exec. While any session is live, Node stays up.
+   * Resolves with the session's snapshot once `backendSessionId` is known and the prompt has
+   * reached the CLI: status `running` for every backend (or later, if the turn already
+   * ended or the CLI died). With `wait: true` it resolves when the first turn has ended
+   * instead, with a `TurnResult` (see `waitForTurn`; `waitTimeoutMs` bounds that wait).
+   * While any session is live, Node stays up.
    *
    * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option, an option of another
-   * backend, duplicate name, non-UUID `resume`), `E_LIMIT` (`maxSessions` live sessions),
-   * `E_SPAWN` (CLI missing or not executable; the message names the path tried),
-   * `E_RESUME_NOT_FOUND` (the CLI has no such conversation; nothing is left running),
-   * `E_TIMEOUT` / `E_PROTOCOL` (the Codex app-server did not complete its handshake),
-   * `E_STATE` (manager shut down, or stopped while starting), `E_STORE` (the started session
-   * could not be written: it runs on and is written once the store is back).
+   * backend, duplicate name, non-UUID `resume`, `waitTimeoutMs` without `wait: true`),
+   * `E_LIMIT` (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the
+   * message names the paths tried and what to install or set), `E_RESUME_NOT_FOUND` (the
+   * CLI has no such conversation; nothing is left running), `E_TIMEOUT` (the Codex
+   * app-server did not complete its handshake; with `wait`, `waitTimeoutMs` passed: the
+   * session goes on), `E_PROTOCOL`, `E_STATE` (manager shut down, or stopped while starting),
+   * `E_STORE` (the started session could not be written: it runs on and is written once the
+   * store is back).
    */
-  spawn(options: SpawnOptions): Promise<SessionInfo>
+  spawn<W extends boolean = false>(options: SpawnOptions & SpawnWait<W>): Promise<W extends true ? TurnResult : SessionInfo>
   /**
    * Sends the next user message to a session that is `waiting-for-input` (Claude: stdin;
    * Codex: `turn/start`; codex-exec: a new `codex exec resume <thread id>` process).
+   * Resolves with the snapshot (`running`) once the message is sent; with `wait: true`,
+   * once the turn has ended, with a `TurnResult` (see `waitForTurn`).
    *
    * @param ref - session id, name, or backend session id (Claude session id, Codex thread id).
    * `options.userInitiated` (boolean, default true): false marks an automatic reply (e.g. the
    * gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
+   * `options.wait` (boolean, default false) and `options.timeoutMs` (ms, only with `wait`).
    *
    * @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
    * request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (empty
-   * text, a non-string, an unknown option), `E_AUTO_RESPOND_LIMIT` (too many automatic
-   * replies in a row).
+   * text, a non-string, an unknown option, `timeoutMs` without `wait: true`),
+   * `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT` (`timeoutMs`
+   * passed while waiting; the turn goes on).
    */
-  send(ref: string, text: string, options?: SendOptions): Promise<SessionInfo>
+  send<W extends boolean = false>(ref: string, text: string, options?: SendOptions & SendWait<W>): Promise<W extends true ? TurnResult : SessionInfo>
   /**
    * Foreground mode for `channel`: resolves with the output lines the channel has not seen
    * yet (catch-up), then streams new output as `output` notifications (batched over
@@ -646,6 +717,17 @@ export declare class SessionManager {
    */
   onLog(callback: (entry: LogEntry) => void, options?: LogOptions): () => void
   /**
+   * Resolves once the session's running turn has ended (`outcome` `completed`, `error` or
+   * `interrupted`; the session waits for input), a permission request waits for an answer
+   * (`permission`), or the session ended (`ended`). A session whose turn is not running
+   * (waiting for input, or finished) resolves at once, with its last turn.
+   *
+   * @param ref - session id, name, or backend session id.
+   * @throws `E_TIMEOUT` (`timeoutMs` passed; the session goes on), `E_NOT_FOUND`,
+   * `E_INVALID_ARGUMENT`.
+   */
+  waitForTurn(ref: string, options?: WaitOptions): Promise<TurnResult>
+  /**
    * Creates a manager. `options`: see {@link ManagerOptions}; unknown keys are rejected.
    * Integral numbers up to `Number.MAX_SAFE_INTEGER` are accepted for every ms, byte and count
    * option (e.g. `maxPersistedAgeMs: 90 * 86400000`).
@@ -729,6 +811,13 @@ export interface GcReport {
   /** Sessions reduced to tombstones because a later session links to them. */
   tombstoned: number
 }
+
+/**
+ * Whether `e` is an error thrown (or a promise rejected) by the manager: an `Error` whose
+ * `code` is one of `ErrorCode`. Narrows `e` to `SessionError`, so that `e.code` is typed.
+ * Never throws: any other value (including `null`) gives false.
+ */
+export declare function isSessionError(e: unknown): e is SessionError
 
 /** `onLog(callback, { level })`. */
 export interface LogOptions {
@@ -901,4 +990,53 @@ export interface TokenUsage {
   outputTokens: number
   cacheReadInputTokens: number
   cacheCreationInputTokens: number
+}
+
+/**
+ * What `send(..., { wait: true })`, `spawn({ ..., wait: true })` and `waitForTurn` resolve
+ * with: how the turn ended, its text, cost and tokens, and the session's snapshot then.
+ */
+export interface TurnResult {
+  /** The session's snapshot when the wait ended. */
+  session: SessionInfo
+  /**
+   * `completed` (the turn ended well; the session waits for input), `error` (the turn ended
+   * with an error the session survives, e.g. `error_max_turns`; see `error`), `interrupted`
+   * (`interruptTurn`, `turnTimeoutMs`), `permission` (the turn is not over: a permission
+   * request waits in `session.pendingPermissions`; answer it with `respondToPermission`, then
+   * `waitForTurn` again), `ended` (the session reached a terminal status; `session.status`,
+   * `session.endReason` and `error` say why).
+   */
+  outcome: TurnOutcome
+  /**
+   * The turn's 1-based number (for `permission`, and `ended` before the turn ended, the
+   * number it has while it runs); 0 when no turn has run in this session.
+   */
+  turn: number
+  /**
+   * The turn's assistant text, its messages joined by `\n` (so far, for `permission` and
+   * `ended` before the turn ended).
+   */
+  text: string
+  /**
+   * The turn's cost in USD (Claude: as reported by the CLI; Codex: estimated from its token
+   * counts); 0 until the turn ended.
+   */
+  costUsd: number
+  /** The turn's tokens; zeros until the turn ended. */
+  usage: TokenUsage
+  /** `error`: the turn's error; `ended`: the session's `lastError` (if any). */
+  error?: string
+  /** ms from the turn's start to its end (or to when the wait ended). */
+  durationMs: number
+}
+
+/** `waitForTurn(ref, { timeoutMs })`. */
+export interface WaitOptions {
+  /**
+   * Give up after this many ms with `E_TIMEOUT` (the session goes on): an integer from 0 to
+   * `Number.MAX_SAFE_INTEGER`. Default: no limit (the manager's `turnTimeoutMs` and
+   * `idleTimeoutMs` still end a turn that runs too long).
+   */
+  timeoutMs?: number
 }

@@ -837,3 +837,4 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.SessionManager = nativeBinding.SessionManager
 module.exports.SessionStore = nativeBinding.SessionStore
+module.exports.isSessionError = nativeBinding.isSessionError

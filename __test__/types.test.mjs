@@ -56,15 +56,18 @@ test('a consumer narrowing AgentEvent on kind, with Notification and SessionInfo
   assert.equal(r.status, 0, r.output)
 })
 
-test('wrong calls are rejected: unknown backend, number prompt, a field of another event kind, an unknown option', async () => {
+test('wrong calls are rejected: unknown backend, number prompt, a field of another event kind, an unknown option, another notification kind\'s data, a snapshot read as a TurnResult, an unguarded error', async () => {
   const r = await runs.wrong
   assert.notEqual(r.status, 0, 'tsc must fail')
   const errors = r.output.split('\n').filter((l) => /error TS\d+/.test(l))
-  assert.equal(errors.length, 4, r.output)
+  assert.equal(errors.length, 7, r.output)
   assert.match(r.output, /wrong\.ts\(\d+,\d+\): error TS2322: Type '"gpt"' is not assignable to type 'Backend'/)
   assert.match(r.output, /wrong\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/)
   assert.match(r.output, /wrong\.ts\(\d+,\d+\): error TS2339: Property 'status' does not exist on type '.*kind: "assistant-text"/)
   assert.match(r.output, /wrong\.ts\(\d+,\d+\): error TS2561: .*'maxSesions' does not exist in type 'ManagerOptions'/)
+  assert.match(r.output, /wrong\.ts\(\d+,\d+\): error TS2551: Property 'lastLine' does not exist on type '.*error: string/)
+  assert.match(r.output, /wrong\.ts\(\d+,\d+\): error TS2339: Property 'text' does not exist on type 'SessionInfo'/)
+  assert.match(r.output, /wrong\.ts\(\d+,\d+\): error TS18046: 'e' is of type 'unknown'/)
 })
 
 test('type checking left no build output next to the sources', async () => {

@@ -3,6 +3,7 @@
 
 use crate::args::{self, R};
 use crate::convert::{SessionInfo, Stats};
+use crate::waits::{self, Sent, TurnResult};
 use crate::{or_empty, promise, SessionManager};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -14,53 +15,81 @@ use std::time::Duration;
 impl SessionManager {
   /// Starts a session and sends `options.prompt` as its first message (Claude: a stdin
   /// message; Codex: `turn/start`; codex-exec: the `codex exec` prompt argument after `--`).
-  /// Resolves with the session's snapshot once `backendSessionId` is known: at once for
-  /// Claude (`--session-id`), after `thread/start` for Codex, at `thread.started` for
-  /// codex-exec. While any session is live, Node stays up.
+  /// Resolves with the session's snapshot once `backendSessionId` is known and the prompt has
+  /// reached the CLI: status `running` for every backend (or later, if the turn already
+  /// ended or the CLI died). With `wait: true` it resolves when the first turn has ended
+  /// instead, with a `TurnResult` (see `waitForTurn`; `waitTimeoutMs` bounds that wait).
+  /// While any session is live, Node stays up.
   ///
   /// @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option, an option of another
-  /// backend, duplicate name, non-UUID `resume`), `E_LIMIT` (`maxSessions` live sessions),
-  /// `E_SPAWN` (CLI missing or not executable; the message names the path tried),
-  /// `E_RESUME_NOT_FOUND` (the CLI has no such conversation; nothing is left running),
-  /// `E_TIMEOUT` / `E_PROTOCOL` (the Codex app-server did not complete its handshake),
-  /// `E_STATE` (manager shut down, or stopped while starting), `E_STORE` (the started session
-  /// could not be written: it runs on and is written once the store is back).
+  /// backend, duplicate name, non-UUID `resume`, `waitTimeoutMs` without `wait: true`),
+  /// `E_LIMIT` (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the
+  /// message names the paths tried and what to install or set), `E_RESUME_NOT_FOUND` (the
+  /// CLI has no such conversation; nothing is left running), `E_TIMEOUT` (the Codex
+  /// app-server did not complete its handshake; with `wait`, `waitTimeoutMs` passed: the
+  /// session goes on), `E_PROTOCOL`, `E_STATE` (manager shut down, or stopped while starting),
+  /// `E_STORE` (the started session could not be written: it runs on and is written once the
+  /// store is back).
   #[napi(
     catch_unwind,
-    ts_args_type = "options: SpawnOptions",
-    ts_return_type = "Promise<SessionInfo>"
+    ts_generic_types = "W extends boolean = false",
+    ts_args_type = "options: SpawnOptions & SpawnWait<W>",
+    ts_return_type = "Promise<W extends true ? TurnResult : SessionInfo>"
   )]
   pub fn spawn<'env>(
     &self,
     env: &'env Env,
     options: Unknown<'_>,
-  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+  ) -> Result<PromiseRaw<'env, Either<SessionInfo, TurnResult>>> {
     let inner = Arc::clone(&self.inner);
-    let input = args::object(env, &options, "spawn options")
-      .and_then(|v| core::model::options::from_json::<core::SpawnOptions>("spawn options", v));
+    let input = args::object(env, &options, "spawn options").and_then(|mut v| {
+      let wait = match v.as_object_mut() {
+        Some(o) => {
+          let wait = waits::wait_option(o, "waitTimeoutMs", "spawn options")?;
+          o.remove("wait");
+          o.remove("waitTimeoutMs");
+          wait
+        }
+        None => None,
+      };
+      let opts = core::model::options::from_json::<core::SpawnOptions>("spawn options", v)?;
+      Ok((opts, wait))
+    });
     let keepalive = keepalive(env)?;
     promise(
       env,
-      async move { inner.spawn(input?, Some(Box::new(keepalive))).await },
-      SessionInfo::from,
+      async move {
+        let (opts, wait) = input?;
+        let keep = Some(Box::new(keepalive) as _);
+        Ok(match wait {
+          None => Sent::Info(inner.spawn(opts, keep).await?),
+          Some(t) => Sent::Turn(inner.spawn_and_wait(opts, keep, t).await?),
+        })
+      },
+      waits::sent,
     )
   }
 
   /// Sends the next user message to a session that is `waiting-for-input` (Claude: stdin;
   /// Codex: `turn/start`; codex-exec: a new `codex exec resume <thread id>` process).
+  /// Resolves with the snapshot (`running`) once the message is sent; with `wait: true`,
+  /// once the turn has ended, with a `TurnResult` (see `waitForTurn`).
   ///
   /// @param ref - session id, name, or backend session id (Claude session id, Codex thread id).
   /// `options.userInitiated` (boolean, default true): false marks an automatic reply (e.g. the
   /// gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
+  /// `options.wait` (boolean, default false) and `options.timeoutMs` (ms, only with `wait`).
   ///
   /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
   /// request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (empty
-  /// text, a non-string, an unknown option), `E_AUTO_RESPOND_LIMIT` (too many automatic
-  /// replies in a row).
+  /// text, a non-string, an unknown option, `timeoutMs` without `wait: true`),
+  /// `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT` (`timeoutMs`
+  /// passed while waiting; the turn goes on).
   #[napi(
     catch_unwind,
-    ts_args_type = "ref: string, text: string, options?: SendOptions",
-    ts_return_type = "Promise<SessionInfo>"
+    ts_generic_types = "W extends boolean = false",
+    ts_args_type = "ref: string, text: string, options?: SendOptions & SendWait<W>",
+    ts_return_type = "Promise<W extends true ? TurnResult : SessionInfo>"
   )]
   pub fn send<'env>(
     &self,
@@ -68,23 +97,28 @@ impl SessionManager {
     r#ref: Unknown<'_>,
     text: Unknown<'_>,
     options: Unknown<'_>,
-  ) -> Result<PromiseRaw<'env, SessionInfo>> {
+  ) -> Result<PromiseRaw<'env, Either<SessionInfo, TurnResult>>> {
     let inner = Arc::clone(&self.inner);
     let input = (|| -> R<_> {
-      let o = args::options(env, &options, "send options", &["userInitiated"])?;
+      let what = "send options";
+      let o = args::options(env, &options, what, &["userInitiated", "wait", "timeoutMs"])?;
       Ok((
         args::string(env, &r#ref, "ref")?,
         args::string(env, &text, "text")?,
-        args::flag(&o, "userInitiated", "send options")?.unwrap_or(true),
+        args::flag(&o, "userInitiated", what)?.unwrap_or(true),
+        waits::wait_option(&o, "timeoutMs", what)?,
       ))
     })();
     promise(
       env,
       async move {
-        let (r, text, user) = input?;
-        inner.send(&r, &text, user).await
+        let (r, text, user, wait) = input?;
+        Ok(match wait {
+          None => Sent::Info(inner.send(&r, &text, user).await?),
+          Some(t) => Sent::Turn(inner.send_and_wait(&r, &text, user, t).await?),
+        })
       },
-      SessionInfo::from,
+      waits::sent,
     )
   }
 

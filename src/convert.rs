@@ -40,6 +40,17 @@ pub struct TokenUsage {
   pub cache_creation_input_tokens: f64,
 }
 
+impl From<core::Usage> for TokenUsage {
+  fn from(u: core::Usage) -> Self {
+    TokenUsage {
+      input_tokens: u.input_tokens as f64,
+      output_tokens: u.output_tokens as f64,
+      cache_read_input_tokens: u.cache_read_input_tokens as f64,
+      cache_creation_input_tokens: u.cache_creation_input_tokens as f64,
+    }
+  }
+}
+
 /// Where a session came from: the chat channel, the gateway agent, the owner.
 #[napi(object)]
 pub struct SessionOrigin {
@@ -174,12 +185,7 @@ impl From<core::SessionInfo> for SessionInfo {
       turns: i.turns,
       num_turns: i.num_turns,
       total_cost_usd: i.total_cost_usd,
-      usage: TokenUsage {
-        input_tokens: i.usage.input_tokens as f64,
-        output_tokens: i.usage.output_tokens as f64,
-        cache_read_input_tokens: i.usage.cache_read_input_tokens as f64,
-        cache_creation_input_tokens: i.usage.cache_creation_input_tokens as f64,
-      },
+      usage: TokenUsage::from(i.usage),
       last_assistant_text: i.last_assistant_text,
       last_error: i.last_error,
       exit_code: i.exit_code,

@@ -12,6 +12,7 @@ mod args;
 mod callbacks;
 mod calls;
 mod convert;
+mod errors;
 mod json;
 mod jsvalue;
 mod logs;
@@ -19,6 +20,7 @@ mod reads;
 mod shapes;
 mod store;
 mod subscriptions;
+mod waits;
 
 use convert::{reject, throw, Code};
 use napi::bindgen_prelude::*;

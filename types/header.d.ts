@@ -156,39 +156,72 @@ export interface NotificationOptions {
   deliveryTimeoutMs?: number
 }
 
-/** What a chat user or the gateway's agent is told (`onNotification`). */
-export interface Notification {
-  /** Stable per (session, kind, turn): delivered at most once, also across restarts. */
-  key: string
-  kind:
-    | 'launched'
-    | 'waiting-for-input'
-    | 'responded'
-    | 'completed'
-    | 'failed'
-    | 'interrupted'
-    | 'killed'
-    | 'long-running'
-    | 'budget-exhausted'
-    | 'auto-respond-limit'
-    | 'output'
-    | 'tool-use'
-  sessionId: string
-  sessionName: string | null
-  /** The session's `origin.channel`, else the longest matching workdir prefix's channel, else `fallbackChannel`; for `output` / `tool-use` the foreground channel. */
-  channel: string
-  /** Preformatted text for people. */
-  text: string
-  /**
-   * Structured data per kind: `waiting-for-input` `{ reason: 'turn-ended' | 'question' | 'permission' | 'idle', turn, question?, permission?: { requestId, toolName, input }, lastLine? }`;
-   * `completed` / `interrupted` / `killed` `{ status, endReason, costUsd, turns, durationMs, lastLines }`; `failed` adds `{ error, exitCode, signal, stderrTail, hint }`;
-   * `responded` `{ text, userInitiated, turn }`; `output` `{ lines, fromLine, toLine }`; `tool-use` `{ toolUseId, name, input }`;
-   * `budget-exhausted` `{ totalCostUsd, maxBudgetUsd }`; `auto-respond-limit` `{ count, max }`; `long-running` `{ runningMs }`.
-   */
-  data: Record<string, unknown>
-  /** ms since the Unix epoch. */
-  at: number
+/** `data` of a `completed`, `interrupted` or `killed` notification. */
+export interface EndedNotificationData {
+  status: SessionStatus
+  endReason: EndReason | null
+  /** The session's total cost, USD. */
+  costUsd: number
+  turns: number
+  /** ms from the session's start to its end. */
+  durationMs: number
+  /** The last lines of assistant text. */
+  lastLines: string[]
 }
+
+/** `data` of each notification kind (the shape `onNotification` receives in `data`). */
+export interface NotificationDataByKind {
+  launched: Record<string, never>
+  'waiting-for-input':
+    | { reason: 'turn-ended'; turn: number; lastLine: string }
+    | { reason: 'question'; turn: number; question: string }
+    | { reason: 'permission'; turn: number; permission: { requestId: string; toolName: string; input: unknown } }
+    /** The safety net: a running turn printed nothing for `quietMs`. */
+    | { reason: 'idle'; turn: number; quietMs: number }
+  responded: { text: string; userInitiated: boolean; turn: number }
+  completed: EndedNotificationData
+  interrupted: EndedNotificationData
+  killed: EndedNotificationData
+  failed: EndedNotificationData & {
+    error: string
+    exitCode: number | null
+    signal: number | null
+    stderrTail: string[]
+    /** What to try next, for people. */
+    hint: string
+  }
+  'long-running': { runningMs: number }
+  'budget-exhausted': { totalCostUsd: number; maxBudgetUsd: number }
+  'auto-respond-limit': { count: number; max: number }
+  /** Foreground output: lines `fromLine` to `toLine` (1-based, of the session's output). */
+  output: { lines: string[]; fromLine: number; toLine: number }
+  'tool-use': { toolUseId: string; name: string; input: unknown }
+}
+
+/** A notification's `kind`. */
+export type NotificationKind = keyof NotificationDataByKind
+
+/**
+ * What a chat user or the gateway's agent is told (`onNotification`): a union discriminated on `kind`, so that
+ * `if (n.kind === 'failed') n.data.error` type-checks.
+ */
+export type Notification = {
+  [K in NotificationKind]: {
+    /** Stable per (session, kind, turn): delivered at most once, also across restarts. */
+    key: string
+    kind: K
+    sessionId: string
+    sessionName: string | null
+    /** The session's `origin.channel`, else the longest matching workdir prefix's channel, else `fallbackChannel`; for `output` / `tool-use` the foreground channel. */
+    channel: string
+    /** Preformatted text for people. */
+    text: string
+    /** Structured data of this kind. */
+    data: NotificationDataByKind[K]
+    /** ms since the Unix epoch. */
+    at: number
+  }
+}[NotificationKind]
 
 /** Where a session came from (for notification routing). */
 export interface Origin {
@@ -247,6 +280,36 @@ export interface SpawnOptions {
   maxBudgetUsd?: number
 }
 
+/**
+ * The `wait` options of `spawn` (next to `SpawnOptions`). `wait: true`: `spawn` resolves when the first turn has ended
+ * (or a permission request needs an answer, or the session ended) with a `TurnResult`, instead of with the snapshot once
+ * the prompt reached the CLI (status `running`). Default `false`. Not stored: a resume does not inherit it.
+ */
+export interface SpawnWait<W extends boolean = boolean> {
+  wait?: W
+  /** With `wait: true`: give up waiting after this many ms with `E_TIMEOUT` (the session goes on). Default: no limit. */
+  waitTimeoutMs?: number
+}
+
+/**
+ * The `wait` options of `send` (next to `SendOptions`). `wait: true`: `send` resolves when the turn has ended (or a
+ * permission request needs an answer, or the session ended) with a `TurnResult`, instead of with the snapshot once the
+ * message is sent. Default `false`.
+ */
+export interface SendWait<W extends boolean = boolean> {
+  wait?: W
+  /** With `wait: true`: give up waiting after this many ms with `E_TIMEOUT` (the turn goes on). Default: no limit. */
+  timeoutMs?: number
+}
+
+/**
+ * How a waited-for turn ended (`TurnResult.outcome`): `completed`, `error` (a turn error the session survives, e.g.
+ * `error_max_turns`), `interrupted` (`interruptTurn`, `turnTimeoutMs`) — the session then waits for input —,
+ * `permission` (the turn is not over: answer `session.pendingPermissions` with `respondToPermission`, then
+ * `waitForTurn` again), `ended` (the session reached a terminal status).
+ */
+export type TurnOutcome = 'completed' | 'error' | 'interrupted' | 'permission' | 'ended'
+
 /** `manager.respondToPermission(ref, requestId, decision)`. Unknown keys are rejected. */
 export interface PermissionDecision {
   /** `allow` runs the tool (Claude) / accepts the command (Codex); `deny` refuses it. */
@@ -286,8 +349,8 @@ export interface ResumeOptions {
 export interface ListFilter {
   /** Only sessions in one of these statuses. */
   status?: SessionStatus[]
-  /** Only sessions of this backend. */
-  backend?: Backend
+  /** Only sessions of this backend, or of one of these backends (an empty list: all). */
+  backend?: Backend | Backend[]
   /** Only live (non-terminal) sessions. */
   liveOnly?: boolean
 }

@@ -1,7 +1,7 @@
 // A consumer of the addon's typings, type-checked with --strict by __test__/types.test.mjs:
 // options, the event union narrowed on `kind`, notifications and snapshots.
-import { SessionManager } from 'openclaw-sessions'
-import type { AgentEvent, AgentEventKind, ErrorCode, Notification, SessionError, SessionInfo, SpawnOptions, Stats } from 'openclaw-sessions'
+import { SessionManager, isSessionError } from 'openclaw-sessions'
+import type { AgentEvent, AgentEventKind, ErrorCode, Notification, SessionInfo, SpawnOptions, Stats, TurnOutcome, TurnResult } from 'openclaw-sessions'
 
 const manager = new SessionManager({
   maxSessions: 2,
@@ -69,8 +69,51 @@ export function table(sessions: SessionInfo[]): string {
     .join('\n')
 }
 
-export function isSessionError(e: unknown): e is SessionError {
-  return e instanceof Error && 'code' in e && typeof e.code === 'string'
+/** One line per notification, with `data` narrowed on `kind`. */
+export function describeNotification(n: Notification): string {
+  switch (n.kind) {
+    case 'waiting-for-input':
+      if (n.data.reason === 'permission') return `asks for ${n.data.permission.toolName} (${n.data.permission.requestId})`
+      if (n.data.reason === 'question') return `asks: ${n.data.question}`
+      if (n.data.reason === 'idle') return `quiet for ${n.data.quietMs} ms`
+      return `turn ${n.data.turn}: ${n.data.lastLine}`
+    case 'failed':
+      return `failed: ${n.data.error} (exit ${n.data.exitCode ?? '-'}) ${n.data.hint} ${n.data.stderrTail.length}`
+    case 'completed':
+    case 'interrupted':
+    case 'killed':
+      return `${n.data.status} ${n.data.endReason ?? ''} $${n.data.costUsd.toFixed(4)} ${n.data.lastLines.join(' ')}`
+    case 'responded':
+      return `${n.data.userInitiated ? 'user' : 'agent'}: ${n.data.text}`
+    case 'output':
+      return `${n.data.fromLine}-${n.data.toLine}: ${n.data.lines.join('\n')}`
+    case 'tool-use':
+      return `tool ${n.data.name} ${n.data.toolUseId}`
+    case 'budget-exhausted':
+      return `$${n.data.totalCostUsd} of $${n.data.maxBudgetUsd}`
+    case 'auto-respond-limit':
+      return `${n.data.count}/${n.data.max}`
+    case 'long-running':
+      return `${n.data.runningMs} ms`
+    case 'launched':
+      return n.text
+    default: {
+      const unhandled: never = n
+      return unhandled
+    }
+  }
+}
+
+/** Waiting for turns: `wait: true` gives a TurnResult, no `wait` a SessionInfo. */
+export async function converse(backend: 'claude' | 'codex' | 'codex-exec'): Promise<string> {
+  const first: TurnResult = await manager.spawn({ backend, prompt: "Hello, I'm John", workdir: '/tmp', wait: true, waitTimeoutMs: 60000 })
+  const r: TurnResult = await manager.send(first.session.id, "What's my name?", { wait: true, timeoutMs: 60000 })
+  const outcome: TurnOutcome = r.outcome
+  const info: SessionInfo = await manager.send(r.session.id, 'and again', { userInitiated: true })
+  const waited: TurnResult = await manager.waitForTurn(info.id, { timeoutMs: 1000 })
+  const cost: number = waited.costUsd + waited.usage.outputTokens
+  const listed: SessionInfo[] = manager.list({ backend: ['codex', 'codex-exec'] })
+  return `${outcome} ${r.text} ${cost} ${listed.length} ${manager.list({ backend: 'claude' }).length}`
 }
 
 export async function main(send: (channel: string, text: string) => Promise<void>): Promise<Stats> {

@@ -26,3 +26,4 @@ pub use model::error::{Error, Result};
 pub use model::event::{AgentEvent, EndReason, EventPayload, Status, StatusReason, Usage};
 pub use model::info::SessionInfo;
 pub use model::options::{Backend, ManagerOptions, Origin, SpawnOptions};
+pub use model::turn::{TurnEnd, TurnResult};

@@ -13,6 +13,7 @@ mod start;
 mod stats;
 mod stop;
 mod turns;
+mod wait;
 
 pub use ingest::RegisterOptions;
 pub use stats::{ListFilter, Stats};

@@ -69,7 +69,7 @@ impl Manager {
       all
         .into_iter()
         .filter(|i| f.statuses.is_empty() || f.statuses.contains(&i.status))
-        .filter(|i| f.backend.is_none_or(|b| b == i.backend))
+        .filter(|i| f.backend.is_empty() || f.backend.contains(&i.backend))
         .filter(|i| !f.live_only || !i.status.is_terminal())
         .collect(),
     )

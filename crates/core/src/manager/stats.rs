@@ -15,9 +15,27 @@ use std::sync::atomic::Ordering;
 pub struct ListFilter {
   #[serde(rename = "status")]
   pub statuses: Vec<Status>,
-  pub backend: Option<Backend>,
+  /// One backend or several (`'codex'` or `['codex', 'codex-exec']`); empty: all.
+  #[serde(deserialize_with = "one_or_many")]
+  pub backend: Vec<Backend>,
   /// Only live (non-terminal) sessions.
   pub live_only: bool,
+}
+
+/// A backend or a list of them.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Backend>, D::Error> {
+  #[derive(serde::Deserialize)]
+  #[serde(untagged)]
+  enum OneOrMany {
+    One(Backend),
+    Many(Vec<Backend>),
+  }
+  use serde::Deserialize;
+  match Option::<OneOrMany>::deserialize(d)? {
+    None => Ok(Vec::new()),
+    Some(OneOrMany::One(b)) => Ok(vec![b]),
+    Some(OneOrMany::Many(v)) => Ok(v),
+  }
 }
 
 /// Manager-wide counters (`stats()`).

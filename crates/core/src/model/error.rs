@@ -40,6 +40,21 @@ pub enum Error {
 }
 
 impl Error {
+  /// Every code `code` returns.
+  pub const CODES: [&'static str; 11] = [
+    "E_INVALID_ARGUMENT",
+    "E_NOT_FOUND",
+    "E_LIMIT",
+    "E_SPAWN",
+    "E_STATE",
+    "E_RESUME_NOT_FOUND",
+    "E_FORBIDDEN",
+    "E_STORE",
+    "E_PROTOCOL",
+    "E_TIMEOUT",
+    "E_AUTO_RESPOND_LIMIT",
+  ];
+
   /// The stable error code, e.g. `E_INVALID_ARGUMENT`.
   pub fn code(&self) -> &'static str {
     match self {

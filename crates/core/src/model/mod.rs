@@ -9,3 +9,4 @@ pub mod info;
 pub mod notification;
 pub mod options;
 pub mod status;
+pub mod turn;

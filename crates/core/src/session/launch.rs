@@ -179,6 +179,9 @@ impl Launch {
     if prompt.is_none() {
       // Resumed without a message: up and waiting for the first one.
       s.update(|st| ((), st.ready_without_turn().into_iter().collect()));
+    } else {
+      // Every backend resolves `spawn` in the same status: the first turn runs.
+      s.update(|st| ((), st.first_turn_sent().into_iter().collect()));
     }
     Ok(())
   }

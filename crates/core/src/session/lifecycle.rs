@@ -92,15 +92,16 @@ pub(crate) fn watch(s: Arc<LiveSession>, launch: Arc<Launch>, t: Timeouts) {
       if s.is_done() {
         return;
       }
-      let (status, created, updated, turn_started) = {
+      let (status, created, updated, turn_started, spoke) = {
         let st = s.state();
         let info = st.info_header();
-        (info.0, info.1, info.2, st.turn_started_at())
+        (info.0, info.1, info.2, st.turn_started_at(), st.cli_spoke())
       };
       let now = now_ms();
       let mut next = u64::MAX;
       let ms = |d: Duration| d.as_millis() as u64;
-      if let (Some(startup), Status::Starting) = (t.startup, status) {
+      let starting = !spoke && matches!(status, Status::Starting | Status::Running);
+      if let (Some(startup), true) = (t.startup, starting) {
         let due = created + ms(startup);
         if now >= due {
           note(

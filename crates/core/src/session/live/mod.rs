@@ -198,6 +198,30 @@ impl LiveSession {
     tokio::time::timeout(timeout, wait).await.is_ok() && pred(&self.state())
   }
 
+  /// Waits until `f` gives a value for the state, or `timeout` passes (`None`; no timeout:
+  /// until `f` does). Same rules for `f` as for `wait_until`'s predicate.
+  pub(crate) async fn wait_for<T>(
+    &self,
+    timeout: Option<Duration>,
+    f: impl Fn(&SessionState) -> Option<T>,
+  ) -> Option<T> {
+    let mut rx = self.version.subscribe();
+    let wait = async {
+      loop {
+        if let Some(v) = f(&self.state()) {
+          return Some(v);
+        }
+        if rx.changed().await.is_err() {
+          return f(&self.state());
+        }
+      }
+    };
+    match timeout {
+      Some(t) => tokio::time::timeout(t, wait).await.ok().flatten(),
+      None => wait.await,
+    }
+  }
+
   /// Writes one line to the child's stdin. Fails when stdin is closed or the pipe broke.
   pub(crate) async fn write(&self, line: &str) -> std::io::Result<()> {
     let mut guard = self.stdin.lock().await;

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::model::event::{now_ms, Ev, EventPayload, Status, StatusReason};
 use crate::model::options::Backend;
+use crate::model::turn::{EndedTurn, TurnEnd};
 use crate::process::truncate;
 
 impl SessionState {
@@ -14,6 +15,7 @@ impl SessionState {
   /// event, plus status changes it causes) and what it meant for the turn.
   pub fn apply(&mut self, mut payload: EventPayload) -> (Vec<Ev>, TurnOutcome) {
     let mut out = Vec::with_capacity(2);
+    self.cli_spoke = true;
     if self.info.status.is_terminal() {
       out.push(self.record(payload));
       return (out, TurnOutcome::None);
@@ -124,10 +126,26 @@ impl SessionState {
     self.info.total_cost_usd += *cost_usd;
     self.info.num_turns += *num_turns;
     self.info.usage.add(usage);
+    let interrupted = self.turn_interrupt || subtype == "interrupted";
     if *is_error && !self.turn_interrupt {
       self.turn_error(subtype, result, *api_error_status, errors);
     }
     self.turn_interrupt = false;
+    self.last_turn = Some(EndedTurn {
+      turn: *turn,
+      outcome: match (interrupted, *is_error) {
+        (true, _) => TurnEnd::Interrupted,
+        (false, true) => TurnEnd::Error,
+        (false, false) => TurnEnd::Completed,
+      },
+      text: self.turn_text.clone(),
+      cost_usd: *cost_usd,
+      usage: *usage,
+      error: (*is_error && !interrupted)
+        .then(|| self.info.last_error.clone())
+        .flatten(),
+      duration_ms: now_ms().saturating_sub(self.turn_started_at),
+    });
     self.push_summary();
     // Requests the CLI no longer waits for once its turn is over.
     self.info.pending_permissions.clear();

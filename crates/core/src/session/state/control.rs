@@ -12,7 +12,18 @@ impl SessionState {
     if !matches!(self.info.status, Status::Starting | Status::Running) {
       return None;
     }
+    // Up: the startup watchdog is done with it (the CLI may stay silent until a message).
+    self.cli_spoke = true;
     self.set_status(Status::WaitingForInput, Some(StatusReason::TurnEnded))
+  }
+
+  /// The first prompt reached the CLI (spawn): the first turn runs, whether or not the CLI
+  /// has said anything yet, so `spawn` resolves `running` for every backend.
+  pub fn first_turn_sent(&mut self) -> Option<Ev> {
+    if self.info.status != Status::Starting {
+      return None;
+    }
+    self.set_status(Status::Running, None)
   }
 
   /// A user message is about to be written: a waiting session runs again.
@@ -25,6 +36,7 @@ impl SessionState {
     self.turn_text.clear();
     self.turn_interrupt = false;
     self.turn_started_at = now_ms();
+    self.last_turn = None;
     Ok(self.set_status(Status::Running, None))
   }
 

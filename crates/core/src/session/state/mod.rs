@@ -98,6 +98,10 @@ pub struct SessionState {
   backend_id_changed: bool,
   /// `info.id`, shared by every event of the session.
   event_id: std::sync::Arc<str>,
+  /// The last turn that ended (cleared when the next one starts), for turn waiters.
+  last_turn: Option<crate::model::turn::EndedTurn>,
+  /// The CLI said something (a payload was applied) since spawn.
+  cli_spoke: bool,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -187,6 +191,8 @@ impl SessionState {
       auto_responds: 0,
       max_budget_usd: None,
       backend_id_changed: false,
+      last_turn: None,
+      cli_spoke: false,
     }
   }
 
@@ -195,6 +201,11 @@ impl SessionState {
     let mut info = self.info.clone();
     info.stderr_tail = self.stderr.lines();
     info
+  }
+
+  /// Whether the CLI has said anything yet (the startup watchdog waits for it).
+  pub fn cli_spoke(&self) -> bool {
+    self.cli_spoke
   }
 
   /// How many `init` events were applied.
@@ -375,6 +386,7 @@ mod apply;
 mod control;
 mod end;
 mod log;
+mod wait;
 
 #[cfg(test)]
 mod tests;

@@ -249,3 +249,55 @@ fn logs_and_rings_are_bounded() {
   assert!(evs.windows(2).all(|w| w[1].seq == w[0].seq + 1));
   assert!(s.events(0, &["status".into()]).is_empty());
 }
+
+#[test]
+fn a_turn_waiter_stops_at_the_turn_end_a_permission_or_the_end() {
+  use crate::model::turn::TurnEnd;
+  let mut st = state();
+  st.started();
+  assert!(st.turn_result().is_none(), "starting: the turn runs");
+  st.first_turn_sent();
+  assert_eq!(st.status(), Status::Running);
+  st.apply(EventPayload::AssistantText {
+    text: "Hi John".into(),
+    message_id: None,
+    parent_tool_use_id: None,
+  });
+  assert!(st.turn_result().is_none(), "running");
+  st.apply(EventPayload::PermissionRequest {
+    request_id: "r1".into(),
+    tool_name: "Bash".into(),
+    input: serde_json::json!({}),
+    tool_use_id: None,
+  });
+  let asked = st
+    .turn_result()
+    .expect("a permission request ends the wait");
+  assert_eq!(
+    (asked.outcome, asked.turn, asked.text.as_str()),
+    (TurnEnd::Permission, 1, "Hi John")
+  );
+  st.resolve_permission("r1", true, "user");
+  assert!(st.turn_result().is_none(), "answered: the turn runs again");
+  st.apply(result(0.25, false, "success", None));
+  let done = st.turn_result().expect("the turn ended");
+  assert_eq!(done.outcome, TurnEnd::Completed);
+  assert_eq!(
+    (done.turn, done.text.as_str(), done.cost_usd),
+    (1, "Hi John", 0.25)
+  );
+  assert_eq!(done.usage.output_tokens, 5);
+  st.begin_turn("again").unwrap();
+  assert!(st.turn_result().is_none(), "the next turn runs");
+  st.apply(result(0.5, true, "error_max_turns", None));
+  let err = st.turn_result().unwrap();
+  assert_eq!((err.outcome, err.turn), (TurnEnd::Error, 2));
+  assert!(err.error.is_some());
+  st.begin_turn("third").unwrap();
+  st.exited(Some(1), None);
+  let ended = st.turn_result().unwrap();
+  assert_eq!(
+    (ended.outcome, ended.session.status),
+    (TurnEnd::Ended, Status::Failed)
+  );
+}
