@@ -75,14 +75,17 @@ export interface ManagerOptions {
   /** Most live (non-terminal) sessions at once; `spawn` past it fails with `E_LIMIT`. Default 5. */
   maxSessions?: number
   /**
-   * The Claude Code binary: a path, or a name searched on `PATH`. Default: the native binary of
-   * `@anthropic-ai/claude-code` found under `node_modules` (from the current directory upwards),
-   * else `claude` on `PATH`.
+   * The Claude Code binary: a path, or a name searched on `PATH`. Default, in this order: the
+   * `CLAUDE_PATH` environment variable; the native binary of `@anthropic-ai/claude-code` under
+   * `node_modules`, searched upwards from where this package is installed, then from the
+   * current directory; `claude` on `PATH`. The tested version is an optional peer dependency.
    */
   claudePath?: string
   /**
-   * The Codex binary. Default: the native binary of `@openai/codex` found under `node_modules`
-   * (spawned directly, not through the Node launcher, so signals reach Codex), else `codex` on `PATH`.
+   * The Codex binary. Default, in this order: the `CODEX_PATH` environment variable; the native
+   * binary of `@openai/codex` under `node_modules` (spawned directly, not through the Node
+   * launcher, so signals reach Codex), searched upwards from where this package is installed,
+   * then from the current directory; `codex` on `PATH`.
    */
   codexPath?: string
   /** `CODEX_HOME` for Codex sessions. Default: inherited (Codex then uses `~/.codex`). */

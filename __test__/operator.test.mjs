@@ -2,16 +2,18 @@
 // logs, and the packed npm package installed into a fresh project.
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SessionManager, SessionStore } from '../index.js'
 import { startScriptedModel } from 'openclaw-sessions/testing'
 import { claudeBin, claudeEnv, waitForStatus } from './helpers/claude.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+const execFileAsync = promisify(execFile)
 const cli = join(root, 'bin', 'openclaw-sessions.js')
 const run = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
 
@@ -102,6 +104,50 @@ test('npm pack ships only what consumers need, and the tarball installs and load
     assert.match(bin.stdout, /usage: openclaw-sessions/)
     assert.ok(readdirSync(join(project, 'node_modules', 'openclaw-sessions')).includes('index.d.ts'))
   } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('an installed package finds the CLI its project installed, with no path option and from any directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocs-consumer-'))
+  const model = await startScriptedModel()
+  try {
+    const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' })
+    const project = join(dir, 'consumer')
+    mkdirSync(project)
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }))
+    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--offline', join(dir, JSON.parse(out)[0].filename)], { cwd: project, encoding: 'utf8' })
+    const t = claudeEnv(model.url)
+    model.enqueue({ text: 'Nice to meet you, John!' }, { prompt: "Hello, I'm John" })
+    const probe = `
+      const { SessionManager } = require(${JSON.stringify(join(project, 'node_modules', 'openclaw-sessions'))})
+      const m = new SessionManager({ storePath: ':memory:', env: JSON.parse(process.env.CLI_ENV) })
+      m.spawn({ backend: 'claude', prompt: "Hello, I'm John", workdir: process.env.WORKDIR, wait: true })
+        .then((r) => console.log(JSON.stringify({ text: r.text })), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))
+        .finally(() => m.shutdown())
+    `
+    // Run from a directory outside the project, with a PATH that has no `claude`.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'ocs-elsewhere-'))
+    const env = { ...process.env, PATH: dirname(process.execPath), CLI_ENV: JSON.stringify(t.env), WORKDIR: t.workdir }
+    delete env.CLAUDE_PATH
+    // Asynchronously: the scripted model answers from this process's event loop.
+    const run = async () => {
+      const { stdout } = await execFileAsync(process.execPath, ['-e', probe], { cwd: elsewhere, env, encoding: 'utf8' })
+      return JSON.parse(stdout.trim().split('\n').pop())
+    }
+    // The optional peer is not installed: E_SPAWN says what to install.
+    const missing = await run()
+    assert.equal(missing.code, 'E_SPAWN')
+    assert.match(missing.message, /npm install @anthropic-ai\/claude-code@\d+\.\d+\.\d+/)
+    assert.match(missing.message, /CLAUDE_PATH/)
+    // The project installs it (its native package, as npm lays it out): found with no option.
+    const native = `claude-code-${process.platform}-${process.arch}`
+    mkdirSync(join(project, 'node_modules', '@anthropic-ai'), { recursive: true })
+    symlinkSync(join(root, 'node_modules', '@anthropic-ai', native), join(project, 'node_modules', '@anthropic-ai', native))
+    assert.deepEqual(await run(), { text: 'Nice to meet you, John!' })
+    rmSync(elsewhere, { recursive: true, force: true })
+  } finally {
+    await model.close()
     rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -5,7 +5,7 @@
 
 pub(crate) mod binaries;
 mod lines;
-mod platform;
+pub(crate) mod platform;
 mod spawn;
 
 pub(crate) use lines::{truncate, Line, LineReader, Tail};

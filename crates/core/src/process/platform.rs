@@ -60,3 +60,26 @@ pub(crate) fn start_time(pid: u32) -> Option<u64> {
   let rest = &stat[stat.rfind(')')? + 2..];
   rest.split(' ').nth(19)?.parse().ok()
 }
+
+/// The file this code was loaded from: the addon's `.node` file (a test or bench binary when
+/// run by cargo). `None` if the loader cannot say. The CLIs are searched from there.
+pub(crate) fn loaded_from() -> Option<std::path::PathBuf> {
+  let mut info = std::mem::MaybeUninit::<libc::Dl_info>::uninit();
+  let here = loaded_from as *const () as *const libc::c_void;
+  // SAFETY: dladdr only reads the loader's tables and fills `info`; it returns 0 on failure,
+  // and `dli_fname` is then not read.
+  let found = unsafe { libc::dladdr(here, info.as_mut_ptr()) };
+  if found == 0 {
+    return None;
+  }
+  // SAFETY: dladdr succeeded, so `info` is initialised; `dli_fname` is null or a C string
+  // owned by the loader for as long as the object stays loaded.
+  let name = unsafe { info.assume_init().dli_fname };
+  if name.is_null() {
+    return None;
+  }
+  // SAFETY: non-null, NUL-terminated (see above).
+  let bytes = unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes();
+  use std::os::unix::ffi::OsStrExt;
+  std::fs::canonicalize(std::ffi::OsStr::from_bytes(bytes)).ok()
+}

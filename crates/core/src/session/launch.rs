@@ -57,17 +57,7 @@ impl Launch {
         env.insert(0, ("CODEX_HOME".into(), home.into()));
       }
     }
-    let path_env = env
-      .iter()
-      .rev()
-      .find(|(k, _)| k == "PATH")
-      .map(|(_, v)| v.clone());
-    let configured = match backend {
-      Backend::Claude => m.claude_path.as_deref(),
-      Backend::Codex | Backend::CodexExec => m.codex_path.as_deref(),
-    };
-    let cwd = std::env::current_dir().ok();
-    let program = binaries::resolve(backend, configured, path_env.as_deref(), cwd.as_deref())
+    let program = binaries::choose(backend, m, &env)
       .map_err(|why| Error::Spawn(format!("{} CLI not usable: {why}", backend_label(backend))))?;
     if o.permission_mode == Some(PermissionMode::BypassPermissions)
       && nix::unistd::geteuid().is_root()
