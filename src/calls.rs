@@ -23,7 +23,12 @@ impl SessionManager {
   /// `E_SPAWN` (CLI missing or not executable; the message names the path tried),
   /// `E_RESUME_NOT_FOUND` (the CLI has no such conversation; nothing is left running),
   /// `E_TIMEOUT` / `E_PROTOCOL` (the Codex app-server did not complete its handshake),
-  /// `E_STATE` (manager shut down).
+  /// `E_STATE` (manager shut down; `resume` of a conversation a live session of this manager
+  /// runs, without `fork`; the session was stopped — `kill`, `close`, `interrupt`, `shutdown`
+  /// — while it started: its process is gone and the session stays listed with that end).
+  /// The prompt is written to the CLI's stdin (every backend): a blank prompt, a NUL in it,
+  /// or an `env` key that is empty or holds `=` or NUL (or a NUL in a value) is
+  /// `E_INVALID_ARGUMENT`.
   #[napi(
     catch_unwind,
     ts_args_type = "options: SpawnOptions",
@@ -53,8 +58,8 @@ impl SessionManager {
   /// gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
   ///
   /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
-  /// request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (empty
-  /// text, a non-string, an unknown option), `E_AUTO_RESPOND_LIMIT` (too many automatic
+  /// request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (blank
+  /// text or text with a NUL, a non-string, an unknown option), `E_AUTO_RESPOND_LIMIT` (too many automatic
   /// replies in a row).
   #[napi(
     catch_unwind,
@@ -120,8 +125,10 @@ impl SessionManager {
   /// Cancels the running turn only; the session goes on and returns to `waiting-for-input`
   /// with a `turn-completed` event whose `subtype` says how the CLI ended it (Claude
   /// `error_during_execution`, Codex `interrupted`). Claude: stdin `control_request {subtype:
-  /// interrupt}`; Codex: `turn/interrupt`; codex-exec: SIGINT to the turn's process. When no
-  /// turn is running it does nothing and resolves with the snapshot.
+  /// interrupt}`; Codex: `turn/interrupt` (with the turn id `turn/start` answered, so right
+  /// after `spawn` / `send` it cancels the turn just started); codex-exec: SIGINT to the turn's
+  /// process, held back until Codex reports `turn.started` (it ignores an earlier one). When
+  /// no turn is running it does nothing and resolves with the snapshot.
   ///
   /// @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
   /// `E_INVALID_ARGUMENT`.
@@ -144,8 +151,11 @@ impl SessionManager {
     )
   }
 
-  /// Ends the conversation normally: closes stdin, waits for the CLI to exit
-  /// (`completed` on exit 0), SIGKILL after `closeTimeoutMs`. A finished session resolves as is.
+  /// Ends the conversation normally: closes stdin and waits for the CLI to exit: `completed`
+  /// whenever it exits by itself (whatever its exit code or how the last turn ended:
+  /// interrupted, `error_max_turns`). After `closeTimeoutMs` the process group is SIGKILLed:
+  /// `killed`, `endReason: 'close-timeout'`, `forcedStop: true`. A `kill` during the close
+  /// wins (both resolve `killed`). A finished session resolves as is.
   ///
   /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
   #[napi(
