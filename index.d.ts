@@ -90,7 +90,7 @@ export interface ManagerOptions {
   codexPath?: string
   /** `CODEX_HOME` for Codex sessions. Default: inherited (Codex then uses `~/.codex`). */
   codexHome?: string
-  /** Environment added to every child process, over the inherited one. */
+  /** Environment added to every child process, over the inherited one. A key that is empty or holds `=` or a NUL, or a value with a NUL, is refused with `E_INVALID_ARGUMENT` naming the key. */
   env?: Record<string, string>
   /** Events kept per session for `events()`. Default 1000. */
   eventLogLimit?: number
@@ -145,9 +145,9 @@ export interface NotificationOptions {
   fallbackChannel?: string
   /** `waiting-for-input` waits this long for the session to go on by itself before it is sent, in ms. Default 5000. */
   waitingDebounceMs?: number
-  /** A running turn with no output for this long is reported `waiting-for-input` with reason `idle`, in ms. Default 15000. */
+  /** A running turn with no output for this long is reported `waiting-for-input` with reason `idle`, in ms. Default 15000. Above 2^35 (34359738368, about 397 days) the timer is never armed: off. */
   safetyNetMs?: number
-  /** One `long-running` reminder after a session has been live this long, in ms. Default 600000 (10 min). */
+  /** One `long-running` reminder after a session has been live this long, in ms. Default 600000 (10 min). Above 2^35 (about 397 days): off. The same holds for `waitingDebounceMs` and `foregroundDebounceMs` (such a notification is then never sent). */
   longRunningMs?: number
   /** Foreground output is batched over this long, in ms. Default 500. */
   foregroundDebounceMs?: number
@@ -487,9 +487,13 @@ export declare class SessionManager {
    * message names the paths tried and what to install or set), `E_RESUME_NOT_FOUND` (the
    * CLI has no such conversation; nothing is left running), `E_TIMEOUT` (the Codex
    * app-server did not complete its handshake; with `wait`, `waitTimeoutMs` passed: the
-   * session goes on), `E_PROTOCOL`, `E_STATE` (manager shut down, or stopped while starting),
-   * `E_STORE` (the started session could not be written: it runs on and is written once the
-   * store is back).
+   * session goes on), `E_PROTOCOL`, `E_STATE` (manager shut down; `resume` of a conversation
+   * a live session of this manager runs, without `fork`; the session was stopped — `kill`,
+   * `close`, `interrupt`, `shutdown` — while it started: its process is gone and the session
+   * stays listed with that end), `E_STORE` (the started session could not be written: it runs
+   * on and is written once the store is back). The prompt is written to the CLI's stdin
+   * (every backend): a blank prompt, a NUL in it, or an `env` key that is empty or holds `=`
+   * or NUL (or a NUL in a value) is `E_INVALID_ARGUMENT`.
    */
   spawn<W extends boolean = false>(options: SpawnOptions & SpawnWait<W>): Promise<W extends true ? TurnResult : SessionInfo>
   /**
@@ -504,10 +508,10 @@ export declare class SessionManager {
    * `options.wait` (boolean, default false) and `options.timeoutMs` (ms, only with `wait`).
    *
    * @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
-   * request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (empty
-   * text, a non-string, an unknown option, `timeoutMs` without `wait: true`),
-   * `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT` (`timeoutMs`
-   * passed while waiting; the turn goes on).
+   * request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (blank
+   * text or text with a NUL, a non-string, an unknown option, `timeoutMs` without
+   * `wait: true`), `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT`
+   * (`timeoutMs` passed while waiting; the turn goes on).
    */
   send<W extends boolean = false>(ref: string, text: string, options?: SendOptions & SendWait<W>): Promise<W extends true ? TurnResult : SessionInfo>
   /**
@@ -523,8 +527,10 @@ export declare class SessionManager {
    * Cancels the running turn only; the session goes on and returns to `waiting-for-input`
    * with a `turn-completed` event whose `subtype` says how the CLI ended it (Claude
    * `error_during_execution`, Codex `interrupted`). Claude: stdin `control_request {subtype:
-   * interrupt}`; Codex: `turn/interrupt`; codex-exec: SIGINT to the turn's process. When no
-   * turn is running it does nothing and resolves with the snapshot.
+   * interrupt}`; Codex: `turn/interrupt` (with the turn id `turn/start` answered, so right
+   * after `spawn` / `send` it cancels the turn just started); codex-exec: SIGINT to the turn's
+   * process, held back until Codex reports `turn.started` (it ignores an earlier one). When
+   * no turn is running it does nothing and resolves with the snapshot.
    *
    * @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
    * `E_INVALID_ARGUMENT`.
@@ -532,10 +538,11 @@ export declare class SessionManager {
   interruptTurn(ref: string): Promise<SessionInfo>
   /**
    * Ends the conversation normally: closes stdin and waits for the CLI to exit: `completed`
-   * whenever it exits by itself, whatever its exit code (which reflects the last turn, e.g. 1
-   * after an interrupted or `error_max_turns` turn). A CLI still running after `closeTimeoutMs`
-   * is killed: `killed`, `endReason: 'close-timeout'`, `forcedStop: true`. A `kill` during the
-   * close wins (`killed`). A finished session resolves as is, once its state is on disk.
+   * whenever it exits by itself (whatever its exit code or how the last turn ended:
+   * interrupted, `error_max_turns`). After `closeTimeoutMs` the process group is SIGKILLed:
+   * `killed`, `endReason: 'close-timeout'`, `forcedStop: true`. A `kill` during the close
+   * wins (both resolve `killed`). A finished session resolves as is, once its state is on
+   * disk.
    *
    * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
    */
@@ -669,7 +676,9 @@ export declare class SessionManager {
    * (`is_error` with an API status) ends the session `failed`. Returns the snapshot.
    *
    * @throws `E_NOT_FOUND`, `E_STATE` (not a registered session, or it has ended),
-   * `E_INVALID_ARGUMENT` (not an object, not JSON: NaN, a function, nested too deep).
+   * `E_INVALID_ARGUMENT` (not an object with a non-empty string `type`, not JSON: NaN, a
+   * function, nested too deep; nothing changes). The failure of such a session reads "the
+   * external session failed: …", naming no CLI.
    */
   ingest(ref: string, message: object): SessionInfo
   /**
@@ -753,44 +762,48 @@ export declare class SessionStore {
    * @throws `E_STORE` naming the path and the problem: the file does not exist, is not an
    * openclaw-sessions store (not SQLite, another application's database, empty), or was written
    * by a newer release. The file is left byte-for-byte unchanged.
+   * `E_INVALID_ARGUMENT` when `path` is given and not a string.
    */
-  constructor(path?: string | undefined | null)
+  constructor(path?: string)
   /** The file's path. */
   get path(): string
   /**
    * The stored sessions (tombstones left out), oldest first, filtered in SQL: `status` (one
-   * status or several), `backend`, and `limit` (the newest `limit` sessions; default: all). A
-   * row that no longer decodes is skipped (logged, `E_STORE`) and left in the file.
+   * status or several), `backend`, and `limit` (the newest `limit` sessions, an integer from 0
+   * to 4294967295; default: all). A row that no longer decodes is skipped (logged, `E_STORE`)
+   * and left in the file.
    *
-   * @throws `E_STORE`; `E_INVALID_ARGUMENT` on a negative or fractional `limit`.
+   * @throws `E_STORE`; `E_INVALID_ARGUMENT` (not an object, an unknown key, an unknown status
+   * or backend, a `limit` that is not such an integer).
    */
-  list(filter?: StoreFilter | undefined | null): Array<SessionInfo>
+  list(filter?: StoreFilter): Array<SessionInfo>
   /**
    * One session by id, name or backend session id, or `null`.
    *
-   * @throws `E_STORE`.
+   * @throws `E_STORE`, `E_INVALID_ARGUMENT` (`ref` not a string).
    */
   get(ref: string): SessionInfo | null
   /**
    * The session and its ancestors, newest first (empty if unknown).
    *
-   * @throws `E_STORE`.
+   * @throws `E_STORE`, `E_INVALID_ARGUMENT` (`ref` not a string).
    */
   chain(ref: string): Array<SessionInfo>
   /**
    * The last turns (prompt and reply) kept of a session, oldest first.
    *
-   * @throws `E_STORE`.
+   * @throws `E_STORE`, `E_INVALID_ARGUMENT` (`ref` not a string).
    */
   summary(ref: string): Array<{ prompt: string; reply: string }>
   /**
    * Applies retention: at most `maxSessions` (default 1000), none finished longer than
-   * `maxAgeMs` ago (default 0: no age limit). Live sessions are never removed. The one call
-   * that writes: it opens the store (already checked to be ours) for writing for its duration.
+   * `maxAgeMs` ago (default 0: no age limit); both integers from 0 to
+   * `Number.MAX_SAFE_INTEGER`. Live sessions are never removed. The one call that writes: it
+   * opens the store (already checked to be ours) for writing for its duration.
    *
-   * @throws `E_STORE`.
+   * @throws `E_STORE`, `E_INVALID_ARGUMENT` (a number out of that range).
    */
-  gc(maxSessions?: number | undefined | null, maxAgeMs?: number | undefined | null): GcReport
+  gc(maxSessions?: number, maxAgeMs?: number): GcReport
 }
 
 /** `events(ref, { sinceSeq, kinds })`. */
@@ -983,7 +996,7 @@ export interface StoreFilter {
   status?: SessionStatus | SessionStatus[]
   /** Only sessions of this backend: `claude`, `codex` or `codex-exec`. */
   backend?: string
-  /** At most this many: the newest ones (still returned oldest first). */
+  /** At most this many: the newest ones (still returned oldest first); an integer from 0 to 4294967295. */
   limit?: number
 }
 

@@ -27,9 +27,13 @@ impl SessionManager {
   /// message names the paths tried and what to install or set), `E_RESUME_NOT_FOUND` (the
   /// CLI has no such conversation; nothing is left running), `E_TIMEOUT` (the Codex
   /// app-server did not complete its handshake; with `wait`, `waitTimeoutMs` passed: the
-  /// session goes on), `E_PROTOCOL`, `E_STATE` (manager shut down, or stopped while starting),
-  /// `E_STORE` (the started session could not be written: it runs on and is written once the
-  /// store is back).
+  /// session goes on), `E_PROTOCOL`, `E_STATE` (manager shut down; `resume` of a conversation
+  /// a live session of this manager runs, without `fork`; the session was stopped — `kill`,
+  /// `close`, `interrupt`, `shutdown` — while it started: its process is gone and the session
+  /// stays listed with that end), `E_STORE` (the started session could not be written: it runs
+  /// on and is written once the store is back). The prompt is written to the CLI's stdin
+  /// (every backend): a blank prompt, a NUL in it, or an `env` key that is empty or holds `=`
+  /// or NUL (or a NUL in a value) is `E_INVALID_ARGUMENT`.
   #[napi(
     catch_unwind,
     ts_generic_types = "W extends boolean = false",
@@ -81,10 +85,10 @@ impl SessionManager {
   /// `options.wait` (boolean, default false) and `options.timeoutMs` (ms, only with `wait`).
   ///
   /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
-  /// request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (empty
-  /// text, a non-string, an unknown option, `timeoutMs` without `wait: true`),
-  /// `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT` (`timeoutMs`
-  /// passed while waiting; the turn goes on).
+  /// request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (blank
+  /// text or text with a NUL, a non-string, an unknown option, `timeoutMs` without
+  /// `wait: true`), `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT`
+  /// (`timeoutMs` passed while waiting; the turn goes on).
   #[napi(
     catch_unwind,
     ts_generic_types = "W extends boolean = false",
@@ -155,8 +159,10 @@ impl SessionManager {
   /// Cancels the running turn only; the session goes on and returns to `waiting-for-input`
   /// with a `turn-completed` event whose `subtype` says how the CLI ended it (Claude
   /// `error_during_execution`, Codex `interrupted`). Claude: stdin `control_request {subtype:
-  /// interrupt}`; Codex: `turn/interrupt`; codex-exec: SIGINT to the turn's process. When no
-  /// turn is running it does nothing and resolves with the snapshot.
+  /// interrupt}`; Codex: `turn/interrupt` (with the turn id `turn/start` answered, so right
+  /// after `spawn` / `send` it cancels the turn just started); codex-exec: SIGINT to the turn's
+  /// process, held back until Codex reports `turn.started` (it ignores an earlier one). When
+  /// no turn is running it does nothing and resolves with the snapshot.
   ///
   /// @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
   /// `E_INVALID_ARGUMENT`.
@@ -180,10 +186,11 @@ impl SessionManager {
   }
 
   /// Ends the conversation normally: closes stdin and waits for the CLI to exit: `completed`
-  /// whenever it exits by itself, whatever its exit code (which reflects the last turn, e.g. 1
-  /// after an interrupted or `error_max_turns` turn). A CLI still running after `closeTimeoutMs`
-  /// is killed: `killed`, `endReason: 'close-timeout'`, `forcedStop: true`. A `kill` during the
-  /// close wins (`killed`). A finished session resolves as is, once its state is on disk.
+  /// whenever it exits by itself (whatever its exit code or how the last turn ended:
+  /// interrupted, `error_max_turns`). After `closeTimeoutMs` the process group is SIGKILLed:
+  /// `killed`, `endReason: 'close-timeout'`, `forcedStop: true`. A `kill` during the close
+  /// wins (both resolve `killed`). A finished session resolves as is, once its state is on
+  /// disk.
   ///
   /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
   #[napi(

@@ -174,7 +174,9 @@ impl SessionManager {
   /// (`is_error` with an API status) ends the session `failed`. Returns the snapshot.
   ///
   /// @throws `E_NOT_FOUND`, `E_STATE` (not a registered session, or it has ended),
-  /// `E_INVALID_ARGUMENT` (not an object, not JSON: NaN, a function, nested too deep).
+  /// `E_INVALID_ARGUMENT` (not an object with a non-empty string `type`, not JSON: NaN, a
+  /// function, nested too deep; nothing changes). The failure of such a session reads "the
+  /// external session failed: …", naming no CLI.
   #[napi(catch_unwind, ts_args_type = "ref: string, message: object")]
   pub fn ingest(
     &self,

@@ -50,3 +50,15 @@ pub struct LogOptions {
   #[napi(ts_type = "'error' | 'warn' | 'info' | 'debug' | 'trace'")]
   pub level: Option<String>,
 }
+
+/// `SessionStore.list(filter)`.
+#[napi(object)]
+pub struct StoreFilter {
+  /// Only sessions in this status (or any of these).
+  #[napi(ts_type = "SessionStatus | SessionStatus[]")]
+  pub status: Option<napi::Either<String, Vec<String>>>,
+  /// Only sessions of this backend: `claude`, `codex` or `codex-exec`.
+  pub backend: Option<String>,
+  /// At most this many: the newest ones (still returned oldest first); an integer from 0 to 4294967295.
+  pub limit: Option<f64>,
+}

@@ -2,10 +2,13 @@
 //! admin page). Opened read-only: it never creates, migrates, renames or repairs anything, and
 //! refuses a file that is not a store. Safe while a gateway writes the same file (SQLite WAL).
 
+use crate::args::{self, R};
 use crate::convert::{throw, Code, GcReport, SessionInfo};
-use napi::bindgen_prelude::Result;
+use napi::bindgen_prelude::{Result, Unknown};
+use napi::Env;
 use napi_derive::napi;
 use openclaw_sessions_core as core;
+use serde_json::Value;
 
 /// The session store read directly, without starting a manager: no recovery, no processes.
 #[napi]
@@ -23,9 +26,12 @@ impl SessionStore {
   /// @throws `E_STORE` naming the path and the problem: the file does not exist, is not an
   /// openclaw-sessions store (not SQLite, another application's database, empty), or was written
   /// by a newer release. The file is left byte-for-byte unchanged.
-  #[napi(constructor)]
-  pub fn new(path: Option<String>) -> Result<Self, Code> {
-    let path = path.unwrap_or_else(|| core::store::default_path().to_string_lossy().into_owned());
+  /// `E_INVALID_ARGUMENT` when `path` is given and not a string.
+  #[napi(constructor, catch_unwind, ts_args_type = "path?: string")]
+  pub fn new(env: Env, path: Unknown<'_>) -> Result<Self, Code> {
+    let path = args::opt_string(&env, &path, "path")
+      .map_err(throw)?
+      .unwrap_or_else(|| core::store::default_path().to_string_lossy().into_owned());
     Ok(SessionStore {
       inner: core::store::Store::open_read_only(&path).map_err(throw)?,
     })
@@ -38,30 +44,15 @@ impl SessionStore {
   }
 
   /// The stored sessions (tombstones left out), oldest first, filtered in SQL: `status` (one
-  /// status or several), `backend`, and `limit` (the newest `limit` sessions; default: all). A
-  /// row that no longer decodes is skipped (logged, `E_STORE`) and left in the file.
+  /// status or several), `backend`, and `limit` (the newest `limit` sessions, an integer from 0
+  /// to 4294967295; default: all). A row that no longer decodes is skipped (logged, `E_STORE`)
+  /// and left in the file.
   ///
-  /// @throws `E_STORE`; `E_INVALID_ARGUMENT` on a negative or fractional `limit`.
-  #[napi]
-  pub fn list(&self, filter: Option<StoreFilter>) -> Result<Vec<SessionInfo>, Code> {
-    let f = filter.unwrap_or_default();
-    let limit = match f.limit {
-      Some(n) if n < 0.0 || n.fract() != 0.0 || n > u32::MAX as f64 => {
-        return Err(throw(core::Error::InvalidArgument(format!(
-          "limit must be a non-negative integer, got {n}"
-        ))))
-      }
-      n => n.map(|n| n as u32),
-    };
-    let q = core::store::Query {
-      statuses: match f.status {
-        None => Vec::new(),
-        Some(napi::Either::A(one)) => vec![one],
-        Some(napi::Either::B(many)) => many,
-      },
-      backend: f.backend,
-      limit,
-    };
+  /// @throws `E_STORE`; `E_INVALID_ARGUMENT` (not an object, an unknown key, an unknown status
+  /// or backend, a `limit` that is not such an integer).
+  #[napi(catch_unwind, ts_args_type = "filter?: StoreFilter")]
+  pub fn list(&self, env: Env, filter: Unknown<'_>) -> Result<Vec<SessionInfo>, Code> {
+    let q = store_query(&env, &filter).map_err(throw)?;
     Ok(
       self
         .inner
@@ -75,13 +66,14 @@ impl SessionStore {
 
   /// One session by id, name or backend session id, or `null`.
   ///
-  /// @throws `E_STORE`.
-  #[napi(ts_args_type = "ref: string")]
-  pub fn get(&self, r#ref: String) -> Result<Option<SessionInfo>, Code> {
+  /// @throws `E_STORE`, `E_INVALID_ARGUMENT` (`ref` not a string).
+  #[napi(catch_unwind, ts_args_type = "ref: string")]
+  pub fn get(&self, env: Env, r#ref: Unknown<'_>) -> Result<Option<SessionInfo>, Code> {
+    let r = args::string(&env, &r#ref, "ref").map_err(throw)?;
     Ok(
       self
         .inner
-        .find(&r#ref)
+        .find(&r)
         .map_err(throw)?
         .map(|s| SessionInfo::from(s.info)),
     )
@@ -89,10 +81,11 @@ impl SessionStore {
 
   /// The session and its ancestors, newest first (empty if unknown).
   ///
-  /// @throws `E_STORE`.
-  #[napi(ts_args_type = "ref: string")]
-  pub fn chain(&self, r#ref: String) -> Result<Vec<SessionInfo>, Code> {
-    let Some(first) = self.inner.find(&r#ref).map_err(throw)? else {
+  /// @throws `E_STORE`, `E_INVALID_ARGUMENT` (`ref` not a string).
+  #[napi(catch_unwind, ts_args_type = "ref: string")]
+  pub fn chain(&self, env: Env, r#ref: Unknown<'_>) -> Result<Vec<SessionInfo>, Code> {
+    let r = args::string(&env, &r#ref, "ref").map_err(throw)?;
+    let Some(first) = self.inner.find(&r).map_err(throw)? else {
       return Ok(Vec::new());
     };
     Ok(
@@ -108,13 +101,15 @@ impl SessionStore {
 
   /// The last turns (prompt and reply) kept of a session, oldest first.
   ///
-  /// @throws `E_STORE`.
+  /// @throws `E_STORE`, `E_INVALID_ARGUMENT` (`ref` not a string).
   #[napi(
+    catch_unwind,
     ts_args_type = "ref: string",
     ts_return_type = "Array<{ prompt: string; reply: string }>"
   )]
-  pub fn summary(&self, r#ref: String) -> Result<Vec<serde_json::Value>, Code> {
-    let Some(s) = self.inner.find(&r#ref).map_err(throw)? else {
+  pub fn summary(&self, env: Env, r#ref: Unknown<'_>) -> Result<Vec<Value>, Code> {
+    let r = args::string(&env, &r#ref, "ref").map_err(throw)?;
+    let Some(s) = self.inner.find(&r).map_err(throw)? else {
       return Ok(Vec::new());
     };
     Ok(
@@ -126,32 +121,74 @@ impl SessionStore {
   }
 
   /// Applies retention: at most `maxSessions` (default 1000), none finished longer than
-  /// `maxAgeMs` ago (default 0: no age limit). Live sessions are never removed. The one call
-  /// that writes: it opens the store (already checked to be ours) for writing for its duration.
+  /// `maxAgeMs` ago (default 0: no age limit); both integers from 0 to
+  /// `Number.MAX_SAFE_INTEGER`. Live sessions are never removed. The one call that writes: it
+  /// opens the store (already checked to be ours) for writing for its duration.
   ///
-  /// @throws `E_STORE`.
-  #[napi]
-  pub fn gc(&self, max_sessions: Option<u32>, max_age_ms: Option<f64>) -> Result<GcReport, Code> {
+  /// @throws `E_STORE`, `E_INVALID_ARGUMENT` (a number out of that range).
+  #[napi(catch_unwind, ts_args_type = "maxSessions?: number, maxAgeMs?: number")]
+  pub fn gc(
+    &self,
+    env: Env,
+    max_sessions: Unknown<'_>,
+    max_age_ms: Unknown<'_>,
+  ) -> Result<GcReport, Code> {
+    let (keep, age) = (|| -> R<_> {
+      Ok((
+        positional_count(&env, &max_sessions, "maxSessions", "sessions")?,
+        positional_count(&env, &max_age_ms, "maxAgeMs", "ms")?,
+      ))
+    })()
+    .map_err(throw)?;
     core::store::Store::open(self.inner.path())
       .map_err(throw)?
-      .gc(
-        max_sessions.unwrap_or(1000) as u64,
-        max_age_ms.unwrap_or(0.0).max(0.0) as u64,
-      )
+      .gc(keep.unwrap_or(1000), age.unwrap_or(0))
       .map(GcReport::from)
       .map_err(throw)
   }
 }
 
-/// `SessionStore.list(filter)`.
-#[napi(object)]
-#[derive(Default)]
-pub struct StoreFilter {
-  /// Only sessions in this status (or any of these).
-  #[napi(ts_type = "SessionStatus | SessionStatus[]")]
-  pub status: Option<napi::Either<String, Vec<String>>>,
-  /// Only sessions of this backend: `claude`, `codex` or `codex-exec`.
-  pub backend: Option<String>,
-  /// At most this many: the newest ones (still returned oldest first).
-  pub limit: Option<f64>,
+/// A count given as a positional argument (`undefined` / `null`: none), checked as
+/// [`args::count`] checks an option.
+fn positional_count(env: &Env, v: &Unknown<'_>, name: &str, unit: &str) -> R<Option<u64>> {
+  let mut map = serde_json::Map::new();
+  map.insert(name.to_owned(), args::json(env, v, name)?);
+  args::count(&map, name, "gc", unit)
+}
+
+/// `SessionStore.list(filter)` read from a raw value: statuses and the backend must be known
+/// names, `limit` an integer from 0 to 4294967295.
+fn store_query(env: &Env, filter: &Unknown<'_>) -> R<core::store::Query> {
+  let what = "store list filter";
+  let o = args::options(env, filter, what, &["status", "backend", "limit"])?;
+  let statuses: Vec<core::Status> = match o.get("status") {
+    None | Some(Value::Null) => Vec::new(),
+    Some(v @ Value::Array(_)) => {
+      core::model::options::from_json(&format!("{what} `status`"), v.clone())?
+    }
+    Some(v) => vec![core::model::options::from_json(
+      &format!("{what} `status`"),
+      v.clone(),
+    )?],
+  };
+  let backend: Option<core::Backend> = match o.get("backend") {
+    None | Some(Value::Null) => None,
+    Some(v) => Some(core::model::options::from_json(
+      &format!("{what} `backend`"),
+      v.clone(),
+    )?),
+  };
+  let limit = match args::count(&o, "limit", what, "sessions")? {
+    Some(n) if n > u32::MAX as u64 => {
+      return Err(core::Error::InvalidArgument(format!(
+        "{what}: `limit` must be an integer from 0 to 4294967295, got {n}"
+      )))
+    }
+    n => n.map(|n| n as u32),
+  };
+  Ok(core::store::Query {
+    statuses: statuses.iter().map(|s| s.as_str().to_owned()).collect(),
+    backend: backend.map(|b| b.as_str().to_owned()),
+    limit,
+  })
 }

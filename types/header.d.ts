@@ -90,7 +90,7 @@ export interface ManagerOptions {
   codexPath?: string
   /** `CODEX_HOME` for Codex sessions. Default: inherited (Codex then uses `~/.codex`). */
   codexHome?: string
-  /** Environment added to every child process, over the inherited one. */
+  /** Environment added to every child process, over the inherited one. A key that is empty or holds `=` or a NUL, or a value with a NUL, is refused with `E_INVALID_ARGUMENT` naming the key. */
   env?: Record<string, string>
   /** Events kept per session for `events()`. Default 1000. */
   eventLogLimit?: number
@@ -145,9 +145,9 @@ export interface NotificationOptions {
   fallbackChannel?: string
   /** `waiting-for-input` waits this long for the session to go on by itself before it is sent, in ms. Default 5000. */
   waitingDebounceMs?: number
-  /** A running turn with no output for this long is reported `waiting-for-input` with reason `idle`, in ms. Default 15000. */
+  /** A running turn with no output for this long is reported `waiting-for-input` with reason `idle`, in ms. Default 15000. Above 2^35 (34359738368, about 397 days) the timer is never armed: off. */
   safetyNetMs?: number
-  /** One `long-running` reminder after a session has been live this long, in ms. Default 600000 (10 min). */
+  /** One `long-running` reminder after a session has been live this long, in ms. Default 600000 (10 min). Above 2^35 (about 397 days): off. The same holds for `waitingDebounceMs` and `foregroundDebounceMs` (such a notification is then never sent). */
   longRunningMs?: number
   /** Foreground output is batched over this long, in ms. Default 500. */
   foregroundDebounceMs?: number

@@ -272,6 +272,33 @@ async fn the_safety_net_reports_a_quiet_running_turn_once_and_long_running_fires
 }
 
 #[tokio::test(start_paused = true)]
+async fn timer_options_beyond_the_timer_wheel_switch_those_timers_off_and_the_router_goes_on() {
+  // 1e11 ms (about 3 years) is past tokio's DelayQueue limit (2^36 - 1 ms): arming it
+  // panicked the router task, and every later notification was lost.
+  let mut o = opts();
+  o.long_running_ms = 100_000_000_000;
+  o.safety_net_ms = 100_000_000_000;
+  let mut r = rig(o, mem());
+  r.start("far", "/w", None);
+  r.status("far", Status::Running, None);
+  advance(1_000).await;
+  r.turn_end("far");
+  r.status(
+    "far",
+    Status::WaitingForInput,
+    Some(StatusReason::TurnEnded),
+  );
+  advance(6_000).await;
+  assert_eq!(
+    r.of("waiting-for-input").len(),
+    1,
+    "the router still notifies: {:?}",
+    r.kinds()
+  );
+  assert!(r.of("long-running").is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_failure_carries_exit_code_stderr_last_output_cost_and_a_hint() {
   let mut r = rig(opts(), mem());
   r.start("f", "/w", None);

@@ -122,9 +122,13 @@ impl Manager {
         "session `{r}` has ended; register a new one"
       )));
     }
-    if !message.is_object() {
+    let typed = message
+      .get("type")
+      .and_then(|t| t.as_str())
+      .is_some_and(|t| !t.is_empty());
+    if !typed {
       return Err(Error::InvalidArgument(
-        "ingest takes one SDK message (an object)".into(),
+        "ingest takes one SDK message: an object with a string `type` (system, assistant, user, result, ...)".into(),
       ));
     }
     for p in claude::parse_message(message) {

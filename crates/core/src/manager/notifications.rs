@@ -28,6 +28,12 @@ impl Manager {
   /// tool calls (`tool-use`); returns the output lines the channel has not seen yet.
   pub async fn foreground(&self, r: &str, channel: &str) -> Result<Vec<String>> {
     let (s, _) = self.registry.find(r)?;
+    if s.state().status().is_terminal() {
+      return Err(crate::model::error::Error::NotFound(format!(
+        "session `{r}` is finished ({}): only a live session can be foregrounded",
+        s.state().status().as_str()
+      )));
+    }
     let Some((router, _)) = &self.notifications else {
       return Ok(Vec::new());
     };

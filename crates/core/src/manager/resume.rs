@@ -111,10 +111,8 @@ impl Manager {
     keepalive: Option<crate::session::live::KeepAlive>,
   ) -> Result<SessionInfo> {
     let fresh_on_missing = o.fresh_on_missing();
-    if prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
-      return Err(Error::InvalidArgument(
-        "prompt is empty: omit it or give the message to send".into(),
-      ));
+    if let Some(p) = prompt.as_deref() {
+      crate::model::options::check_message("prompt (omit it to resume without one)", p)?;
     }
     let src = self.lookup(r)?.ok_or_else(|| not_found(r))?;
     if !src.info.status.is_terminal() && !o.fork {

@@ -53,6 +53,7 @@ impl Manager {
       ..Plan::default()
     };
     if let Some(from) = &opts.resume {
+      self.refuse_live_resume(from, opts.fork)?;
       if let Some(src) = self
         .lookup(from)?
         .filter(|s| s.info.backend_session_id == *from)
@@ -67,6 +68,26 @@ impl Manager {
       }
     }
     self.start(opts, plan, keepalive).await
+  }
+
+  /// `E_STATE` when a live session of this manager runs the conversation `backend_id` and
+  /// `fork` is off: two processes on one conversation would make its history diverge.
+  fn refuse_live_resume(&self, backend_id: &str, fork: bool) -> Result<()> {
+    if fork {
+      return Ok(());
+    }
+    let live = self
+      .live_infos()
+      .into_iter()
+      .find(|i| !i.status.is_terminal() && i.backend_session_id == backend_id);
+    match live {
+      Some(i) => Err(Error::State(format!(
+        "session `{}` is {} on conversation `{backend_id}`: send to it, or resume with fork for a copy",
+        i.id,
+        i.status.as_str()
+      ))),
+      None => Ok(()),
+    }
   }
 
   /// The one way sessions with a process of ours start (spawn, resume).
@@ -98,6 +119,11 @@ impl Manager {
       default_allow: self.opts.permission_policy == options::PermissionPolicy::Allow,
     })?;
     match launch.first_turn(&session, plan.prompt.as_deref()).await {
+      // Stopped (and over) before the start finished: the caller hears it as `not_started`.
+      Ok(()) if session.is_done() && session.state().stop_request().is_some() => {
+        let e = Error::State("the start did not finish".into());
+        Err(self.not_started(&session, e).await)
+      }
       Ok(()) => self.started(&session, &launch).await,
       Err(e) => Err(self.not_started(&session, e).await),
     }
@@ -215,7 +241,12 @@ impl Manager {
     }
     tracing::warn!(code = e.code(), error = %e, "session could not start");
     let stopped = session.state().stop_request().is_some();
-    stop_hard(session, EndReason::User);
+    if !stopped {
+      stop_hard(session, EndReason::User);
+    }
+    // A stop the caller asked for ends the process its own way (`close` waits for the CLI to
+    // exit and kills it after `closeTimeoutMs`, `interrupt` escalates to SIGKILL after its
+    // grace): its end, not ours, is the session's.
     session.wait_done().await;
     if stopped {
       let status = session.state().status();

@@ -13,9 +13,7 @@ impl Manager {
   /// (`E_AUTO_RESPOND_LIMIT` after, with an `auto-respond-limit` event); a user's message
   /// resets the count.
   pub async fn send(&self, r: &str, text: &str, user_initiated: bool) -> Result<SessionInfo> {
-    if text.trim().is_empty() {
-      return Err(Error::InvalidArgument("message text is empty".into()));
-    }
+    crate::model::options::check_message("message text", text)?;
     let (s, launch) = match self.registry.find(r) {
       Ok(found) => found,
       Err(e) => {

@@ -15,8 +15,6 @@ pub(crate) struct CommandSpec {
   pub cwd: PathBuf,
   /// Variables added to (or overriding) the inherited environment.
   pub env: Vec<(OsString, OsString)>,
-  /// stdin from /dev/null instead of a pipe (`codex exec` blocks reading an open pipe).
-  pub stdin_null: bool,
 }
 
 /// Finds `program`: a path containing `/` is checked as is; a bare name is searched on `path`
@@ -73,11 +71,7 @@ pub(crate) fn spawn(spec: &CommandSpec) -> std::io::Result<tokio::process::Child
     .args(&spec.args)
     .current_dir(&spec.cwd)
     .envs(spec.env.iter().map(|(k, v)| (k, v)))
-    .stdin(if spec.stdin_null {
-      Stdio::null()
-    } else {
-      Stdio::piped()
-    })
+    .stdin(Stdio::piped())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .process_group(0)

@@ -116,24 +116,22 @@ impl Launch {
     }
   }
 
-  fn spec(&self, args: Vec<OsString>, stdin_null: bool) -> CommandSpec {
+  fn spec(&self, args: Vec<OsString>) -> CommandSpec {
     CommandSpec {
       program: self.program.clone(),
       args,
       cwd: self.cwd.clone(),
       env: self.env.clone(),
-      stdin_null,
     }
   }
 
-  fn spawn(
+  async fn spawn(
     &self,
     session: &Arc<LiveSession>,
     args: Vec<OsString>,
-    stdin_null: bool,
     parser: Parser,
   ) -> Result<()> {
-    let spec = self.spec(args, stdin_null);
+    let spec = self.spec(args);
     let child = process::spawn(&spec).map_err(|e| {
       Error::Spawn(format!(
         "cannot start {}: {e}. Check the path or set the `{}` option",
@@ -142,7 +140,7 @@ impl Launch {
       ))
     })?;
     self.spawned.fetch_add(1, Ordering::Relaxed);
-    if !session.start(child, parser, self.line_cap) {
+    if !session.start(child, parser, self.line_cap).await {
       return Err(Error::State(
         "the session was stopped while its process started; the process was killed".into(),
       ));
@@ -179,7 +177,9 @@ impl Launch {
   async fn start(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
     match self.backend {
       Backend::Claude => {
-        self.spawn(s, claude::args(&self.claude), false, Parser::Claude)?;
+        self
+          .spawn(s, claude::args(&self.claude), Parser::Claude)
+          .await?;
         if let Some(prompt) = prompt {
           // A failed write means the CLI already died; its exit sets the status and context.
           let _ = s.write(&claude::user_message(prompt)).await;
@@ -187,12 +187,13 @@ impl Launch {
         Ok(())
       }
       Backend::Codex => {
-        self.spawn(
-          s,
-          app::args(&self.codex),
-          false,
-          Parser::CodexAppServer(Default::default()),
-        )?;
+        self
+          .spawn(
+            s,
+            app::args(&self.codex),
+            Parser::CodexAppServer(Default::default()),
+          )
+          .await?;
         match self.app_server_handshake(s, prompt).await {
           Err(Error::Protocol(m)) if m.contains("exited before answering") => {
             // Say why: the CLI's own last words are on stderr.
@@ -213,12 +214,7 @@ impl Launch {
           (Some(id), true) => Continue::Fork(id.clone()),
         };
         let inits = s.state().inits();
-        self.spawn(
-          s,
-          exec::args(&self.codex, &how, prompt),
-          true,
-          Parser::CodexExec(Default::default()),
-        )?;
+        self.exec_turn(s, &how, prompt).await?;
         let ready = s
           .wait_until(self.startup_timeout, |st| {
             st.inits() > inits || (st.status().is_terminal() && !st.has_pid())
@@ -306,10 +302,21 @@ impl Launch {
       }
       Backend::CodexExec => {
         let thread = s.state().backend_session_id().to_owned();
-        let args = exec::args(&self.codex, &Continue::Resume(thread), text);
-        self.spawn(s, args, true, Parser::CodexExec(Default::default()))
+        self.exec_turn(s, &Continue::Resume(thread), text).await
       }
     }
+  }
+
+  /// One `codex exec` process: the prompt goes to its stdin, which is then closed (Codex
+  /// reads `-` until EOF). A failed write means the process died; its exit says why.
+  async fn exec_turn(&self, s: &Arc<LiveSession>, how: &Continue, prompt: &str) -> Result<()> {
+    let args = exec::args(&self.codex, how);
+    self
+      .spawn(s, args, Parser::CodexExec(Default::default()))
+      .await?;
+    let _ = s.write(prompt).await;
+    s.close_stdin().await;
+    Ok(())
   }
 }
 
@@ -351,7 +358,10 @@ impl Launch {
         }
       }
       Backend::CodexExec => {
-        s.signal(nix::sys::signal::Signal::SIGINT);
+        // Before `turn.started` the pump sends it (see `SessionState::sigint_due`).
+        if s.state().sigint_due() {
+          s.signal(nix::sys::signal::Signal::SIGINT);
+        }
         Ok(())
       }
     }

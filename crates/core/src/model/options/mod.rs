@@ -205,6 +205,42 @@ fn bad(msg: String) -> Error {
   Error::InvalidArgument(msg)
 }
 
+/// A user message (`prompt`, `send`): not blank, no NUL character (`E_INVALID_ARGUMENT`).
+/// Every backend reads it from stdin; no length limit but memory.
+pub(crate) fn check_message(what: &str, text: &str) -> Result<()> {
+  if text.trim().is_empty() {
+    return Err(bad(format!("{what} is empty: give the message to send")));
+  }
+  if text.contains('\0') {
+    return Err(bad(format!(
+      "{what} contains a NUL character, which no CLI accepts in a message"
+    )));
+  }
+  Ok(())
+}
+
+/// An environment the OS can hand to a child: no empty key, no `=` in a key, no NUL anywhere
+/// (`E_INVALID_ARGUMENT` naming the key; `what` is `env` or `spawn env`).
+pub(crate) fn check_env(what: &str, env: &BTreeMap<String, String>) -> Result<()> {
+  for (k, v) in env {
+    if k.is_empty() {
+      return Err(bad(format!("{what} has an empty key")));
+    }
+    if k.contains('=') || k.contains('\0') {
+      return Err(bad(format!(
+        "{what} key `{}` contains `=` or a NUL character",
+        k.escape_debug()
+      )));
+    }
+    if v.contains('\0') {
+      return Err(bad(format!(
+        "{what} value of `{k}` contains a NUL character"
+      )));
+    }
+  }
+  Ok(())
+}
+
 impl ManagerOptions {
   pub fn validate(&self) -> Result<()> {
     if self.max_sessions == 0 {
@@ -234,7 +270,7 @@ impl ManagerOptions {
     if self.max_line_bytes < 1024 {
       return Err(bad("maxLineBytes must be at least 1024".into()));
     }
-    Ok(())
+    check_env("env", &self.env)
   }
 }
 

@@ -60,11 +60,7 @@ impl SpawnOptions {
   pub fn validate(&self) -> Result<Backend> {
     let backend = self.backend;
     self.validate_backend_options(backend)?;
-    if self.prompt.trim().is_empty() {
-      return Err(bad(
-        "prompt is empty: give the first message to send".into(),
-      ));
-    }
+    super::check_message("prompt", &self.prompt)?;
     check_dir("workdir", &self.workdir)?;
     for d in &self.add_dirs {
       check_dir("addDirs entry", d)?;
@@ -85,6 +81,7 @@ impl SpawnOptions {
     if self.max_turns == Some(0) {
       return Err(bad("maxTurns must be at least 1".into()));
     }
+    super::check_env("env", &self.env)?;
     for t in self.allowed_tools.iter().chain(&self.disallowed_tools) {
       if t.trim().is_empty() || t.contains(',') {
         return Err(bad(format!(

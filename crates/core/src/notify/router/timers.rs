@@ -7,13 +7,21 @@ use crate::model::event::{now_ms, Status};
 use serde_json::json;
 use std::time::Duration;
 
+/// The longest timer armed: 2^35 ms (about 397 days). The timer wheel refuses (panics on)
+/// deadlines more than 2^36 - 1 ms past the time it last advanced to, which may lag; a timer
+/// option above this is never due while this process runs, so such a timer is not armed.
+pub(crate) const MAX_TIMER: Duration = Duration::from_millis(1 << 35);
+
 impl Task {
   /// Arms the session's timer of this kind, replacing a pending one (whose generation is
-  /// stale by now: `fire` would ignore it).
+  /// stale by now: `fire` would ignore it). One beyond [`MAX_TIMER`] is not armed.
   pub(super) fn timer(&mut self, id: &str, which: Timer, gen: u64, after: Duration) {
     let slot = (id.to_owned(), which);
     if let Some(key) = self.timer_keys.remove(&slot) {
       self.timers.remove(&key);
+    }
+    if after > MAX_TIMER {
+      return;
     }
     let key = self.timers.insert((id.to_owned(), which, gen), after);
     self.timer_keys.insert(slot, key);

@@ -1,5 +1,7 @@
 //! `codex exec --json` (docs/protocols.md B1–B3): one process per turn, JSONL events on stdout,
-//! follow-ups with `codex exec resume <thread_id> <prompt>`, stdin always /dev/null.
+//! follow-ups with `codex exec resume <thread_id> -`. The prompt is always `-`: Codex reads it
+//! from stdin until EOF (the caller writes it and closes the pipe), so no message is limited by
+//! the argument list or read as a flag.
 //!
 //! Owns the argument list and the event parser. `turn.completed.usage` is cumulative per
 //! thread: it is reported as `usageTotal`, and the session derives the turn's own usage.
@@ -52,8 +54,8 @@ pub fn config_flags(a: &CodexArgs) -> Vec<OsString> {
 }
 
 /// The argument list of one turn (without the program). Shared flags come before `resume` /
-/// `fork`, as the Codex SDK does; the prompt comes last, after `--`.
-pub fn args(a: &CodexArgs, how: &Continue, prompt: &str) -> Vec<OsString> {
+/// `fork`, as the Codex SDK does; the prompt comes last: `-`, read from stdin.
+pub fn args(a: &CodexArgs, how: &Continue) -> Vec<OsString> {
   let mut v: Vec<OsString> = vec![
     "exec".into(),
     "--json".into(),
@@ -79,8 +81,7 @@ pub fn args(a: &CodexArgs, how: &Continue, prompt: &str) -> Vec<OsString> {
       v.push(id.into());
     }
   }
-  v.push("--".into());
-  v.push(prompt.into());
+  v.push("-".into());
   v
 }
 
@@ -179,18 +180,18 @@ mod tests {
   }
 
   #[test]
-  fn shared_flags_come_before_resume_and_the_prompt_after_dashdash() {
+  fn shared_flags_come_before_resume_and_the_prompt_is_read_from_stdin() {
     let a = CodexArgs {
       model: Some("m".into()),
       sandbox: Some("read-only".into()),
       approval_policy: Some("never".into()),
       config: vec![("analytics.enabled".into(), "false".into())],
     };
-    let v = strs(args(&a, &Continue::Resume("T".into()), "-not a flag"));
+    let v = strs(args(&a, &Continue::Resume("T".into())));
     let resume = v.iter().position(|s| s == "resume").unwrap();
     assert!(v.iter().position(|s| s == "--sandbox").unwrap() < resume);
     assert!(v.contains(&"approval_policy=\"never\"".to_string()));
-    assert_eq!(&v[resume..], &["resume", "T", "--", "-not a flag"]);
+    assert_eq!(&v[resume..], &["resume", "T", "-"]);
   }
 
   #[test]

@@ -48,12 +48,19 @@ impl LiveSession {
     self.arm_permission_timer(request_id);
   }
 
-  /// Answers the request with the default policy if nobody has after the timeout.
+  /// Answers the request with the default policy if nobody has after the timeout. The timer
+  /// ends as soon as the request is no longer pending (answered, its turn over, the process
+  /// gone), so an answered request holds no task and no reference to the session.
   pub(super) fn arm_permission_timer(self: &Arc<Self>, request_id: String) {
     let me = Arc::clone(self);
     let policy = self.permissions;
     tokio::spawn(async move {
-      tokio::time::sleep(policy.timeout).await;
+      let settled = me
+        .wait_until(policy.timeout, |st| !st.is_permission_pending(&request_id))
+        .await;
+      if settled {
+        return;
+      }
       let answer = PermissionAnswer {
         allow: policy.default_allow,
         message: Some(format!(

@@ -4,6 +4,7 @@
 
 use super::{lock, LiveSession};
 use crate::model::event::EventPayload;
+use crate::model::options::Backend;
 use crate::process::{signal_group, Line, LineReader};
 use crate::protocol::{Inbound, Parser};
 use crate::session::reader::{read_and_parse, Parsed, PARSED_BACKLOG};
@@ -31,19 +32,26 @@ impl LiveSession {
   /// Returns false, with the child's process group killed and reaped, when the session was
   /// stopped while the process started: nothing outlives a session that reports its end.
   /// Atomic with `end_without_process` (both decide under the process-group lock).
-  pub(crate) fn start(self: &Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) -> bool {
+  pub(crate) async fn start(
+    self: &Arc<Self>,
+    mut child: Child,
+    parser: Parser,
+    line_cap: usize,
+  ) -> bool {
     let pid = child.id().unwrap_or(0);
-    {
+    let refused = {
       let mut pgid = lock(&self.pgid);
-      if self.state().status().is_terminal() {
-        drop(pgid);
-        signal_group(pid, Signal::SIGKILL);
-        tokio::spawn(async move {
-          let _ = child.wait().await;
-        });
-        return false;
+      let ended = self.state().status().is_terminal();
+      if !ended {
+        *pgid = Some(pid);
       }
-      *pgid = Some(pid);
+      ended
+    };
+    if refused {
+      signal_group(pid, Signal::SIGKILL);
+      // Reaped before the caller hears of it, so no process is left when spawn rejects.
+      let _ = child.wait().await;
+      return false;
     }
     // Stored with its start time, so a later manager can tell this process from a reused pid.
     self.update(|st| {
@@ -101,8 +109,14 @@ impl LiveSession {
       Some(s) => s,
       None => exit_rx.await.unwrap_or_else(|_| gone()),
     };
-    if let Some(t) = stderr_task {
-      let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, t).await;
+    if let Some(mut t) = stderr_task {
+      // A grandchild may hold stderr open too: what it has not said by now is not read.
+      if tokio::time::timeout(DRAIN_AFTER_EXIT, &mut t)
+        .await
+        .is_err()
+      {
+        t.abort();
+      }
     }
     self.exited(status).await;
   }
@@ -201,10 +215,16 @@ impl LiveSession {
       EventPayload::PermissionRequest { request_id, .. } => Some(request_id.clone()),
       _ => None,
     };
-    let outcome = self.update(|st| {
+    let turn_started = matches!(p, EventPayload::TurnStarted { .. });
+    let (outcome, sigint) = self.update(|st| {
       let (evs, outcome) = st.apply(p);
-      (outcome, evs)
+      let sigint = turn_started && st.backend() == Backend::CodexExec && st.sigint_due();
+      ((outcome, sigint), evs)
     });
+    if sigint {
+      // An `interruptTurn` that came before the turn ran (codex-exec).
+      self.signal(Signal::SIGINT);
+    }
     if let Some(id) = permission {
       self.arm_permission_timer(id);
     }

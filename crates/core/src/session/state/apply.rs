@@ -50,7 +50,10 @@ impl SessionState {
         });
         permission = true;
       }
-      EventPayload::TurnStarted { turn_id } => self.turn_id = turn_id.clone(),
+      EventPayload::TurnStarted { turn_id } => {
+        self.turn_id = turn_id.clone();
+        self.exec_turn.0 = true;
+      }
       completed @ EventPayload::TurnCompleted { .. } => outcome = self.turn_completed(completed),
       _ => {}
     }

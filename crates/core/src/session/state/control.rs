@@ -51,6 +51,19 @@ impl SessionState {
     true
   }
 
+  /// codex-exec: whether the SIGINT that interrupts the running turn is to be sent now, once:
+  /// an interrupt was asked, the process reported `turn.started` (Codex ignores a SIGINT
+  /// that arrives before its turn runs), and it was not sent yet. Both the interrupt and the
+  /// `turn.started` event ask; whichever comes second sends.
+  pub fn sigint_due(&mut self) -> bool {
+    let (started, sent) = self.exec_turn;
+    if !self.turn_interrupt || !started || sent {
+      return false;
+    }
+    self.exec_turn.1 = true;
+    true
+  }
+
   /// Takes the pending permission request `request_id` for answering, and records the answer:
   /// a session that waited only for it runs again. `None` if no such request is pending.
   pub fn resolve_permission(

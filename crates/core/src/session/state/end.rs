@@ -109,7 +109,12 @@ impl SessionState {
       .or_else(|| self.stderr.last(1).pop())
       .map(|m| format!(": {m}"))
       .unwrap_or_default();
-    let message = format!("{} exited with {how}{context}", self.info.backend.as_str());
+    let message = if self.info.external {
+      // Its process is the caller's: what we know is what was ingested.
+      format!("the external session failed{context}")
+    } else {
+      format!("{} exited with {how}{context}", self.info.backend.as_str())
+    };
     self.info.last_error = Some(message.clone());
     self.record(EventPayload::Error {
       message,

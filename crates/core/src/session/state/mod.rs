@@ -82,6 +82,9 @@ pub struct SessionState {
   pending_wait: Option<StatusReason>,
   /// `interruptTurn` was asked for the running turn.
   turn_interrupt: bool,
+  /// codex-exec: the running process reported `turn.started` (before it, Codex ignores
+  /// SIGINT), and whether the interrupt's SIGINT was sent (see `sigint_due`).
+  exec_turn: (bool, bool),
   /// When the running (or last) turn started.
   turn_started_at: u64,
   /// The running turn's user prompt.
@@ -184,6 +187,7 @@ impl SessionState {
       inits: 0,
       pending_wait: None,
       turn_interrupt: false,
+      exec_turn: (false, false),
       turn_started_at: now,
       turn_prompt: n.first_prompt,
       summary: VecDeque::new(),
@@ -264,6 +268,15 @@ impl SessionState {
   }
 
   /// Whether a permission request waits for an answer.
+  /// Whether the permission request `request_id` still waits for its answer.
+  pub fn is_permission_pending(&self, request_id: &str) -> bool {
+    self
+      .info
+      .pending_permissions
+      .iter()
+      .any(|p| p.request_id == request_id)
+  }
+
   pub fn has_pending_permissions(&self) -> bool {
     !self.info.pending_permissions.is_empty()
   }
@@ -304,6 +317,7 @@ impl SessionState {
   }
 
   pub fn set_pid(&mut self, pid: u32) {
+    self.exec_turn = (false, false);
     self.info.pid = Some(pid);
     self.pid_start = crate::process::start_time(pid);
   }
