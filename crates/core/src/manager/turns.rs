@@ -16,6 +16,7 @@ impl Manager {
     if text.trim().is_empty() {
       return Err(Error::InvalidArgument("message text is empty".into()));
     }
+    self.opts.check_prompt("the message", text)?;
     let (s, launch) = match self.registry.find(r) {
       Ok(found) => found,
       Err(e) => {

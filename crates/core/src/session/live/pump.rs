@@ -4,7 +4,7 @@
 
 use super::{lock, LiveSession};
 use crate::model::event::EventPayload;
-use crate::process::{signal_group, Line, LineReader};
+use crate::process::{signal_group, Line, LineLimits, LineReader};
 use crate::protocol::{Inbound, Parser};
 use crate::session::reader::{read_and_parse, Parsed, PARSED_BACKLOG};
 use crate::session::TurnOutcome;
@@ -31,13 +31,19 @@ impl LiveSession {
   /// Returns false, with the child's process group killed and reaped, when the session was
   /// stopped while the process started: nothing outlives a session that reports its end.
   /// Atomic with `end_without_process` (both decide under the process-group lock).
-  pub(crate) fn start(self: &Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) -> bool {
+  pub(crate) fn start(
+    self: &Arc<Self>,
+    mut child: Child,
+    parser: Parser,
+    limits: LineLimits,
+  ) -> bool {
     let pid = child.id().unwrap_or(0);
     {
       let mut pgid = lock(&self.pgid);
       if self.state().status().is_terminal() {
         drop(pgid);
         signal_group(pid, Signal::SIGKILL);
+        self.kill_contained(Some(pid));
         tokio::spawn(async move {
           let _ = child.wait().await;
         });
@@ -58,13 +64,13 @@ impl LiveSession {
       }
     }
     let me = Arc::clone(self);
-    tokio::spawn(async move { me.pump(child, parser, line_cap).await });
+    tokio::spawn(async move { me.pump(child, parser, limits).await });
     true
   }
 
   /// Applies the child's output until its stdout ends or it exits, then what it left in the
   /// pipe (bounded in time), then its exit.
-  async fn pump(self: Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {
+  async fn pump(self: Arc<Self>, mut child: Child, parser: Parser, limits: LineLimits) {
     let stderr_task = child.stderr.take().map(|err| self.read_stderr(err));
     let stdout = child.stdout.take();
     let mut exit_rx = self.reap(child);
@@ -72,7 +78,7 @@ impl LiveSession {
     // Lines are read and parsed by a task of their own, so parsing the next lines overlaps
     // with applying the previous ones (on another core when there is one).
     let (tx, mut parsed) = tokio::sync::mpsc::channel(PARSED_BACKLOG);
-    let reader = stdout.map(|out| tokio::spawn(read_and_parse(out, parser, line_cap, tx)));
+    let reader = stdout.map(|out| tokio::spawn(read_and_parse(out, parser, limits, tx)));
     loop {
       tokio::select! {
         biased;
@@ -133,12 +139,13 @@ impl LiveSession {
     exit_rx
   }
 
-  /// The leader was reaped: every descendant goes with it (the group is killed), and the
-  /// group id is forgotten so it can never be signalled after reuse.
+  /// The leader was reaped: every descendant goes with it (the group and the session's
+  /// containment are killed), and the group id is forgotten so it can never be signalled after reuse.
   fn reaped(&self) {
     if let Some(pgid) = lock(&self.pgid).take() {
       signal_group(pgid, Signal::SIGKILL);
     }
+    self.kill_contained(None);
   }
 
   /// The process is gone: stdin and pending requests are dropped, and the state decides the
