@@ -6,7 +6,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SessionManager } from '../index.js'
@@ -134,6 +134,36 @@ test('after SIGKILL of Node, a new manager recovers the session and kills what i
     }
   } finally {
     p.kill('SIGKILL')
+    await model.close()
+    t.cleanup()
+  }
+})
+
+test('the system prompt is not on the CLI command line; a 20 MB prompt is E_INVALID_ARGUMENT', async () => {
+  const model = await startScriptedModel()
+  const t = claudeEnv(model.url)
+  const manager = new SessionManager({ claudePath: claudeBin(), env: t.env, storePath: ':memory:' })
+  try {
+    await assert.rejects(manager.spawn({ backend: 'claude', prompt: 'x'.repeat(20 * 1024 * 1024), workdir: t.workdir }), {
+      code: 'E_INVALID_ARGUMENT',
+      message: /maxPromptBytes/,
+    })
+    model.enqueue({ stall: { ms: 60000 } }, { prompt: 'hold with a system prompt' })
+    const secret = 'SYSTEM-PROMPT-SECRET-4711'
+    const s = await manager.spawn({ backend: 'claude', prompt: 'hold with a system prompt', workdir: t.workdir, appendSystemPrompt: secret })
+    await model.waitForRequest({ prompt: 'hold with a system prompt' }, 20000)
+    const argv = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8')
+    assert.match(argv, /--append-system-prompt-file/)
+    assert.ok(!argv.includes(secret), 'the system prompt text is not in /proc/<pid>/cmdline')
+    // The CLI did read it: the model got it in its system prompt.
+    assert.match(JSON.stringify(model.messagesRequests().at(-1).body.system), new RegExp(secret))
+    const file = argv.split('\0')[argv.split('\0').indexOf('--append-system-prompt-file') + 1]
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    await manager.kill(s.id)
+    await eventually(() => !existsSync(file), 'the system prompt file to be removed')
+    await assert.rejects(manager.send(s.id, 'y'.repeat(2 * 1024 * 1024)), { code: 'E_INVALID_ARGUMENT' })
+  } finally {
+    await manager.shutdown()
     await model.close()
     t.cleanup()
   }
