@@ -204,7 +204,11 @@ impl Contained {
       let _ = std::fs::remove_dir_all(dir);
     }
     if let Some(dir) = self.cgroup.clone() {
-      std::thread::spawn(move || remove_cgroup(&dir));
+      // Usually empty by now (the CLI was reaped): removed at once, so a host that exits right
+      // after does not leave it behind; else on a thread once the killed processes are gone.
+      if std::fs::remove_dir(&dir).is_err() && dir.exists() {
+        std::thread::spawn(move || remove_cgroup(&dir));
+      }
     }
   }
 }
