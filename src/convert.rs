@@ -123,6 +123,12 @@ pub struct SessionInfo {
   pub evicted: bool,
   /// The caller owns the agent process (`register` / `ingest`, e.g. the Agent SDK).
   pub external: bool,
+  /// What makes every process the session starts die with it (set at its first process):
+  /// `cgroup` (a cgroup v2 per session, emptied with `cgroup.kill`), `subreaper` (the manager
+  /// adopts orphans; they are found by their inherited `OPENCLAW_SESSION_ID`), or
+  /// `process-group` (the CLI's process group only, e.g. on macOS). See the README.
+  #[napi(ts_type = "'cgroup' | 'subreaper' | 'process-group'")]
+  pub containment: Option<String>,
 }
 
 /// What `gc()` removed.
@@ -198,6 +204,7 @@ impl From<core::SessionInfo> for SessionInfo {
       }),
       last_seq: i.last_seq as f64,
       forced_stop: i.forced_stop,
+      containment: i.containment.map(|c| c.as_str().to_owned()),
       pending_permissions: i
         .pending_permissions
         .into_iter()

@@ -100,6 +100,10 @@ export interface ManagerOptions {
   stderrLines?: number
   /** Longest stdout line accepted from a CLI, in bytes; longer ones are skipped with an `error` event. Default 33554432 (32 MiB). */
   maxLineBytes?: number
+  /** Largest prompt / message (`spawn`, `send`, `resume`) in UTF-8 bytes; over it is `E_INVALID_ARGUMENT`. Default 1048576 (1 MiB). */
+  maxPromptBytes?: number
+  /** Bytes all sessions' partial stdout lines (lines longer than one 64 KiB read) may hold together, per process; a line that would go over it is skipped with an `error` event instead of buffered. At least 1 MiB (or `maxLineBytes` if smaller). Default 67108864 (64 MiB). */
+  lineBufferBudgetBytes?: number
   /** How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, in ms, at least 1. Default 30000. */
   closeTimeoutMs?: number
   /** How long a graceful stop (`interrupt`, `shutdown`) waits before SIGKILL, in ms; SIGINT goes to the process group at half of it. Default 5000. */
@@ -251,7 +255,7 @@ export interface SpawnOptions {
   allowedTools?: string[]
   /** Claude only: `--disallowedTools`. */
   disallowedTools?: string[]
-  /** Claude only: `--append-system-prompt`. */
+  /** Claude only: appended to the system prompt. Passed as `--append-system-prompt-file` pointing at a private file (mode 0600, in a 0700 directory under the temp dir, removed when the session ends), never on the command line. */
   appendSystemPrompt?: string
   /** Claude only: `--max-turns`: the CLI ends a turn with `error_max_turns` past it. */
   maxTurns?: number
@@ -269,7 +273,7 @@ export interface SpawnOptions {
    * declined for now. Default: the user's Codex config.
    */
   approvalPolicy?: 'untrusted' | 'on-failure' | 'on-request' | 'never'
-  /** Codex only: `-c key=value` overrides (dotted keys; values are strings, numbers, booleans or arrays of them, written as TOML). The user's own `config.toml` still applies underneath. */
+  /** Codex only: `-c key=value` overrides (dotted keys; values are strings, numbers, booleans or arrays of them, written as TOML). The user's own `config.toml` still applies underneath. Note: these are still on the CLI's command line (visible in `/proc/<pid>/cmdline`); put secrets in `CODEX_HOME`'s `config.toml` or `env` instead. */
   config?: Record<string, string | number | boolean | Array<string | number | boolean>>
   /**
    * Continue this backend session id instead of starting a new conversation: Claude `--resume <id>` (run from the

@@ -1,6 +1,7 @@
-// What this Node process left running, from /proc (Linux): its direct children, and any
-// process in the process group of a CLI it started (a CLI is its own group leader, so its
-// descendants carry its pid as their group id even after the leader is gone).
+// What /proc says about processes (Linux), for race and containment tests: what this Node
+// process left running (its direct children, and any process in the process group of a CLI it
+// started: a CLI is its own group leader, so its descendants carry its pid as their group id
+// even after the leader is gone), and processes by command line or session marker.
 import { readdirSync, readFileSync } from 'node:fs'
 
 /** `{ pid, ppid, pgrp, state }` of one process, or null when it is gone. */
@@ -72,6 +73,45 @@ export async function noneLeft(pgids, timeoutMs = 5000) {
     const left = [...childPids().map((pid) => ({ pid, child: true })), ...processesInGroups(pgids)]
     if (left.length === 0) return
     if (Date.now() > deadline) throw new Error(`processes left: ${JSON.stringify(left)}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** Live (not zombie) pids whose command line is exactly `text` (arguments joined by spaces). */
+export function processesWithArgv(text) {
+  return scan((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') === text)
+}
+
+/** Live pids whose command line contains `text`. */
+export function processesMentioning(text) {
+  return scan((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text))
+}
+
+/** Live pids whose environment holds OPENCLAW_SESSION_ID=<id>. */
+export function processesOfSession(id) {
+  const needle = `OPENCLAW_SESSION_ID=${id}`
+  return scan((pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle))
+}
+
+function scan(match) {
+  const out = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue
+      if (match(name)) out.push(Number(name))
+    } catch {}
+  }
+  return out
+}
+
+/** Polls `check` (every 20 ms) until it returns true, or throws after `timeoutMs` with `what`. */
+export async function eventually(check, what, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 20))
   }
 }

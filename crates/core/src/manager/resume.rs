@@ -19,8 +19,9 @@ impl Manager {
   }
 
   /// Marks sessions a dead manager left live as `interrupted` (`manager-restart`) and kills
-  /// their orphaned process groups, only where the pid still belongs to the recorded process
-  /// (same start time).
+  /// what they left: the CLI's process group, only where the pid still belongs to the recorded
+  /// process (same start time), and every other process of the session (its cgroup, its
+  /// inherited marker; `process::containment`).
   pub(crate) fn recover(&self) -> Result<()> {
     for s in self.store.recover()? {
       if let (Some(pid), Some(start)) = (s.info.pid, s.pid_start) {
@@ -28,6 +29,8 @@ impl Manager {
           crate::process::signal_group(pid, Signal::SIGKILL);
         }
       }
+      let killed = crate::process::containment::kill_session(&s.info.id, None, None);
+      tracing::info!(session = %s.info.id, killed, "recovered a session left live by a dead manager");
     }
     Ok(())
   }

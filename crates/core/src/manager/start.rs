@@ -98,6 +98,10 @@ impl Manager {
     keepalive: Option<KeepAlive>,
   ) -> Result<SessionInfo> {
     let backend = opts.validate()?;
+    if let Some(p) = &plan.prompt {
+      self.opts.check_prompt("the prompt", p)?;
+    }
+    self.opts.check_prompt("the prompt", &opts.prompt)?;
     let claude_id = match (&opts.resume, opts.fork) {
       (Some(id), false) => id.clone(),
       _ => uuid::Uuid::new_v4().to_string(),

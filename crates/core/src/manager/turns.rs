@@ -14,6 +14,7 @@ impl Manager {
   /// resets the count.
   pub async fn send(&self, r: &str, text: &str, user_initiated: bool) -> Result<SessionInfo> {
     crate::model::options::check_message("message text", text)?;
+    self.opts.check_prompt("the message", text)?;
     let (s, launch) = match self.registry.find(r) {
       Ok(found) => found,
       Err(e) => {

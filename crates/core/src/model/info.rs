@@ -71,6 +71,34 @@ pub struct SessionInfo {
   /// The caller owns the agent process (a session fed by `ingest`, e.g. from the Agent SDK).
   #[serde(default)]
   pub external: bool,
+  /// What holds the session's processes (set at its first process; `None` for external
+  /// sessions and before a process started).
+  #[serde(default)]
+  pub containment: Option<Containment>,
+}
+
+/// The mechanism that makes every process a session starts die with it
+/// (`process::containment`).
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Containment {
+  /// A cgroup v2 per session, emptied with `cgroup.kill`.
+  Cgroup,
+  /// The manager is the child subreaper; descendants are found by their inherited
+  /// `OPENCLAW_SESSION_ID` and killed.
+  Subreaper,
+  /// Only the CLI's process group (no `/proc`, e.g. macOS).
+  ProcessGroup,
+}
+
+impl Containment {
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Containment::Cgroup => "cgroup",
+      Containment::Subreaper => "subreaper",
+      Containment::ProcessGroup => "process-group",
+    }
+  }
 }
 
 /// One turn of the local conversation summary kept for recovery (`onMissing: 'fresh'`).

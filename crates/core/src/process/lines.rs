@@ -2,6 +2,8 @@
 //! lines (`Tail`, for stderr), and `truncate` for previews.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 /// One line read from a child's stream.
@@ -11,6 +13,52 @@ pub(crate) enum Line {
   Text(String),
   /// A line longer than the cap; its bytes were discarded. `len` is the full length.
   TooLong { len: usize },
+  /// A line refused because the shared line-buffer budget was spent (other sessions' long
+  /// lines hold it); its bytes were discarded. `len` is the full length.
+  OverBudget { len: usize },
+}
+
+/// The bytes all readers sharing it may hold in partial lines at once (`lineBufferBudgetBytes`):
+/// a burst of huge lines is refused, not buffered.
+#[derive(Debug)]
+pub(crate) struct LineBudget {
+  limit: usize,
+  used: AtomicUsize,
+}
+
+impl LineBudget {
+  pub(crate) fn new(limit: usize) -> Arc<LineBudget> {
+    Arc::new(LineBudget {
+      limit,
+      used: AtomicUsize::new(0),
+    })
+  }
+
+  fn take(&self, n: usize) -> bool {
+    self
+      .used
+      .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+        (u + n <= self.limit).then_some(u + n)
+      })
+      .is_ok()
+  }
+
+  fn give(&self, n: usize) {
+    self.used.fetch_sub(n, Ordering::AcqRel);
+  }
+
+  /// Bytes held now.
+  #[cfg(test)]
+  pub(crate) fn used(&self) -> usize {
+    self.used.load(Ordering::Acquire)
+  }
+}
+
+/// The per-line cap and the shared budget a reader works under.
+#[derive(Debug, Clone)]
+pub(crate) struct LineLimits {
+  pub cap: usize,
+  pub budget: Option<Arc<LineBudget>>,
 }
 
 /// Reads newline-separated lines with a per-line byte cap, so a runaway line can never make the
@@ -21,16 +69,43 @@ pub(crate) struct LineReader<R> {
   cap: usize,
   buf: Vec<u8>,
   len: usize,
+  budget: Option<Arc<LineBudget>>,
+  /// Bytes of the budget this reader's buffer holds.
+  held: usize,
+  /// The current line was refused by the budget.
+  refused: bool,
+}
+
+impl<R> Drop for LineReader<R> {
+  fn drop(&mut self) {
+    self.release();
+  }
+}
+
+impl<R> LineReader<R> {
+  fn release(&mut self) {
+    if let Some(b) = &self.budget {
+      b.give(std::mem::take(&mut self.held));
+    }
+  }
 }
 
 impl<R: AsyncRead + Unpin> LineReader<R> {
   /// `cap`: the longest line kept, in bytes.
   pub(crate) fn new(inner: R, cap: usize) -> Self {
+    Self::with_limits(inner, LineLimits { cap, budget: None })
+  }
+
+  /// With a shared budget: the buffer of a line that spans reads is counted against it.
+  pub(crate) fn with_limits(inner: R, limits: LineLimits) -> Self {
     LineReader {
       inner: BufReader::with_capacity(64 * 1024, inner),
-      cap,
+      cap: limits.cap,
       buf: Vec::new(),
       len: 0,
+      budget: limits.budget,
+      held: 0,
+      refused: false,
     }
   }
 
@@ -54,14 +129,17 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
         None => (chunk.len(), false),
       };
       let data = &chunk[..if done { used - 1 } else { used }];
-      if self.len + data.len() <= self.cap {
-        if self.buf.capacity() == 0 {
-          // Most lines arrive whole in one chunk: allocate once, at their size.
-          self.buf.reserve_exact(data.len());
-        }
+      let n = data.len();
+      if done && self.len == 0 && n <= self.cap {
+        // Most lines arrive whole in one chunk (at most 64 KiB): allocate once, at their size,
+        // outside the budget.
+        self.buf.reserve_exact(n);
         self.buf.extend_from_slice(data);
+      } else if self.len + n <= self.cap && !self.refused {
+        let budget = self.budget.as_deref();
+        self.refused = !keep(&mut self.buf, &mut self.held, budget, self.cap, data);
       }
-      self.len += data.len();
+      self.len += n;
       self.inner.consume(used);
       if done {
         return Ok(Some(self.finish()));
@@ -72,8 +150,13 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
   fn finish(&mut self) -> Line {
     let len = std::mem::take(&mut self.len);
     let mut buf = std::mem::take(&mut self.buf);
+    self.release();
     if len > self.cap {
+      self.refused = false;
       return Line::TooLong { len };
+    }
+    if std::mem::take(&mut self.refused) {
+      return Line::OverBudget { len };
     }
     if buf.last() == Some(&b'\r') {
       buf.pop();
@@ -83,6 +166,33 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
       Err(e) => Line::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
     }
   }
+}
+
+/// Appends `data` to `buf`, first growing it (at most to `cap`) under `budget`; false, with the
+/// buffer and what it held of the budget freed, when the budget cannot cover the growth.
+fn keep(
+  buf: &mut Vec<u8>,
+  held: &mut usize,
+  budget: Option<&LineBudget>,
+  cap: usize,
+  data: &[u8],
+) -> bool {
+  let need = buf.len() + data.len();
+  if need > buf.capacity() {
+    let new_cap = need.max(buf.capacity() * 2).min(cap).max(need);
+    let grow = new_cap - buf.capacity();
+    if let Some(b) = budget {
+      if !b.take(grow) {
+        *buf = Vec::new();
+        b.give(std::mem::take(held));
+        return false;
+      }
+      *held += grow;
+    }
+    buf.reserve_exact(new_cap - buf.len());
+  }
+  buf.extend_from_slice(data);
+  true
 }
 
 /// The last lines of a stream, bounded by line count and by total bytes.
@@ -168,6 +278,40 @@ mod tests {
       Some(Line::Text("last-no-newline".into()))
     );
     assert_eq!(r.next_line().await.unwrap(), None);
+  }
+
+  #[tokio::test]
+  async fn a_shared_budget_refuses_lines_that_would_exceed_it() {
+    let budget = LineBudget::new(300 * 1024);
+    let big = |c: u8| {
+      let mut v = vec![c; 200 * 1024];
+      v.push(b'\n');
+      v.extend(b"after\n");
+      v
+    };
+    let (a, b) = (big(b'a'), big(b'b'));
+    let limits = LineLimits {
+      cap: 1 << 20,
+      budget: Some(budget.clone()),
+    };
+    let mut ra = LineReader::with_limits(&a[..], limits.clone());
+    let mut rb = LineReader::with_limits(&b[..], limits);
+    // Interleave: A buffers its first 64 KiB chunk... drive A to hold most of the budget first.
+    let la = ra.next_line().await.unwrap().unwrap();
+    assert!(matches!(la, Line::Text(ref t) if t.len() == 200 * 1024));
+    assert_eq!(budget.used(), 0, "a finished line gives its budget back");
+    // Hold part of the budget as another session would, so B's line no longer fits.
+    assert!(budget.take(200 * 1024));
+    assert_eq!(
+      rb.next_line().await.unwrap(),
+      Some(Line::OverBudget { len: 200 * 1024 })
+    );
+    assert_eq!(
+      rb.next_line().await.unwrap(),
+      Some(Line::Text("after".into()))
+    );
+    budget.give(200 * 1024);
+    assert_eq!(budget.used(), 0);
   }
 
   #[test]

@@ -64,20 +64,38 @@ pub(crate) fn resolve_program(
 }
 
 /// Spawns the command with piped stdin/stdout/stderr, in a new process group whose id is the
-/// child's pid, so that on Linux the child dies with this process (see `platform::die_with_parent`).
-pub(crate) fn spawn(spec: &CommandSpec) -> std::io::Result<tokio::process::Child> {
+/// child's pid, so that on Linux the child dies with this process (see `platform::die_with_parent`),
+/// inside `contained` (its marker variable; its cgroup, entered before exec).
+pub(crate) fn spawn(
+  spec: &CommandSpec,
+  contained: &super::Contained,
+) -> std::io::Result<tokio::process::Child> {
   let mut cmd = tokio::process::Command::new(&spec.program);
   cmd
     .args(&spec.args)
     .current_dir(&spec.cwd)
     .envs(spec.env.iter().map(|(k, v)| (k, v)))
+    .envs([contained.env()])
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .process_group(0)
     .kill_on_drop(false);
   super::platform::die_with_parent(&mut cmd);
+  if let Some(procs) = contained.procs_file()? {
+    enter_cgroup(&mut cmd, procs);
+  }
   cmd.spawn()
+}
+
+/// The child writes `0` (itself) to the session cgroup's `cgroup.procs` before exec, so
+/// everything it starts is in the cgroup from the first instruction.
+fn enter_cgroup(cmd: &mut tokio::process::Command, procs: std::fs::File) {
+  use std::io::Write;
+  // SAFETY: the closure only calls write(2) on a file opened before the fork (no allocation).
+  unsafe {
+    cmd.pre_exec(move || (&procs).write_all(b"0"));
+  }
 }
 
 /// Sends `signal` to the process group `pgid` (the group leader's pid). Returns false when the

@@ -30,7 +30,7 @@ pub(crate) struct Launch {
   pub fork: bool,
   pub claude: claude::ClaudeArgs,
   pub codex: CodexArgs,
-  pub line_cap: usize,
+  pub lines: process::LineLimits,
   pub request_timeout: Duration,
   pub startup_timeout: Duration,
   /// The manager's count of processes started.
@@ -81,6 +81,7 @@ impl Launch {
         allowed_tools: o.allowed_tools.clone(),
         disallowed_tools: o.disallowed_tools.clone(),
         append_system_prompt: o.append_system_prompt.clone(),
+        append_system_prompt_file: None,
         max_turns: o.max_turns,
         add_dirs: o.add_dirs.clone(),
         max_budget_usd: o.max_budget_usd,
@@ -91,7 +92,7 @@ impl Launch {
         approval_policy: o.approval_policy.map(|m| m.as_str().to_owned()),
         config: o.config_toml()?,
       },
-      line_cap: m.max_line_bytes as usize,
+      lines: line_limits(m),
       request_timeout: Duration::from_millis(m.request_timeout_ms),
       startup_timeout: Duration::from_millis(m.startup_timeout_ms),
       spawned,
@@ -109,7 +110,7 @@ impl Launch {
       fork: false,
       claude: claude::ClaudeArgs::default(),
       codex: CodexArgs::default(),
-      line_cap: m.max_line_bytes as usize,
+      lines: line_limits(m),
       request_timeout: Duration::from_millis(m.request_timeout_ms),
       startup_timeout: Duration::from_millis(m.startup_timeout_ms),
       spawned,
@@ -132,7 +133,7 @@ impl Launch {
     parser: Parser,
   ) -> Result<()> {
     let spec = self.spec(args);
-    let child = process::spawn(&spec).map_err(|e| {
+    let child = process::spawn(&spec, &session.contained()).map_err(|e| {
       Error::Spawn(format!(
         "cannot start {}: {e}. Check the path or set the `{}` option",
         spec.program.display(),
@@ -140,7 +141,7 @@ impl Launch {
       ))
     })?;
     self.spawned.fetch_add(1, Ordering::Relaxed);
-    if !session.start(child, parser, self.line_cap).await {
+    if !session.start(child, parser, self.lines.clone()).await {
       return Err(Error::State(
         "the session was stopped while its process started; the process was killed".into(),
       ));
@@ -177,9 +178,16 @@ impl Launch {
   async fn start(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
     match self.backend {
       Backend::Claude => {
-        self
-          .spawn(s, claude::args(&self.claude), Parser::Claude)
-          .await?;
+        let mut a = self.claude.clone();
+        if let Some(text) = &a.append_system_prompt {
+          // Not on argv, where every local user reads it (/proc/<pid>/cmdline).
+          let file = s
+            .contained()
+            .private_file("append-system-prompt.txt", text)
+            .map_err(|e| Error::Spawn(format!("cannot write the system prompt file: {e}")))?;
+          a.append_system_prompt_file = Some(file);
+        }
+        self.spawn(s, claude::args(&a), Parser::Claude).await?;
         if let Some(prompt) = prompt {
           // A failed write means the CLI already died; its exit sets the status and context.
           let _ = s.write(&claude::user_message(prompt)).await;
@@ -408,6 +416,24 @@ fn resume_not_found(s: &LiveSession) -> Result<()> {
       info.backend_session_id
     ))),
     None => Ok(()),
+  }
+}
+
+/// `maxLineBytes` per line, under the shared budget of `lineBufferBudgetBytes` (one per
+/// process and budget size: managers with the same setting share it).
+fn line_limits(m: &ManagerOptions) -> process::LineLimits {
+  use std::collections::HashMap;
+  use std::sync::Mutex;
+  static BUDGETS: Mutex<Option<HashMap<u64, Arc<process::LineBudget>>>> = Mutex::new(None);
+  let mut all = BUDGETS.lock().unwrap_or_else(|e| e.into_inner());
+  let budget = all
+    .get_or_insert_with(HashMap::new)
+    .entry(m.line_buffer_budget_bytes)
+    .or_insert_with(|| process::LineBudget::new(m.line_buffer_budget_bytes as usize))
+    .clone();
+  process::LineLimits {
+    cap: m.max_line_bytes as usize,
+    budget: Some(budget),
   }
 }
 

@@ -1,7 +1,7 @@
 //! A process's stdout, read and parsed by a task of its own, so that parsing the next lines
 //! overlaps with the session applying the previous ones.
 
-use crate::process::{Line, LineReader};
+use crate::process::{Line, LineLimits, LineReader};
 use crate::protocol::{Inbound, Parser};
 
 /// Batches of parsed lines waiting to be applied; the reader waits when this many are queued.
@@ -18,16 +18,20 @@ pub(crate) type Parsed = std::result::Result<Vec<Inbound>, String>;
 pub(crate) async fn read_and_parse(
   out: tokio::process::ChildStdout,
   mut parser: Parser,
-  line_cap: usize,
+  limits: LineLimits,
   tx: tokio::sync::mpsc::Sender<Vec<Parsed>>,
 ) {
-  let mut reader = LineReader::new(out, line_cap);
+  let mut reader = LineReader::with_limits(out, limits);
   let mut batch = Vec::new();
   while let Ok(Some(line)) = reader.next_line().await {
     batch.push(match line {
       Line::Text(text) => parser.parse_line(&text).map_err(|e| e.to_string()),
       Line::TooLong { len } => Err(format!(
         "output line of {len} bytes exceeds maxLineBytes; skipped"
+      )),
+      Line::OverBudget { len } => Err(format!(
+        "output line of {len} bytes skipped: the line buffers of all sessions hold \
+         lineBufferBudgetBytes already"
       )),
     });
     // Lines already read are parsed before the batch is handed over (one hand-over per read

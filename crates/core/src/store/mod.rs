@@ -71,6 +71,37 @@ pub(crate) struct Owner {
   pub pid: u32,
   pub start: Option<u64>,
   pub token: String,
+  /// This boot's id (`/proc/sys/kernel/random/boot_id`; `None` without `/proc`).
+  pub boot: Option<String>,
+}
+
+impl Owner {
+  /// Whether the manager recorded as (pid, start, boot) is this process or another one still
+  /// running. A pid equal to ours is ours only with our start time: a manager that is pid 1 in
+  /// a container after every restart must still recover its predecessor's sessions.
+  pub(crate) fn recorded_alive(
+    &self,
+    pid: Option<i64>,
+    start: Option<i64>,
+    boot: Option<&str>,
+  ) -> bool {
+    let Some(pid) = pid else { return false };
+    if boot.is_some() && self.boot.is_some() && boot != self.boot.as_deref() {
+      return false; // another boot: every process of it is gone
+    }
+    let start = start.map(|s| s as u64);
+    if pid as u32 == self.pid {
+      return start.is_none() || start == self.start;
+    }
+    start.is_some() && crate::process::start_time(pid as u32) == start
+  }
+}
+
+/// This boot's id, read once.
+pub(crate) fn boot_id() -> Option<String> {
+  std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+    .ok()
+    .map(|s| s.trim().to_owned())
 }
 
 /// The tokens of the stores open for writing in this process.
@@ -127,6 +158,7 @@ impl Store {
       pid: me,
       start: crate::process::start_time(me),
       token: uuid::Uuid::new_v4().to_string(),
+      boot: boot_id(),
     };
     registry().insert(owner.token.clone());
     for w in &warnings {
@@ -149,6 +181,7 @@ impl Store {
       pid: std::process::id(),
       start: None,
       token: String::new(),
+      boot: None,
     };
     Ok(Store {
       shared: Arc::new(Shared::new(path, owner, Some(conn), Vec::new())),
@@ -308,16 +341,8 @@ impl Store {
   pub fn recover(&self) -> Result<Vec<StoredSession>> {
     self.write(|c, sh| {
       let mut recovered = Vec::new();
-      for (row, pid, start) in sessions::live_rows(c)? {
-        let owner_alive = match (pid, start) {
-          (Some(pid), start) => {
-            pid as u32 == sh.owner.pid
-              || (start.is_some()
-                && crate::process::start_time(pid as u32) == start.map(|s| s as u64))
-          }
-          _ => false,
-        };
-        if owner_alive {
+      for (row, pid, start, boot) in sessions::live_rows(c)? {
+        if sh.owner.recorded_alive(pid, start, boot.as_deref()) {
           continue;
         }
         let Some(s) = sh.decode(row) else { continue };

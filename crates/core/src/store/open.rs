@@ -53,6 +53,9 @@ const MIGRATIONS: &[&str] = &[
    ALTER TABLE sessions ADD COLUMN backend TEXT;
    UPDATE sessions SET backend = json_extract(data, '$.info.backend');
    CREATE INDEX sessions_backend ON sessions(backend);",
+  // 4: the boot the owning manager ran in (/proc/sys/kernel/random/boot_id): with pid and
+  // start time it tells a dead manager from a live one across reboots.
+  "ALTER TABLE sessions ADD COLUMN owner_boot TEXT;",
 ];
 
 #[cfg(test)]

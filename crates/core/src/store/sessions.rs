@@ -19,11 +19,12 @@ pub(crate) fn upsert(c: &Connection, s: &StoredSession, owner: &Owner) -> Sql<()
   let i = &s.info;
   c.prepare_cached(
     "INSERT INTO sessions (id, name, backend_session_id, status, created_at, ended_at,
-       resumed_from_id, forked_from_id, tombstone, owner_pid, owner_start, data, backend)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12)
+       resumed_from_id, forked_from_id, tombstone, owner_pid, owner_start, data, backend,
+       owner_boot)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13)
      ON CONFLICT(id) DO UPDATE SET name = ?2, backend_session_id = ?3, status = ?4,
        ended_at = ?6, resumed_from_id = ?7, forked_from_id = ?8, tombstone = 0,
-       owner_pid = ?9, owner_start = ?10, data = ?11, backend = ?12",
+       owner_pid = ?9, owner_start = ?10, data = ?11, backend = ?12, owner_boot = ?13",
   )?
   .execute(params![
     i.id,
@@ -38,6 +39,7 @@ pub(crate) fn upsert(c: &Connection, s: &StoredSession, owner: &Owner) -> Sql<()
     owner.start.map(|t| t as i64),
     data,
     i.backend.as_str(),
+    owner.boot,
   ])
   .map(|_| ())
 }
@@ -98,16 +100,17 @@ pub(crate) fn count(c: &Connection) -> Sql<u64> {
   .map(|n| n as u64)
 }
 
-/// Live rows with their owner (pid, start time), for recovery.
-/// A live row and its owner (pid, start time).
-pub(crate) type LiveRow = (Row, Option<i64>, Option<i64>);
+/// A live row and its owner (pid, start time, boot id), for recovery.
+pub(crate) type LiveRow = (Row, Option<i64>, Option<i64>, Option<String>);
 
 pub(crate) fn live_rows(c: &Connection) -> Sql<Vec<LiveRow>> {
   let mut stmt = c.prepare(
-    "SELECT id, data, owner_pid, owner_start FROM sessions
+    "SELECT id, data, owner_pid, owner_start, owner_boot FROM sessions
      WHERE status IN ('starting', 'running', 'waiting-for-input')",
   )?;
-  let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?, r.get(3)?)))?;
+  let rows = stmt.query_map([], |r| {
+    Ok(((r.get(0)?, r.get(1)?), r.get(2)?, r.get(3)?, r.get(4)?))
+  })?;
   rows.collect()
 }
 

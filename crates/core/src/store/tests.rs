@@ -15,8 +15,9 @@ fn scratch(tag: &str) -> PathBuf {
 }
 
 /// Runs `sql` in the store's writer transaction.
-fn sql(store: &Store, sql: &'static str) {
-  store.write(move |c, _| c.execute_batch(sql)).unwrap();
+fn sql(store: &Store, sql: &str) {
+  let sql = sql.to_owned();
+  store.write(move |c, _| c.execute_batch(&sql)).unwrap();
 }
 
 fn sha(p: &Path) -> Vec<u8> {
@@ -117,6 +118,48 @@ fn chains_read_back_newest_first_and_survive_eviction_as_tombstones() {
   assert!(chain[1].info.evicted && chain[2].info.evicted && !chain[0].info.evicted);
   assert_eq!(ids(store.all().unwrap()), ["c"]);
   assert_eq!(store.count().unwrap(), 1);
+}
+
+#[test]
+fn recovery_tells_a_predecessor_with_our_pid_by_start_time_and_boot() {
+  let dir = scratch("recover-pid-reuse");
+  let path = dir.join("s.db");
+  let store = Store::open(path.to_str().unwrap()).unwrap();
+  for id in [
+    "mine",
+    "same-pid-earlier",
+    "same-pid-other-boot",
+    "live-other",
+  ] {
+    store.upsert(&session(id, None, Status::Running)).unwrap();
+  }
+  let me = std::process::id();
+  // Our pid, an earlier start: the manager that was pid N before us (pid 1 in a container).
+  sql(
+    &store,
+    &format!("UPDATE sessions SET owner_start = owner_start - 1 WHERE id = 'same-pid-earlier' AND owner_pid = {me}"),
+  );
+  // Our pid and start time, but another boot.
+  sql(
+    &store,
+    "UPDATE sessions SET owner_boot = 'another-boot' WHERE id = 'same-pid-other-boot'",
+  );
+  // A running process (pid 1 here) recorded with its real start time: alive.
+  let init_start = crate::process::start_time(1).unwrap() as i64;
+  sql(
+    &store,
+    &format!(
+      "UPDATE sessions SET owner_pid = 1, owner_start = {init_start} WHERE id = 'live-other'"
+    ),
+  );
+  let mut recovered: Vec<String> = store
+    .recover()
+    .unwrap()
+    .into_iter()
+    .map(|s| s.info.id)
+    .collect();
+  recovered.sort();
+  assert_eq!(recovered, ["same-pid-earlier", "same-pid-other-boot"]);
 }
 
 #[test]

@@ -51,6 +51,12 @@ pub struct ManagerOptions {
   pub stderr_lines: u32,
   /// Longest stdout line accepted from a CLI, in bytes. Default 32 MiB.
   pub max_line_bytes: u32,
+  /// Largest prompt / message (`spawn`, `send`, `resume`), in UTF-8 bytes; over it is
+  /// `E_INVALID_ARGUMENT`. Default 1 MiB.
+  pub max_prompt_bytes: u64,
+  /// All sessions' partial stdout lines together may hold this many bytes; a line that would
+  /// go over it is skipped (an `error` event) instead of buffered. Default 64 MiB.
+  pub line_buffer_budget_bytes: u64,
   /// How long `close` waits for the CLI to exit after stdin EOF before SIGKILL, ms, at least 1.
   /// Default 30000.
   pub close_timeout_ms: u64,
@@ -93,6 +99,20 @@ pub struct ManagerOptions {
   pub finished_ttl_ms: u64,
 }
 
+impl ManagerOptions {
+  /// `E_INVALID_ARGUMENT` for a prompt over `maxPromptBytes`.
+  pub fn check_prompt(&self, what: &str, text: &str) -> Result<()> {
+    if text.len() as u64 > self.max_prompt_bytes {
+      return Err(bad(format!(
+        "{what} is {} bytes, over maxPromptBytes ({})",
+        text.len(),
+        self.max_prompt_bytes
+      )));
+    }
+    Ok(())
+  }
+}
+
 impl Default for ManagerOptions {
   fn default() -> Self {
     ManagerOptions {
@@ -105,6 +125,8 @@ impl Default for ManagerOptions {
       output_lines: 200,
       stderr_lines: 50,
       max_line_bytes: 32 * 1024 * 1024,
+      max_prompt_bytes: 1024 * 1024,
+      line_buffer_budget_bytes: 64 * 1024 * 1024,
       close_timeout_ms: 30_000,
       finished_ttl_ms: 3_600_000,
       store_path: None,
@@ -270,7 +292,18 @@ impl ManagerOptions {
     if self.max_line_bytes < 1024 {
       return Err(bad("maxLineBytes must be at least 1024".into()));
     }
-    check_env("env", &self.env)
+    check_env("env", &self.env)?;
+    if self.max_prompt_bytes == 0 || self.max_prompt_bytes > MAX_SAFE_INTEGER {
+      return Err(bad("maxPromptBytes must be an integer from 1".into()));
+    }
+    if self.line_buffer_budget_bytes < self.max_line_bytes.min(1024 * 1024) as u64
+      || self.line_buffer_budget_bytes > MAX_SAFE_INTEGER
+    {
+      return Err(bad(
+        "lineBufferBudgetBytes must be at least 1 MiB (or maxLineBytes, if smaller)".into(),
+      ));
+    }
+    Ok(())
   }
 }
 

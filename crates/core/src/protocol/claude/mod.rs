@@ -25,7 +25,11 @@ pub struct ClaudeArgs {
   pub permission_mode: Option<String>,
   pub allowed_tools: Vec<String>,
   pub disallowed_tools: Vec<String>,
+  /// The text appended to the system prompt; it reaches the CLI through
+  /// `append_system_prompt_file`, never the command line.
   pub append_system_prompt: Option<String>,
+  /// `--append-system-prompt-file`: a private file holding `append_system_prompt`.
+  pub append_system_prompt_file: Option<std::path::PathBuf>,
   pub max_turns: Option<u32>,
   pub add_dirs: Vec<String>,
   /// `--max-budget-usd` (the manager also enforces it).
@@ -75,9 +79,9 @@ pub fn args(a: &ClaudeArgs) -> Vec<OsString> {
   if !a.disallowed_tools.is_empty() {
     v.push(format!("--disallowedTools={}", a.disallowed_tools.join(",")).into());
   }
-  if let Some(s) = &a.append_system_prompt {
-    v.push("--append-system-prompt".into());
-    v.push(s.into());
+  if let Some(f) = &a.append_system_prompt_file {
+    v.push("--append-system-prompt-file".into());
+    v.push(f.into());
   }
   if let Some(n) = a.max_turns {
     v.push("--max-turns".into());

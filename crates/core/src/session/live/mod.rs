@@ -6,7 +6,7 @@
 
 use crate::model::error::{Error, Result};
 use crate::model::event::{Ev, EventPayload};
-use crate::process::signal_group;
+use crate::process::{signal_group, Contained};
 use crate::protocol::codex::app_server as rpc;
 use crate::protocol::jsonrpc;
 use crate::session::listeners::Listeners;
@@ -61,6 +61,8 @@ pub(crate) struct LiveSession {
   dirty: std::sync::atomic::AtomicBool,
   /// This session, for handing itself to the store's writer.
   me: std::sync::Weak<LiveSession>,
+  /// What holds its processes, from its first process on.
+  contained: OnceLock<Arc<Contained>>,
 }
 
 /// Where and with what the session's snapshots are stored.
@@ -91,6 +93,7 @@ impl LiveSession {
       persist: OnceLock::new(),
       dirty: std::sync::atomic::AtomicBool::new(false),
       me: me.clone(),
+      contained: OnceLock::new(),
     })
   }
 
@@ -274,11 +277,32 @@ impl LiveSession {
       .map_err(|e| Error::Protocol(format!("cannot send `{method}`: {e}")))
   }
 
-  /// Signals the whole process group; false when no process is running.
+  /// The session's containment (its cgroup made at the first call), recorded on its snapshot.
+  pub(crate) fn contained(&self) -> Arc<Contained> {
+    let c = self.contained.get_or_init(|| {
+      let mut st = self.state();
+      let c = Contained::new(st.id());
+      st.set_containment(c.mechanism());
+      c
+    });
+    Arc::clone(c)
+  }
+
+  /// Signals the whole process group; false when no process is running. SIGKILL also kills
+  /// every other process of the session (its containment), whatever its group.
   pub(crate) fn signal(&self, sig: Signal) -> bool {
-    match *lock(&self.pgid) {
-      Some(pgid) => signal_group(pgid, sig),
-      None => false,
+    let pgid = *lock(&self.pgid);
+    let sent = pgid.is_some_and(|pgid| signal_group(pgid, sig));
+    if sig == Signal::SIGKILL {
+      self.kill_contained(pgid);
+    }
+    sent
+  }
+
+  /// SIGKILL to every process of the session but `leader` (signalled by its group).
+  pub(super) fn kill_contained(&self, leader: Option<u32>) {
+    if let Some(c) = self.contained.get() {
+      c.kill(leader);
     }
   }
 
@@ -300,6 +324,9 @@ impl LiveSession {
 
   /// The session is over: wake waiters and let go of the keep-alive.
   fn finish(&self) {
+    if let Some(c) = self.contained.get() {
+      c.release();
+    }
     lock(&self.keepalive).take();
     self.done.send_replace(true);
   }

@@ -5,7 +5,7 @@
 use super::{lock, LiveSession};
 use crate::model::event::EventPayload;
 use crate::model::options::Backend;
-use crate::process::{signal_group, Line, LineReader};
+use crate::process::{signal_group, Line, LineLimits, LineReader};
 use crate::protocol::{Inbound, Parser};
 use crate::session::reader::{read_and_parse, Parsed, PARSED_BACKLOG};
 use crate::session::TurnOutcome;
@@ -36,7 +36,7 @@ impl LiveSession {
     self: &Arc<Self>,
     mut child: Child,
     parser: Parser,
-    line_cap: usize,
+    limits: LineLimits,
   ) -> bool {
     let pid = child.id().unwrap_or(0);
     let refused = {
@@ -49,6 +49,7 @@ impl LiveSession {
     };
     if refused {
       signal_group(pid, Signal::SIGKILL);
+      self.kill_contained(Some(pid));
       // Reaped before the caller hears of it, so no process is left when spawn rejects.
       let _ = child.wait().await;
       return false;
@@ -66,13 +67,13 @@ impl LiveSession {
       }
     }
     let me = Arc::clone(self);
-    tokio::spawn(async move { me.pump(child, parser, line_cap).await });
+    tokio::spawn(async move { me.pump(child, parser, limits).await });
     true
   }
 
   /// Applies the child's output until its stdout ends or it exits, then what it left in the
   /// pipe (bounded in time), then its exit.
-  async fn pump(self: Arc<Self>, mut child: Child, parser: Parser, line_cap: usize) {
+  async fn pump(self: Arc<Self>, mut child: Child, parser: Parser, limits: LineLimits) {
     let stderr_task = child.stderr.take().map(|err| self.read_stderr(err));
     let stdout = child.stdout.take();
     let mut exit_rx = self.reap(child);
@@ -80,7 +81,7 @@ impl LiveSession {
     // Lines are read and parsed by a task of their own, so parsing the next lines overlaps
     // with applying the previous ones (on another core when there is one).
     let (tx, mut parsed) = tokio::sync::mpsc::channel(PARSED_BACKLOG);
-    let reader = stdout.map(|out| tokio::spawn(read_and_parse(out, parser, line_cap, tx)));
+    let reader = stdout.map(|out| tokio::spawn(read_and_parse(out, parser, limits, tx)));
     loop {
       tokio::select! {
         biased;
@@ -147,12 +148,13 @@ impl LiveSession {
     exit_rx
   }
 
-  /// The leader was reaped: every descendant goes with it (the group is killed), and the
-  /// group id is forgotten so it can never be signalled after reuse.
+  /// The leader was reaped: every descendant goes with it (the group and the session's
+  /// containment are killed), and the group id is forgotten so it can never be signalled after reuse.
   fn reaped(&self) {
     if let Some(pgid) = lock(&self.pgid).take() {
       signal_group(pgid, Signal::SIGKILL);
     }
+    self.kill_contained(None);
   }
 
   /// The process is gone: stdin and pending requests are dropped, and the state decides the

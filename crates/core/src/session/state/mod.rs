@@ -173,6 +173,7 @@ impl SessionState {
         forked_from_id: n.forked_from_id,
         evicted: false,
         external: false,
+        containment: None,
       },
       limits,
       events: VecDeque::new(),
@@ -314,6 +315,11 @@ impl SessionState {
 
   pub fn stop_request(&self) -> Option<StopRequest> {
     self.stop
+  }
+
+  /// Records what holds the session's processes.
+  pub fn set_containment(&mut self, c: crate::model::info::Containment) {
+    self.info.containment = Some(c);
   }
 
   pub fn set_pid(&mut self, pid: u32) {
