@@ -61,11 +61,14 @@ const randomDelay = (maxMs) => new Promise((r) => setTimeout(r, Math.random() * 
 /** Stops `name` with `how` as soon as it is registered (retrying E_NOT_FOUND until spawn settles). */
 async function stopWhenKnown(m, name, how, settled) {
   for (;;) {
+    // Read before the attempt: a spawn that settles while a stop is refused E_NOT_FOUND has
+    // registered its session by then, so the loop tries once more rather than give up.
+    const wasSettled = settled.done
     try {
       return await (how === 'kill' ? m.kill(name) : how === 'close' ? m.close(name) : m.interrupt(name))
     } catch (e) {
       if (e.code !== 'E_NOT_FOUND') throw e
-      if (settled.done) return null
+      if (wasSettled) return null
     }
     await tick()
   }

@@ -56,27 +56,7 @@ impl Manager {
         "backendSessionId must be a Claude session id (a UUID), got `{id}`"
       )));
     }
-    let spawn_like = SpawnOptions {
-      backend: Backend::Claude,
-      prompt: o.prompt.clone().unwrap_or_default(),
-      workdir: o.workdir.clone(),
-      name: o.name.clone(),
-      model: o.model.clone(),
-      permission_mode: None,
-      allowed_tools: Vec::new(),
-      disallowed_tools: Vec::new(),
-      append_system_prompt: None,
-      max_turns: None,
-      add_dirs: Vec::new(),
-      env: Default::default(),
-      origin: o.origin.clone(),
-      sandbox: None,
-      approval_policy: None,
-      config: Default::default(),
-      resume: None,
-      fork: false,
-      max_budget_usd: None,
-    };
+    let spawn_like = registered_options(&o);
     let mut state = self.new_state(NewSession {
       id: uuid::Uuid::new_v4().to_string(),
       name: o.name.clone(),
@@ -147,5 +127,30 @@ impl Manager {
     }
     let info = s.state().info();
     Ok(info)
+  }
+}
+
+/// What a registered session stores for a later resume: a Claude session in its workdir.
+fn registered_options(o: &RegisterOptions) -> SpawnOptions {
+  SpawnOptions {
+    backend: Backend::Claude,
+    prompt: o.prompt.clone().unwrap_or_default(),
+    workdir: o.workdir.clone(),
+    name: o.name.clone(),
+    model: o.model.clone(),
+    permission_mode: None,
+    allowed_tools: Vec::new(),
+    disallowed_tools: Vec::new(),
+    append_system_prompt: None,
+    max_turns: None,
+    add_dirs: Vec::new(),
+    env: Default::default(),
+    origin: o.origin.clone(),
+    sandbox: None,
+    approval_policy: None,
+    config: Default::default(),
+    resume: None,
+    fork: false,
+    max_budget_usd: None,
   }
 }

@@ -113,49 +113,11 @@ impl Manager {
     o: ResumeOptions,
     keepalive: Option<crate::session::live::KeepAlive>,
   ) -> Result<SessionInfo> {
-    let fresh_on_missing = o.fresh_on_missing();
     if let Some(p) = prompt.as_deref() {
       crate::model::options::check_message("prompt (omit it to resume without one)", p)?;
     }
-    let src = self.lookup(r)?.ok_or_else(|| not_found(r))?;
-    if !src.info.status.is_terminal() && !o.fork {
-      return Err(Error::State(format!(
-        "session `{r}` is {}: send to it, or resume with fork for a copy",
-        src.info.status.as_str()
-      )));
-    }
-    if src.info.backend_session_id.is_empty() {
-      return Err(Error::ResumeNotFound(format!(
-        "session `{r}` never got a backend session id, so there is nothing to resume"
-      )));
-    }
-    let mut opts: SpawnOptions = serde_json::from_value({
-      let mut v = src.options.clone();
-      if let Some(map) = v.as_object_mut() {
-        map.insert(
-          "prompt".into(),
-          prompt.clone().unwrap_or_else(|| "(resumed)".into()).into(),
-        );
-        map.insert("resume".into(), src.info.backend_session_id.clone().into());
-        map.insert("fork".into(), o.fork.into());
-      }
-      v
-    })
-    .map_err(|e| {
-      Error::Store(format!(
-        "the stored options of session `{r}` cannot be read: {e}"
-      ))
-    })?;
-    let name_taken = |n: &str| {
-      self
-        .live_infos()
-        .iter()
-        .any(|i| !i.status.is_terminal() && i.name.as_deref() == Some(n))
-    };
-    opts.name = o
-      .name
-      .clone()
-      .or_else(|| src.info.name.clone().filter(|n| !o.fork && !name_taken(n)));
+    let src = self.resumable_source(r, o.fork)?;
+    let mut opts = self.resumed_options(r, &src, prompt.as_deref(), &o)?;
     let mut plan = Plan {
       thread_usage: Some(src.thread_usage),
       summary: src.summary.clone(),
@@ -168,7 +130,7 @@ impl Manager {
       plan.resumed_from_id = Some(src.info.id.clone());
     }
     match self.start(opts.clone(), plan, keepalive).await {
-      Err(Error::ResumeNotFound(why)) if fresh_on_missing => {
+      Err(Error::ResumeNotFound(why)) if o.fresh_on_missing() => {
         // The CLI lost the conversation: start a new one that carries what we kept of it.
         let seeded = seed_prompt(&src, prompt.as_deref());
         opts.resume = None;
@@ -186,6 +148,57 @@ impl Manager {
       }
       other => other,
     }
+  }
+
+  /// The stored session `r` if it can be continued: finished (or forked), with a backend id.
+  fn resumable_source(&self, r: &str, fork: bool) -> Result<StoredSession> {
+    let src = self.lookup(r)?.ok_or_else(|| not_found(r))?;
+    if !src.info.status.is_terminal() && !fork {
+      return Err(Error::State(format!(
+        "session `{r}` is {}: send to it, or resume with fork for a copy",
+        src.info.status.as_str()
+      )));
+    }
+    if src.info.backend_session_id.is_empty() {
+      return Err(Error::ResumeNotFound(format!(
+        "session `{r}` never got a backend session id, so there is nothing to resume"
+      )));
+    }
+    Ok(src)
+  }
+
+  /// The spawn options of the new session: the stored ones, with the prompt, the conversation
+  /// to continue and the name (the given one, else the old one unless a live session has it
+  /// or this is a fork).
+  fn resumed_options(
+    &self,
+    r: &str,
+    src: &StoredSession,
+    prompt: Option<&str>,
+    o: &ResumeOptions,
+  ) -> Result<SpawnOptions> {
+    let mut v = src.options.clone();
+    if let Some(map) = v.as_object_mut() {
+      map.insert("prompt".into(), prompt.unwrap_or("(resumed)").into());
+      map.insert("resume".into(), src.info.backend_session_id.clone().into());
+      map.insert("fork".into(), o.fork.into());
+    }
+    let mut opts: SpawnOptions = serde_json::from_value(v).map_err(|e| {
+      Error::Store(format!(
+        "the stored options of session `{r}` cannot be read: {e}"
+      ))
+    })?;
+    let name_taken = |n: &str| {
+      self
+        .live_infos()
+        .iter()
+        .any(|i| !i.status.is_terminal() && i.name.as_deref() == Some(n))
+    };
+    opts.name = o
+      .name
+      .clone()
+      .or_else(|| src.info.name.clone().filter(|n| !o.fork && !name_taken(n)));
+    Ok(opts)
   }
 }
 

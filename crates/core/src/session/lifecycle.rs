@@ -85,82 +85,159 @@ pub(crate) fn watch(s: Arc<LiveSession>, launch: Arc<Launch>, t: Timeouts) {
   if t.startup.is_none() && t.idle.is_none() && t.turn.is_none() && t.memory_bytes.is_none() {
     return;
   }
-  tokio::spawn(async move {
-    let mut changes = s.subscribe_milestones();
-    let mut turn_interrupted_at = None;
+  let dog = Watchdog {
+    s,
+    launch,
+    t,
+    turn_interrupted_at: None,
+  };
+  tokio::spawn(dog.run());
+}
+
+/// What one check of the watchdog found.
+enum Check {
+  /// It stopped the session: the watchdog ends.
+  Stopped,
+  /// Check again at this time (ms since the epoch).
+  Until(u64),
+  /// Nothing to watch now.
+  Off,
+}
+
+/// What the checks read from the session, taken under one state lock.
+struct Snap {
+  status: Status,
+  created: u64,
+  updated: u64,
+  turn_started: u64,
+  spoke: bool,
+}
+
+struct Watchdog {
+  s: Arc<LiveSession>,
+  launch: Arc<Launch>,
+  t: Timeouts,
+  /// The start of the turn it last interrupted (one interrupt per turn).
+  turn_interrupted_at: Option<u64>,
+}
+
+fn ms(d: Duration) -> u64 {
+  d.as_millis() as u64
+}
+
+impl Watchdog {
+  async fn run(mut self) {
+    let mut changes = self.s.subscribe_milestones();
     loop {
-      if s.is_done() {
+      if self.s.is_done() {
         return;
       }
-      let (status, created, updated, turn_started, spoke) = {
-        let st = s.state();
-        let info = st.info_header();
-        (info.0, info.1, info.2, st.turn_started_at(), st.cli_spoke())
+      let snap = {
+        let st = self.s.state();
+        let (status, created, updated) = st.info_header();
+        let (turn_started, spoke) = (st.turn_started_at(), st.cli_spoke());
+        Snap {
+          status,
+          created,
+          updated,
+          turn_started,
+          spoke,
+        }
       };
       let now = now_ms();
       let mut next = u64::MAX;
-      let ms = |d: Duration| d.as_millis() as u64;
-      let starting = !spoke && matches!(status, Status::Starting | Status::Running);
-      if let (Some(startup), true) = (t.startup, starting) {
-        let due = created + ms(startup);
-        if now >= due {
-          note(
-            &s,
-            format!("no output from the CLI within {} ms of spawn", ms(startup)),
-          );
-          stop_hard(&s, EndReason::StartupTimeout);
-          return;
-        }
-        next = next.min(due);
-      }
-      if let Some(idle) = t.idle {
-        let due = updated + ms(idle);
-        if now >= due {
-          note(&s, format!("no activity for {} ms", ms(idle)));
-          stop_gracefully(&s, &launch, EndReason::IdleTimeout, t.grace).await;
-          return;
-        }
-        next = next.min(due);
-      }
-      if let (Some(turn), Status::Running) = (t.turn, status) {
-        let due = turn_started + ms(turn);
-        if now >= due && turn_interrupted_at != Some(turn_started) {
-          turn_interrupted_at = Some(turn_started);
-          note(
-            &s,
-            format!("the turn ran longer than {} ms; interrupting it", ms(turn)),
-          );
-          if s.state().request_turn_interrupt() {
-            let _ = tokio::time::timeout(t.grace, launch.interrupt_turn(&s)).await;
-          }
-        } else if now < due {
+      let mut stopped = |c: Check| match c {
+        Check::Stopped => true,
+        Check::Until(due) => {
           next = next.min(due);
+          false
         }
-      }
-      if let Some(limit) = t.memory_bytes {
-        if let Some(rss) = s.group_rss() {
-          if rss > limit {
-            note(
-              &s,
-              format!("the process group uses {rss} bytes, over the {limit}-byte memory limit"),
-            );
-            stop_hard(&s, EndReason::MemoryLimit);
-            return;
-          }
-        }
-        next = next.min(now + ms(MEMORY_SAMPLE));
+        Check::Off => false,
+      };
+      if stopped(self.startup(&snap, now))
+        || stopped(self.idle(&snap, now).await)
+        || stopped(self.turn(&snap, now).await)
+        || stopped(self.memory(now))
+      {
+        return;
       }
       let sleep = tokio::time::sleep(Duration::from_millis(
         next.saturating_sub(now).min(86_400_000),
       ));
       tokio::select! {
         _ = sleep => {}
-        _ = s.wait_done() => return,
+        _ = self.s.wait_done() => return,
         // A new turn brings a new turn deadline.
-        _ = changes.changed(), if t.turn.is_some() => {}
+        _ = changes.changed(), if self.t.turn.is_some() => {}
       }
     }
-  });
+  }
+
+  /// No output from the CLI within `startupTimeoutMs` of spawn → `killed`.
+  fn startup(&self, snap: &Snap, now: u64) -> Check {
+    let starting = !snap.spoke && matches!(snap.status, Status::Starting | Status::Running);
+    let Some(startup) = self.t.startup.filter(|_| starting) else {
+      return Check::Off;
+    };
+    let due = snap.created + ms(startup);
+    if now < due {
+      return Check::Until(due);
+    }
+    let why = format!("no output from the CLI within {} ms of spawn", ms(startup));
+    note(&self.s, why);
+    stop_hard(&self.s, EndReason::StartupTimeout);
+    Check::Stopped
+  }
+
+  /// No activity for `idleTimeoutMs` → graceful stop, `interrupted`.
+  async fn idle(&self, snap: &Snap, now: u64) -> Check {
+    let Some(idle) = self.t.idle else {
+      return Check::Off;
+    };
+    let due = snap.updated + ms(idle);
+    if now < due {
+      return Check::Until(due);
+    }
+    note(&self.s, format!("no activity for {} ms", ms(idle)));
+    stop_gracefully(&self.s, &self.launch, EndReason::IdleTimeout, self.t.grace).await;
+    Check::Stopped
+  }
+
+  /// A turn running longer than `turnTimeoutMs` is interrupted, once; the session goes on.
+  async fn turn(&mut self, snap: &Snap, now: u64) -> Check {
+    let (Some(turn), Status::Running) = (self.t.turn, snap.status) else {
+      return Check::Off;
+    };
+    let due = snap.turn_started + ms(turn);
+    if now < due {
+      return Check::Until(due);
+    }
+    if self.turn_interrupted_at != Some(snap.turn_started) {
+      self.turn_interrupted_at = Some(snap.turn_started);
+      let why = format!("the turn ran longer than {} ms; interrupting it", ms(turn));
+      note(&self.s, why);
+      if self.s.state().request_turn_interrupt() {
+        let _ = tokio::time::timeout(self.t.grace, self.launch.interrupt_turn(&self.s)).await;
+      }
+    }
+    Check::Off
+  }
+
+  /// The process group's memory over `memoryLimitMb` → `killed`; sampled every 2 s.
+  fn memory(&self, now: u64) -> Check {
+    let Some(limit) = self.t.memory_bytes else {
+      return Check::Off;
+    };
+    match self.s.group_rss() {
+      Some(rss) if rss > limit => {
+        let why = format!("the process group uses {rss} bytes, over the {limit}-byte memory limit");
+        note(&self.s, why);
+        stop_hard(&self.s, EndReason::MemoryLimit);
+        Check::Stopped
+      }
+      _ => Check::Until(now + ms(MEMORY_SAMPLE)),
+    }
+  }
 }
 
 /// A non-fatal `error` event saying why the watchdog acted.

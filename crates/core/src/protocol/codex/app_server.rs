@@ -203,40 +203,45 @@ impl AppServerParser {
         }
         Vec::new()
       }
-      "turn/completed" => {
-        let status = turn
-          .get("status")
-          .and_then(Value::as_str)
-          .unwrap_or("completed");
-        let error = turn
-          .get("error")
-          .and_then(|e| e.get("message"))
-          .and_then(Value::as_str)
-          .map(str::to_owned);
-        let mut ev = EventPayload::turn_end(status, error, self.total);
-        if let EventPayload::TurnCompleted { duration_ms, .. } = &mut ev {
-          *duration_ms = turn.get("durationMs").and_then(Value::as_u64).unwrap_or(0);
-        }
-        vec![ev]
-      }
-      "error" => {
-        let err = params.get("error").unwrap_or(&Value::Null);
-        let message = err
-          .get("message")
-          .and_then(Value::as_str)
-          .unwrap_or("")
-          .to_owned();
-        vec![EventPayload::Error {
-          message,
-          fatal: false,
-        }]
-      }
+      "turn/completed" => vec![self.turn_completed(turn)],
+      "error" => vec![EventPayload::Error {
+        message: text_at(params.get("error"), "message"),
+        fatal: false,
+      }],
       _ => vec![EventPayload::System {
         subtype: method.to_owned(),
         data: params,
       }],
     }
   }
+}
+
+impl AppServerParser {
+  /// `turn/completed`: the turn's status and error, with the thread's token totals so far.
+  fn turn_completed(&self, turn: &Value) -> EventPayload {
+    let status = turn
+      .get("status")
+      .and_then(Value::as_str)
+      .unwrap_or("completed");
+    let error = turn
+      .get("error")
+      .and_then(|e| e.get("message"))
+      .and_then(Value::as_str)
+      .map(str::to_owned);
+    let mut ev = EventPayload::turn_end(status, error, self.total);
+    if let EventPayload::TurnCompleted { duration_ms, .. } = &mut ev {
+      *duration_ms = turn.get("durationMs").and_then(Value::as_u64).unwrap_or(0);
+    }
+    ev
+  }
+}
+
+/// The string at `key` of `v`, or empty.
+fn text_at(v: Option<&Value>, key: &str) -> String {
+  v.and_then(|v| v.get(key))
+    .and_then(Value::as_str)
+    .unwrap_or("")
+    .to_owned()
 }
 
 #[cfg(test)]

@@ -136,6 +136,7 @@ pub struct NewSession {
 }
 
 impl SessionState {
+  /// A new session, `starting`. (Over 60 lines only because it spells out every field.)
   pub fn new(n: NewSession, limits: Limits) -> Self {
     let now = now_ms();
     let event_id = std::sync::Arc::from(n.id.as_str());

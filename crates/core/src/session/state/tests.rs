@@ -154,6 +154,8 @@ fn unexpected_exit_fails_and_kill_is_killed() {
   assert_eq!(s.status(), Status::Killed);
 }
 
+/// One scenario end to end (two Codex turns, then a second exec process): long because each
+/// step asserts what the previous one left.
 #[test]
 fn codex_totals_become_per_turn_deltas_and_exec_processes_end_per_turn() {
   let mut s = SessionState::new(

@@ -3,14 +3,16 @@
 //! JSON-RPC handshake, or a new process per turn). The registry (`manager`) decides when; this
 //! module knows how.
 
+mod start_claude;
+mod start_codex;
+
 use crate::model::error::{Error, Result};
 use crate::model::options::{Backend, ManagerOptions, PermissionMode, SpawnOptions};
 use crate::process::binaries;
 use crate::process::{self, CommandSpec};
 use crate::protocol::codex::exec::{CodexArgs, Continue};
-use crate::protocol::{claude, codex::app_server as app, codex::exec, Parser};
+use crate::protocol::{claude, codex::app_server as app, Parser};
 use crate::session::live::LiveSession;
-use serde_json::json;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,7 +128,7 @@ impl Launch {
     }
   }
 
-  async fn spawn(
+  pub(super) async fn spawn(
     &self,
     session: &Arc<LiveSession>,
     args: Vec<OsString>,
@@ -177,121 +179,10 @@ impl Launch {
 
   async fn start(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
     match self.backend {
-      Backend::Claude => {
-        let mut a = self.claude.clone();
-        if let Some(text) = &a.append_system_prompt {
-          // Not on argv, where every local user reads it (/proc/<pid>/cmdline).
-          let file = s
-            .contained()
-            .private_file("append-system-prompt.txt", text)
-            .map_err(|e| Error::Spawn(format!("cannot write the system prompt file: {e}")))?;
-          a.append_system_prompt_file = Some(file);
-        }
-        self.spawn(s, claude::args(&a), Parser::Claude).await?;
-        if let Some(prompt) = prompt {
-          // A failed write means the CLI already died; its exit sets the status and context.
-          let _ = s.write(&claude::user_message(prompt)).await;
-        }
-        Ok(())
-      }
-      Backend::Codex => {
-        self
-          .spawn(
-            s,
-            app::args(&self.codex),
-            Parser::CodexAppServer(Default::default()),
-          )
-          .await?;
-        match self.app_server_handshake(s, prompt).await {
-          Err(Error::Protocol(m)) if m.contains("exited before answering") => {
-            // Say why: the CLI's own last words are on stderr.
-            s.wait_until(DRAIN, |st| st.status().is_terminal()).await;
-            Err(Error::Protocol(format!("{m}{}", stderr_context(s))))
-          }
-          other => other,
-        }
-      }
-      Backend::CodexExec => {
-        let Some(prompt) = prompt else {
-          // No turn yet, so no process: the first `send` starts `exec resume`.
-          return Ok(());
-        };
-        let how = match (&self.resume, self.fork) {
-          (None, _) => Continue::New,
-          (Some(id), false) => Continue::Resume(id.clone()),
-          (Some(id), true) => Continue::Fork(id.clone()),
-        };
-        let inits = s.state().inits();
-        self.exec_turn(s, &how, prompt).await?;
-        let ready = s
-          .wait_until(self.startup_timeout, |st| {
-            st.inits() > inits || (st.status().is_terminal() && !st.has_pid())
-          })
-          .await;
-        if !ready {
-          return Err(Error::Timeout(format!(
-            "codex exec did not report its thread within {} ms",
-            self.startup_timeout.as_millis()
-          )));
-        }
-        resume_not_found(s)
-      }
+      Backend::Claude => self.start_claude(s, prompt).await,
+      Backend::Codex => self.start_app_server(s, prompt).await,
+      Backend::CodexExec => self.start_exec(s, prompt).await,
     }
-  }
-
-  async fn app_server_handshake(&self, s: &Arc<LiveSession>, prompt: Option<&str>) -> Result<()> {
-    let t = self.request_timeout;
-    s.request(
-      "initialize",
-      app::initialize_params(env!("CARGO_PKG_VERSION")),
-      t,
-    )
-    .await?;
-    s.notify("initialized").await?;
-    let result = match (&self.resume, self.fork) {
-      (None, _) => {
-        s.request(
-          "thread/start",
-          app::thread_start_params(&self.cwd.to_string_lossy(), &self.codex),
-          t,
-        )
-        .await
-      }
-      (Some(id), false) => {
-        s.request("thread/resume", json!({ "threadId": id }), t)
-          .await
-      }
-      (Some(id), true) => s.request("thread/fork", json!({ "threadId": id }), t).await,
-    }
-    .map_err(|e| match &e {
-      Error::Protocol(m) if m.contains("no rollout found") => Error::ResumeNotFound(format!(
-        "Codex has no conversation for thread `{}`: {m}",
-        self.resume.as_deref().unwrap_or("")
-      )),
-      _ => e,
-    })?;
-    let thread = app::thread_id(&result)
-      .ok_or_else(|| Error::Protocol(format!("thread response without a thread id: {result}")))?;
-    s.state().set_backend_session_id(&thread);
-    match prompt {
-      Some(prompt) => self.app_server_turn(s, &thread, prompt).await,
-      None => Ok(()),
-    }
-  }
-
-  /// `turn/start`; its answer names the turn, so `interrupt_turn` can cancel it at once.
-  async fn app_server_turn(&self, s: &Arc<LiveSession>, thread: &str, text: &str) -> Result<()> {
-    let result = s
-      .request(
-        "turn/start",
-        app::turn_start_params(thread, text),
-        self.request_timeout,
-      )
-      .await?;
-    if let Some(turn) = app::turn_id(&result) {
-      s.state().set_turn_id(turn);
-    }
-    Ok(())
   }
 
   /// Sends the next user message of a session that is waiting (the caller moved it to
@@ -313,18 +204,6 @@ impl Launch {
         self.exec_turn(s, &Continue::Resume(thread), text).await
       }
     }
-  }
-
-  /// One `codex exec` process: the prompt goes to its stdin, which is then closed (Codex
-  /// reads `-` until EOF). A failed write means the process died; its exit says why.
-  async fn exec_turn(&self, s: &Arc<LiveSession>, how: &Continue, prompt: &str) -> Result<()> {
-    let args = exec::args(&self.codex, how);
-    self
-      .spawn(s, args, Parser::CodexExec(Default::default()))
-      .await?;
-    let _ = s.write(prompt).await;
-    s.close_stdin().await;
-    Ok(())
   }
 }
 
@@ -377,10 +256,10 @@ impl Launch {
 }
 
 /// How long to wait for a dead CLI's stderr to be read.
-const DRAIN: Duration = Duration::from_secs(3);
+pub(super) const DRAIN: Duration = Duration::from_secs(3);
 
 /// `: <the last meaningful stderr lines>` (backtrace frames and blank lines left out).
-fn stderr_context(s: &LiveSession) -> String {
+pub(super) fn stderr_context(s: &LiveSession) -> String {
   let tail = s.state().info().stderr_tail;
   let lines: Vec<&str> = tail
     .iter()
@@ -400,7 +279,7 @@ fn stderr_context(s: &LiveSession) -> String {
 }
 
 /// `E_RESUME_NOT_FOUND` when the CLI ended saying it has no such conversation.
-fn resume_not_found(s: &LiveSession) -> Result<()> {
+pub(super) fn resume_not_found(s: &LiveSession) -> Result<()> {
   let info = s.state().info();
   if !info.status.is_terminal() {
     return Ok(());
