@@ -132,6 +132,30 @@ test('a deleted transcript fails resume before spawning; onMissing fresh seeds t
   }
 })
 
+test('a Claude conversation is resumed only from its own workdir: from another, E_RESUME_NOT_FOUND before spawning', async () => {
+  const m = new SessionManager({ claudePath: claudeBin(), env: t.env, storePath: ':memory:' })
+  const other = mkdtempSync(join(tmpdir(), 'ocs-other-workdir-'))
+  try {
+    const a = await m.spawn({ backend: 'claude', prompt: "Hello, I'm John", workdir: t.workdir })
+    await turnEnd(m, a.id)
+    await m.close(a.id)
+    const before = m.stats().spawned
+    await assert.rejects(m.spawn({ backend: 'claude', prompt: "What's my name?", workdir: other, resume: a.backendSessionId }), (err) => {
+      assert.equal(err.code, 'E_RESUME_NOT_FOUND')
+      assert.match(err.message, /another working directory/)
+      assert.ok(err.message.includes(other), 'it names the workdir it was asked from')
+      return true
+    })
+    assert.equal(m.stats().spawned, before, 'nothing was spawned')
+    // From its own workdir the same conversation goes on.
+    const b = await m.spawn({ backend: 'claude', prompt: "What's my name?", workdir: t.workdir, resume: a.backendSessionId })
+    assert.equal((await turnEnd(m, b.id)).status, 'waiting-for-input')
+  } finally {
+    await m.shutdown()
+    rmSync(other, { recursive: true, force: true })
+  }
+})
+
 test('after the manager process is SIGKILLed mid-turn, a new manager recovers its sessions', async () => {
   const storePath = join(dir, 'restart.db')
   // One finished turn (on disk), then a turn the model stalls on when the process dies.

@@ -7,6 +7,9 @@ use crate::model::options::Backend;
 use crate::session::launch::Launch;
 use std::path::PathBuf;
 
+/// The longest project folder name Claude Code writes in full (docs/protocols.md A5).
+const CLAUDE_FOLDER_MAX: usize = 200;
+
 impl Launch {
   /// Checks that the CLI still has the conversation `resume` names (Claude's transcript,
   /// Codex's rollout file): `E_RESUME_NOT_FOUND` saying what was looked for, before anything
@@ -57,8 +60,8 @@ impl Launch {
   }
 
   /// Claude resumes only what it has on disk: `$CLAUDE_CONFIG_DIR/projects/<cwd with every
-  /// non-alphanumeric char as '-'>/<id>.jsonl` (docs/protocols.md A5). Long cwds get a hashed
-  /// folder name, so any project folder holding the transcript counts.
+  /// non-alphanumeric char as '-'>/<id>.jsonl` (docs/protocols.md A5), from the session's own
+  /// workdir only: the pinned Claude Code finds no conversation of another cwd's folder.
   fn check_claude_transcript(&self, id: &str) -> Result<()> {
     let config = self
       .env_var("CLAUDE_CONFIG_DIR")
@@ -80,13 +83,36 @@ impl Launch {
     if expected.is_file() {
       return Ok(());
     }
+    // Names over 200 characters are cut and get a hash suffix (`-r3njmf`): the folder of this
+    // cwd is the one that starts with the cut name. A transcript under another cwd's folder
+    // does not count: the pinned Claude Code does not find it from here.
+    if escaped.len() > CLAUDE_FOLDER_MAX {
+      let cut = &escaped[..CLAUDE_FOLDER_MAX];
+      let found = std::fs::read_dir(&projects)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|d| d.file_name().to_string_lossy().starts_with(cut))
+        .any(|d| d.path().join(format!("{id}.jsonl")).is_file());
+      if found {
+        return Ok(());
+      }
+    }
     let elsewhere = std::fs::read_dir(&projects)
       .into_iter()
       .flatten()
       .flatten()
-      .any(|d| d.path().join(format!("{id}.jsonl")).is_file());
-    if elsewhere {
-      return Ok(());
+      .find(|d| d.path().join(format!("{id}.jsonl")).is_file())
+      .map(|d| d.path());
+    if let Some(other) = elsewhere {
+      return Err(Error::ResumeNotFound(format!(
+        "Claude Code keeps conversation `{id}` under {}, the folder of another working \
+         directory; it resumes only from the original one (workdir `{}` has {}); nothing was \
+         started",
+        other.display(),
+        self.cwd.display(),
+        projects.join(&escaped).display()
+      )));
     }
     Err(Error::ResumeNotFound(format!(
       "Claude Code has no conversation `{id}`: looked for {} (and under {}); nothing was started",
