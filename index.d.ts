@@ -98,7 +98,7 @@ export interface ManagerOptions {
   outputLines?: number
   /** stderr lines kept per session (`stderrTail`). Default 50. */
   stderrLines?: number
-  /** Longest stdout line accepted from a CLI, in bytes; longer ones are skipped with an `error` event. Default 33554432 (32 MiB). */
+  /** Longest stdout line accepted from a CLI, in bytes, at least 65536 (the CLIs' startup lines must fit); longer ones are skipped with an `error` event, and a JSON-RPC request still waiting then fails at once with `E_PROTOCOL` (the skipped line may have been its answer). Default 33554432 (32 MiB). */
   maxLineBytes?: number
   /** Largest prompt / message (`spawn`, `send`, `resume`) in UTF-8 bytes; over it is `E_INVALID_ARGUMENT`. Default 1048576 (1 MiB). */
   maxPromptBytes?: number

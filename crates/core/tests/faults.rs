@@ -34,7 +34,7 @@ impl Drop for Scratch {
 fn manager(agent: String) -> Manager {
   Manager::new(ManagerOptions {
     claude_path: Some(agent),
-    max_line_bytes: 1024,
+    max_line_bytes: 64 * 1024,
     close_timeout_ms: 5000,
     store_path: Some(":memory:".into()),
     ..Default::default()
@@ -74,7 +74,7 @@ async fn garbage_and_oversized_lines_are_errors_not_crashes() {
   let dir = Scratch::new("garbage");
   let result = r#"{"type":"result","subtype":"success","is_error":false,"result":"ok","num_turns":1,"total_cost_usd":0.5,"usage":{"input_tokens":3,"output_tokens":4}}"#;
   let agent = dir.agent(&format!(
-    "read line\necho 'this is not json'\nprintf '\\377\\376 binary\\n'\nhead -c 5000 /dev/zero | tr '\\0' 'x'; echo\necho '{{\"type\":\"assistant\",\"message\":{{\"content\":[{{\"type\":\"text\",\"text\":\"hi there\"}}]}}}}'\necho '{result}'\ncat >/dev/null\nexit 0"
+    "read line\necho 'this is not json'\nprintf '\\377\\376 binary\\n'\nhead -c 70000 /dev/zero | tr '\\0' 'x'; echo\necho '{{\"type\":\"assistant\",\"message\":{{\"content\":[{{\"type\":\"text\",\"text\":\"hi there\"}}]}}}}'\necho '{result}'\ncat >/dev/null\nexit 0"
   ));
   let m = manager(agent);
   let s = m.spawn(spawn_opts(&dir.0), None).await.unwrap();
@@ -97,7 +97,7 @@ async fn garbage_and_oversized_lines_are_errors_not_crashes() {
   assert_eq!(errors.len(), 3, "{errors:?}");
   assert!(errors[0].contains("unparsable"), "{errors:?}");
   assert!(
-    errors[2].contains("5000 bytes exceeds maxLineBytes"),
+    errors[2].contains("70000 bytes exceeds maxLineBytes"),
     "{errors:?}"
   );
   let info = m.get(&s.id).unwrap();
@@ -240,6 +240,34 @@ async fn an_app_server_that_never_answers_times_out_and_leaves_nothing() {
     m.stats().total,
     0,
     "the session that never started is forgotten"
+  );
+  assert_eq!(m.stats().live, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_lost_to_an_oversized_line_fails_its_request_at_once() {
+  let dir = Scratch::new("oversized-answer");
+  // Answers `initialize` with a line over maxLineBytes, then waits.
+  let agent = dir.agent(
+    "read line\nprintf '{\"id\":0,\"result\":{\"pad\":\"'; head -c 70000 /dev/zero | tr '\\0' 'x'; echo '\"}}'\ncat >/dev/null",
+  );
+  let m = Manager::new(ManagerOptions {
+    codex_path: Some(agent),
+    max_line_bytes: 64 * 1024,
+    request_timeout_ms: 60_000,
+    store_path: Some(":memory:".into()),
+    ..Default::default()
+  })
+  .unwrap();
+  let mut opts = spawn_opts(&dir.0);
+  opts.backend = openclaw_sessions_core::Backend::Codex;
+  let started = std::time::Instant::now();
+  let err = m.spawn(opts, None).await.unwrap_err();
+  assert_eq!(err.code(), "E_PROTOCOL", "{err}");
+  assert!(err.to_string().contains("exceeds maxLineBytes"), "{err}");
+  assert!(
+    started.elapsed() < Duration::from_secs(30),
+    "failed at once, not after requestTimeoutMs"
   );
   assert_eq!(m.stats().live, 0);
 }

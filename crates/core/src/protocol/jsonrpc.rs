@@ -44,6 +44,11 @@ impl<W> Pending<W> {
     self.waiting.remove(&id)
   }
 
+  /// Takes every pending request's waiter (their answers can no longer be matched).
+  pub fn drain(&mut self) -> Vec<W> {
+    self.waiting.drain().map(|(_, w)| w).collect()
+  }
+
   /// Gives up every pending request (the CLI exited: no response will come); their waiters
   /// are dropped.
   pub fn clear(&mut self) {

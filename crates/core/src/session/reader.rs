@@ -11,7 +11,22 @@ pub(crate) const PARSED_BACKLOG: usize = 16;
 const BATCH_LINES: usize = 64;
 
 /// One output line, parsed: what it means, or why it could not be read (a protocol error).
-pub(crate) type Parsed = std::result::Result<Vec<Inbound>, String>;
+pub(crate) type Parsed = std::result::Result<Vec<Inbound>, LineError>;
+
+/// Why an output line gave nothing.
+pub(crate) struct LineError {
+  pub message: String,
+  /// The line was skipped unread (over `maxLineBytes` or the shared line budget): it may have
+  /// been the answer to a pending request, which then fails rather than waits for ever.
+  pub skipped: bool,
+}
+
+fn skipped(message: String) -> LineError {
+  LineError {
+    message,
+    skipped: true,
+  }
+}
 
 /// Reads the child's stdout line by line and parses each, until end of stream or until the
 /// session stops taking them.
@@ -25,14 +40,17 @@ pub(crate) async fn read_and_parse(
   let mut batch = Vec::new();
   while let Ok(Some(line)) = reader.next_line().await {
     batch.push(match line {
-      Line::Text(text) => parser.parse_line(&text).map_err(|e| e.to_string()),
-      Line::TooLong { len } => Err(format!(
+      Line::Text(text) => parser.parse_line(&text).map_err(|e| LineError {
+        message: e.to_string(),
+        skipped: false,
+      }),
+      Line::TooLong { len } => Err(skipped(format!(
         "output line of {len} bytes exceeds maxLineBytes; skipped"
-      )),
-      Line::OverBudget { len } => Err(format!(
+      ))),
+      Line::OverBudget { len } => Err(skipped(format!(
         "output line of {len} bytes skipped: the line buffers of all sessions hold \
          lineBufferBudgetBytes already"
-      )),
+      ))),
     });
     // Lines already read are parsed before the batch is handed over (one hand-over per read
     // of the pipe); a batch never waits for more output.

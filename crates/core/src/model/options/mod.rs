@@ -23,6 +23,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The least `maxLineBytes`: a CLI's startup lines are a few KB (Claude Code's `init` with its
+/// default tools is ~3 KB; MCP servers and many tools make it longer) and must never be dropped.
+pub const MIN_LINE_BYTES: u32 = 64 * 1024;
+
 /// The largest integer a JavaScript number holds exactly: the upper bound of every `…Ms` option.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
@@ -49,7 +53,7 @@ pub struct ManagerOptions {
   pub output_lines: u32,
   /// stderr lines kept per session. Default 50.
   pub stderr_lines: u32,
-  /// Longest stdout line accepted from a CLI, in bytes. Default 32 MiB.
+  /// Longest stdout line accepted from a CLI, in bytes, at least 65536. Default 32 MiB.
   pub max_line_bytes: u32,
   /// Largest prompt / message (`spawn`, `send`, `resume`), in UTF-8 bytes; over it is
   /// `E_INVALID_ARGUMENT`. Default 1 MiB.
@@ -289,8 +293,10 @@ impl ManagerOptions {
         "requestTimeoutMs and startupTimeoutMs must be at least 1".into(),
       ));
     }
-    if self.max_line_bytes < 1024 {
-      return Err(bad("maxLineBytes must be at least 1024".into()));
+    if self.max_line_bytes < MIN_LINE_BYTES {
+      return Err(bad(format!(
+        "maxLineBytes must be at least {MIN_LINE_BYTES}: the CLIs' startup lines must fit"
+      )));
     }
     check_env("env", &self.env)?;
     if self.max_prompt_bytes == 0 || self.max_prompt_bytes > MAX_SAFE_INTEGER {

@@ -6,7 +6,7 @@ use super::{lock, LiveSession};
 use crate::model::event::EventPayload;
 use crate::model::options::Backend;
 use crate::process::{signal_group, Line, LineLimits, LineReader};
-use crate::protocol::{Inbound, Parser};
+use crate::protocol::{Inbound, Parser, RpcError};
 use crate::session::reader::{read_and_parse, Parsed, PARSED_BACKLOG};
 use crate::session::TurnOutcome;
 use nix::sys::signal::Signal;
@@ -192,8 +192,18 @@ impl LiveSession {
   async fn handle_parsed(self: &Arc<Self>, parsed: Parsed) {
     let inbound = match parsed {
       Ok(p) => p,
-      Err(msg) => {
-        self.update(|st| ((), vec![st.protocol_error(msg)]));
+      Err(e) => {
+        if e.skipped {
+          // The answer to a pending request may have been that line: fail them now.
+          let waiters = lock(&self.pending).drain();
+          for w in waiters {
+            let _ = w.send(Err(RpcError {
+              code: -32603,
+              message: format!("{}; it may have been this answer", e.message),
+            }));
+          }
+        }
+        self.update(|st| ((), vec![st.protocol_error(e.message)]));
         return;
       }
     };
