@@ -196,7 +196,7 @@ mod tests {
       Backend::Claude,
       None,
       Some("/nonexistent".as_ref()),
-      &[nested.clone()],
+      std::slice::from_ref(&nested),
     );
     std::fs::remove_dir_all(&root).unwrap();
     assert_eq!(found.unwrap(), bin);
@@ -204,7 +204,7 @@ mod tests {
       Backend::Codex,
       None,
       Some("/nonexistent".as_ref()),
-      &[nested.clone()],
+      std::slice::from_ref(&nested),
     )
     .unwrap_err();
     assert!(
