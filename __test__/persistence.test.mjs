@@ -197,7 +197,7 @@ test('after the manager process is SIGKILLed mid-turn, a new manager recovers it
   p.kill('SIGKILL')
   await new Promise((r) => p.on('exit', r))
 
-  const m = new SessionManager({ claudePath: claudeBin(), env: t.env, storePath })
+  const m = new SessionManager({ claudePath: claudeBin(), env: t.env, storePath, notifications: { fallbackChannel: 'main' } })
   try {
     const [s] = m.list()
     assert.equal(s.id, spawned.spawned)
@@ -209,6 +209,22 @@ test('after the manager process is SIGKILLed mid-turn, a new manager recovers it
     assert.match(s.backendSessionId, /^[0-9a-f-]{36}$/)
     for (let i = 0; i < 100 && processesInGroup(spawned.pid).length > 0; i++) await new Promise((r) => setTimeout(r, 50))
     assert.deepEqual(processesInGroup(spawned.pid), [], 'no agent process survived')
+
+    // Whoever launched it is told, once: one `interrupted` notification with what it had done.
+    const told = []
+    let gotIt
+    const got = new Promise((resolve) => (gotIt = resolve))
+    m.onNotification((n) => {
+      told.push(n)
+      if (n.sessionId === s.id && n.kind === 'interrupted') gotIt()
+    })
+    await Promise.race([got, new Promise((_, reject) => setTimeout(() => reject(new Error('no interrupted notification')), 10000))])
+    const mine = told.filter((n) => n.sessionId === s.id)
+    assert.deepEqual(mine.map((n) => n.kind), ['interrupted'])
+    assert.equal(mine[0].key, `${s.id}:interrupted`)
+    assert.equal(mine[0].data.endReason, 'manager-restart')
+    assert.equal(mine[0].data.turns, 1)
+    assert.deepEqual(mine[0].data.lastLines, ['Nice to meet you, John!'])
 
     const r = await m.resume(s.id, "What's my name?")
     const info = await turnEnd(m, r.id)

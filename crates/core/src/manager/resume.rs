@@ -18,8 +18,9 @@ impl Manager {
     self.store.find(r)
   }
 
-  /// Marks sessions a dead manager left live as `interrupted` (`manager-restart`) and kills
-  /// what they left: the CLI's process group, only where the pid still belongs to the recorded
+  /// Marks sessions a dead manager left live as `interrupted` (`manager-restart`), tells whoever
+  /// launched them (one `interrupted` notification each, through the ledger), and kills what
+  /// they left: the CLI's process group, only where the pid still belongs to the recorded
   /// process (same start time), and every other process of the session (its cgroup, its
   /// inherited marker; `process::containment`).
   pub(crate) fn recover(&self) -> Result<()> {
@@ -31,6 +32,9 @@ impl Manager {
       }
       let killed = crate::process::containment::kill_session(&s.info.id, None, None);
       tracing::info!(session = %s.info.id, killed, "recovered a session left live by a dead manager");
+      if let Some((router, _)) = &self.notifications {
+        router.send(crate::notify::router::Input::Recovered(Box::new(s.info)));
+      }
     }
     Ok(())
   }

@@ -5,7 +5,7 @@
 //! channel, so no session lock is ever held while it works; timers are tokio sleeps (testable
 //! on a paused clock). Delivery and exactly-once are `delivery`'s.
 
-use crate::model::event::{now_ms, Ev, EventPayload};
+use crate::model::event::{now_ms, Ev, EventPayload, Status};
 use crate::model::options::NotificationOptions;
 use crate::notify::delivery::{Delivery, Report};
 use crate::notify::{resolve_channel, Notification};
@@ -53,6 +53,9 @@ pub enum Input {
   },
   /// `background(ref, channel)`.
   Background { id: String, channel: String },
+  /// A session a dead manager left live, just marked `interrupted` (`manager-restart`) by
+  /// this one: its terminal notification, once (the ledger's key is the usual one).
+  Recovered(Box<crate::model::info::SessionInfo>),
 }
 
 /// The router's timers.
@@ -140,7 +143,33 @@ impl Task {
           s.foreground.remove(&channel);
         }
       }
+      Input::Recovered(info) => self.recovered(*info),
     }
+  }
+
+  /// A recovered session's `interrupted` notification, with what it had done (turns, cost,
+  /// its last assistant text as `lastLines`).
+  fn recovered(&mut self, info: crate::model::info::SessionInfo) {
+    let mut s = Session {
+      name: info.name.clone(),
+      workdir: info.workdir.clone(),
+      origin_channel: info.origin.as_ref().and_then(|o| o.channel.clone()),
+      started: info.created_at,
+      turn: info.turns,
+      cost: info.total_cost_usd,
+      ..Session::default()
+    };
+    if let Some(text) = &info.last_assistant_text {
+      s.push_text(text);
+    }
+    self.sessions.insert(info.id.clone(), s);
+    let end = info.end_reason.map(|e| {
+      serde_json::to_value(e)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+    });
+    self.terminal(&info.id, Status::Interrupted, end);
   }
 
   /// A new session: `launched`, and the long-running reminder armed.
