@@ -14,6 +14,7 @@ fi
 
 # Fetched before entering the namespace (the namespace has no registry).
 node24="$(node scripts/lib/node24.mjs)"
+bash scripts/lib/chromium.sh
 [ -d plugin/node_modules/openclaw ] || node scripts/plugin.mjs deps
 [ -f plugin/dist/index.js ] || node scripts/plugin.mjs build
 

@@ -15,6 +15,7 @@ import { deliverer } from './delivery.js'
 import { errorText, PluginError } from './format.js'
 import { registerGatewayMethods } from './gateway.js'
 import { registerTools } from './tools.js'
+import { registerUi } from './ui/route.js'
 
 export const PLUGIN_ID = 'openclaw-sessions'
 
@@ -56,6 +57,7 @@ function register(api: OpenClawPluginApi): void {
     registerCommands(api, actionsFor(family))
   }
   registerGatewayMethods(api, (family) => actionsFor(family ?? anyBackend))
+  registerUi(api, host.manager)
 
   api.registerService({
     id: PLUGIN_ID,
