@@ -278,8 +278,8 @@ export interface SpawnOptions {
    * numbers, booleans or arrays of them; `a` and `a.b` together are `E_INVALID_ARGUMENT`). Never on the CLI's command
    * line: `codex` sends them as `thread/start.config` (and `thread/resume` / `thread/fork`); `codex-exec` writes them as
    * TOML to a 0600 file in a 0700 directory, linked as `$CODEX_HOME/ocs-<session id>.config.toml` and named with
-   * `--profile`, both removed when the session ends (by restart recovery after a crash). The user's own `config.toml`
-   * still applies underneath. `E_SPAWN` if the profile cannot be written.
+   * `--profile`, both removed when the session ends (after a crash, restart recovery removes the file; the link may
+   * dangle). The user's own `config.toml` still applies underneath. `E_SPAWN` if the profile cannot be written.
    */
   config?: Record<string, string | number | boolean | Array<string | number | boolean>>
   /**
