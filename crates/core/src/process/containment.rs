@@ -292,3 +292,47 @@ fn remove_cgroup(dir: &Path) {
   }
   tracing::warn!(cgroup = %dir.display(), "a session cgroup could not be removed");
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::os::unix::fs::PermissionsExt;
+
+  #[test]
+  fn private_files_and_links_go_at_release_or_recovery() {
+    let id = uuid::Uuid::new_v4().to_string();
+    let home = std::env::temp_dir().join(format!("ocs-test-home-{id}"));
+    std::fs::create_dir(&home).unwrap();
+    let link = home.join(format!("ocs-{id}.config.toml"));
+    let c = Contained::new(&id);
+    c.private_link("profile.toml", "secret = 1\n", &link)
+      .unwrap();
+    let target = std::fs::read_link(&link).unwrap();
+    assert_eq!(std::fs::read_to_string(&link).unwrap(), "secret = 1\n");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(mode(target.parent().unwrap()), 0o700);
+    // Written again (the next turn): the same link, new contents.
+    c.private_link("profile.toml", "secret = 2\n", &link)
+      .unwrap();
+    assert_eq!(std::fs::read_to_string(&link).unwrap(), "secret = 2\n");
+    c.release();
+    assert!(
+      std::fs::symlink_metadata(&link).is_err(),
+      "the link is removed"
+    );
+    assert!(!target.exists(), "the file is removed");
+
+    // A dead manager's leftovers: only this session's private directories are removed.
+    let left = Contained::new(&id);
+    let file = left.private_file("f", "x").unwrap();
+    let other = Contained::new(&uuid::Uuid::new_v4().to_string());
+    let kept = other.private_file("f", "y").unwrap();
+    remove_private_files(&id);
+    assert!(!file.exists() && !file.parent().unwrap().exists());
+    assert!(kept.exists());
+    left.release();
+    other.release();
+    let _ = std::fs::remove_dir_all(home);
+  }
+}
