@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { SessionManager } from '../index.js'
 import { startScriptedModel } from 'openclaw-sessions/testing'
 import { claudeBin, claudeEnv } from './helpers/claude.mjs'
 import { eventually, processesOfSession, processesWithArgv } from './helpers/procs.mjs'
@@ -176,16 +177,24 @@ test('a pid-1 manager in a namespace of its own kills the orphans a dead manager
   const prompt = `orphan jobs ${tag}`
   model.enqueue({ toolUse: { input: { command: `setsid ${bg} >/dev/null 2>&1 & ${fg}` } } }, { prompt })
   const config = { claudePath: claudeBin(), env: env.env, workdir: env.workdir, storePath, prompt }
+  // What holds a session's processes here (this process detects it as the child will), before
+  // any orphan is made.
+  const probe = new SessionManager({ claudePath: claudeBin(), env: env.env, storePath: ':memory:' })
+  const containment = (await probe.spawn({ backend: 'claude', prompt: 'hello', workdir: env.workdir })).containment
+  await probe.shutdown()
+  if (containment !== 'cgroup') {
+    const reason = `containment is ${containment}, not cgroup: a manager in another pid namespace cannot reach the orphans`
+    console.log(`# skipped: ${reason}`)
+    t.skip(reason)
+    await model.close()
+    env.cleanup()
+    return
+  }
   const first = startNode(plainChild, { config, stderr: 'inherit' })
   let second
   try {
     const spawned = await first.line((l) => l.spawned, 60000)
-    if (spawned.containment !== 'cgroup') {
-      const reason = `containment is ${spawned.containment}, not cgroup: a manager in another pid namespace cannot reach the orphans`
-      console.log(`# skipped: ${reason}`)
-      t.skip(reason)
-      return
-    }
+    assert.equal(spawned.containment, 'cgroup')
     await eventually(() => processesWithArgv(fg).length === 1 && processesWithArgv(bg).length === 1, 'the tool commands to run', 30000)
     first.kill()
     await first.exited
