@@ -268,12 +268,19 @@ export interface SpawnOptions {
   /** Codex only: `--sandbox` / `thread/start.sandbox`: `read-only`, `workspace-write`, `danger-full-access`. Default: the user's Codex config. */
   sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'
   /**
-   * Codex only: `codex`: `thread/start.approvalPolicy`; `codex-exec`: `-c approval_policy=...` (where Codex 0.169 refuses
+   * Codex only: `codex`: `thread/start.approvalPolicy`; `codex-exec`: `approval_policy` in the session's profile (see `config`; where Codex 0.169 refuses
    * `untrusted`: `E_INVALID_ARGUMENT`). Approval requests that do come appear as `permission-request` events and are
    * declined for now. Default: the user's Codex config.
    */
   approvalPolicy?: 'untrusted' | 'on-failure' | 'on-request' | 'never'
-  /** Codex only: `-c key=value` overrides (dotted keys; values are strings, numbers, booleans or arrays of them, written as TOML). The user's own `config.toml` still applies underneath. Note: these are still on the CLI's command line (visible in `/proc/<pid>/cmdline`); put secrets in `CODEX_HOME`'s `config.toml` or `env` instead. */
+  /**
+   * Codex only: config overrides, as `-c key=value` would give them (dotted keys of `[A-Za-z0-9_-]`; values are strings,
+   * numbers, booleans or arrays of them; `a` and `a.b` together are `E_INVALID_ARGUMENT`). Never on the CLI's command
+   * line: `codex` sends them as `thread/start.config` (and `thread/resume` / `thread/fork`); `codex-exec` writes them as
+   * TOML to a 0600 file in a 0700 directory, linked as `$CODEX_HOME/ocs-<session id>.config.toml` and named with
+   * `--profile`, both removed when the session ends (after a crash, restart recovery removes the file; the link may
+   * dangle). The user's own `config.toml` still applies underneath. `E_SPAWN` if the profile cannot be written.
+   */
   config?: Record<string, string | number | boolean | Array<string | number | boolean>>
   /**
    * Continue this backend session id instead of starting a new conversation: Claude `--resume <id>` (run from the

@@ -232,7 +232,8 @@ test('codex: a CLI that refuses its config fails spawn with its own words, and n
     manager.spawn({ backend: 'codex', prompt: 'x', workdir: t.workdir, config: { approval_policy: 'untrusted' } }),
     (err) => {
       assert.equal(err.code, 'E_PROTOCOL')
-      assert.match(err.message, /exited before answering `initialize`.*no longer supported/)
+      // The config goes in `thread/start` (never on argv): Codex refuses it there.
+      assert.match(err.message, /`thread\/start` failed: .*no longer supported/)
       return true
     },
   )

@@ -5,14 +5,14 @@
 // Run with OPENCLAW_SESSIONS_CONTAINMENT=subreaper to test the fallback where cgroups are usable.
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SessionManager } from '../index.js'
 import { startScriptedModel } from 'openclaw-sessions/testing'
 import { claudeBin, claudeEnv } from './helpers/claude.mjs'
 import { eventually, processesOfSession, processesWithArgv } from './helpers/procs.mjs'
+import { startNode } from './helpers/node-child.mjs'
 
 /** Running (a zombie is not: under a subreaper, the dead CLI may wait for its new parent). */
 function alive(pid) {
@@ -99,28 +99,17 @@ test('after SIGKILL of Node, a new manager recovers the session and kills what i
   const storePath = join(mkdtempSync(join(tmpdir(), 'ocs-contain-')), 'sessions.db')
   const jobs = scriptJobs(model)
   const child = join(import.meta.dirname, 'helpers', 'contain-child.mjs')
-  const p = spawn(process.execPath, [child], {
-    env: {
-      ...process.env,
-      OCS_CHILD_CONFIG: JSON.stringify({ claudePath: claudeBin(), env: t.env, workdir: t.workdir, storePath, prompt: jobs.prompt }),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const c = startNode(child, {
+    config: { claudePath: claudeBin(), env: t.env, workdir: t.workdir, storePath, prompt: jobs.prompt },
+    stderr: 'inherit',
   })
   try {
-    const spawned = await new Promise((resolve, reject) => {
-      let out = ''
-      p.stdout.on('data', (d) => {
-        out += d
-        const line = out.split('\n').find((l) => l.includes('"spawned"'))
-        if (line) resolve(JSON.parse(line))
-      })
-      p.on('exit', () => reject(new Error(`child exited early: ${out}`)))
-    })
+    const spawned = await c.line((l) => l.spawned)
     assert.equal(spawned.containment, expected)
     await jobsRunning(jobs)
-    p.kill('SIGKILL')
+    c.kill()
     // The CLI dies with Node (PR_SET_PDEATHSIG); the tool's commands do not, by themselves.
-    await eventually(() => p.exitCode !== null || p.signalCode !== null, 'the child to exit')
+    await c.exited
     await eventually(() => !alive(spawned.pid), 'the CLI to die with Node (PR_SET_PDEATHSIG)')
     assert.ok(processesWithArgv(jobs.bg).length === 1, 'the setsid grandchild outlived Node, to be found by recovery')
     const next = new SessionManager({ claudePath: claudeBin(), env: t.env, storePath })
@@ -133,37 +122,7 @@ test('after SIGKILL of Node, a new manager recovers the session and kills what i
       await next.shutdown()
     }
   } finally {
-    p.kill('SIGKILL')
-    await model.close()
-    t.cleanup()
-  }
-})
-
-test('the system prompt is not on the CLI command line; a 20 MB prompt is E_INVALID_ARGUMENT', async () => {
-  const model = await startScriptedModel()
-  const t = claudeEnv(model.url)
-  const manager = new SessionManager({ claudePath: claudeBin(), env: t.env, storePath: ':memory:' })
-  try {
-    await assert.rejects(manager.spawn({ backend: 'claude', prompt: 'x'.repeat(20 * 1024 * 1024), workdir: t.workdir }), {
-      code: 'E_INVALID_ARGUMENT',
-      message: /maxPromptBytes/,
-    })
-    model.enqueue({ stall: { ms: 60000 } }, { prompt: 'hold with a system prompt' })
-    const secret = 'SYSTEM-PROMPT-SECRET-4711'
-    const s = await manager.spawn({ backend: 'claude', prompt: 'hold with a system prompt', workdir: t.workdir, appendSystemPrompt: secret })
-    await model.waitForRequest({ prompt: 'hold with a system prompt' }, 20000)
-    const argv = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8')
-    assert.match(argv, /--append-system-prompt-file/)
-    assert.ok(!argv.includes(secret), 'the system prompt text is not in /proc/<pid>/cmdline')
-    // The CLI did read it: the model got it in its system prompt.
-    assert.match(JSON.stringify(model.messagesRequests().at(-1).body.system), new RegExp(secret))
-    const file = argv.split('\0')[argv.split('\0').indexOf('--append-system-prompt-file') + 1]
-    assert.equal(statSync(file).mode & 0o777, 0o600)
-    await manager.kill(s.id)
-    await eventually(() => !existsSync(file), 'the system prompt file to be removed')
-    await assert.rejects(manager.send(s.id, 'y'.repeat(2 * 1024 * 1024)), { code: 'E_INVALID_ARGUMENT' })
-  } finally {
-    await manager.shutdown()
+    c.kill()
     await model.close()
     t.cleanup()
   }

@@ -2,34 +2,29 @@
 // nothing of the addon keeps the process alive, and no CLI process outlives it.
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { startScriptedModel } from 'openclaw-sessions/testing'
 import { claudeBin, claudeEnv, processesInGroup } from './helpers/claude.mjs'
+import { startNode } from './helpers/node-child.mjs'
 
 const child = fileURLToPath(new URL('./helpers/child-session.mjs', import.meta.url))
 
-function runChild(mode, config, timeoutMs = 30000) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [child, mode], {
-      env: { ...process.env, OCS_CHILD_CONFIG: JSON.stringify(config) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (err += d))
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL')
-      reject(new Error(`child '${mode}' did not exit on its own within ${timeoutMs} ms; stdout: ${out} stderr: ${err}`))
+/** Runs the child to its own exit; SIGKILLs it and fails if it does not exit within `timeoutMs`. */
+async function runChild(mode, config, timeoutMs = 30000) {
+  const c = startNode(child, { args: [mode], config })
+  let timer
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      c.kill()
+      reject(new Error(`child '${mode}' did not exit on its own within ${timeoutMs} ms; it said: ${JSON.stringify(c.lines)}`))
     }, timeoutMs)
-    p.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      const lines = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
-      resolve({ code, signal, lines, err })
-    })
   })
+  try {
+    return await Promise.race([c.exited, late])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 for (const mode of ['shutdown', 'close']) {
@@ -60,23 +55,12 @@ test('SIGKILL of the Node process running the manager leaves no agent process al
   const model = await startScriptedModel()
   const t = claudeEnv(model.url)
   model.enqueue({ stall: { ms: 60000 } }, { prompt: 'hold this turn' })
-  const p = spawn(process.execPath, [child, 'hold'], {
-    env: { ...process.env, OCS_CHILD_CONFIG: JSON.stringify({ claudePath: claudeBin(), env: t.env, workdir: t.workdir }) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const c = startNode(child, { args: ['hold'], config: { claudePath: claudeBin(), env: t.env, workdir: t.workdir }, stderr: 'inherit' })
   try {
-    const spawned = await new Promise((resolve, reject) => {
-      let out = ''
-      p.stdout.on('data', (d) => {
-        out += d
-        const line = out.split('\n').find((l) => l.includes('"pid"'))
-        if (line) resolve(JSON.parse(line))
-      })
-      p.on('exit', () => reject(new Error(`child exited early: ${out}`)))
-    })
+    const spawned = await c.line((l) => l.pid)
     await model.waitForRequest({ prompt: 'hold this turn' }, 20000)
     assert.ok(existsSync(`/proc/${spawned.pid}`), 'the agent runs')
-    p.kill('SIGKILL')
+    c.kill()
     let left = processesInGroup(spawned.pid)
     for (let i = 0; i < 100 && left.length > 0; i++) {
       await new Promise((r) => setTimeout(r, 50))
@@ -84,7 +68,7 @@ test('SIGKILL of the Node process running the manager leaves no agent process al
     }
     assert.deepEqual(left, [], 'the agent died with Node (PR_SET_PDEATHSIG)')
   } finally {
-    p.kill('SIGKILL')
+    c.kill()
     await model.close()
     t.cleanup()
   }

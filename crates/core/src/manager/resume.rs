@@ -22,7 +22,8 @@ impl Manager {
   /// launched them (one `interrupted` notification each, through the ledger), and kills what
   /// they left: the CLI's process group, only where the pid still belongs to the recorded
   /// process (same start time), and every other process of the session (its cgroup, its
-  /// inherited marker; `process::containment`).
+  /// inherited marker; `process::containment`), and removes the private files that kept its
+  /// secrets off argv.
   pub(crate) fn recover(&self) -> Result<()> {
     for s in self.store.recover()? {
       if let (Some(pid), Some(start)) = (s.info.pid, s.pid_start) {
@@ -31,6 +32,7 @@ impl Manager {
         }
       }
       let killed = crate::process::containment::kill_session(&s.info.id, None, None);
+      crate::process::containment::remove_private_files(&s.info.id);
       tracing::info!(session = %s.info.id, killed, "recovered a session left live by a dead manager");
       if let Some((router, _)) = &self.notifications {
         router.send(crate::notify::router::Input::Recovered(Box::new(s.info)));

@@ -112,6 +112,8 @@ pub(crate) struct Contained {
   cgroup: Option<PathBuf>,
   /// A private directory (0700) for files the CLI reads instead of argv; removed at release.
   files: std::sync::Mutex<Option<PathBuf>>,
+  /// Symbolic links to files in it, made where the CLI looks for them; removed at release.
+  links: std::sync::Mutex<Vec<PathBuf>>,
 }
 
 impl Contained {
@@ -133,6 +135,7 @@ impl Contained {
       mechanism,
       cgroup,
       files: std::sync::Mutex::new(None),
+      links: std::sync::Mutex::new(Vec::new()),
     })
   }
 
@@ -145,8 +148,11 @@ impl Contained {
     let dir = match &*files {
       Some(d) => d.clone(),
       None => {
-        let d =
-          std::env::temp_dir().join(format!("ocs-{}-{}", self.session_id, uuid::Uuid::new_v4()));
+        let d = std::env::temp_dir().join(format!(
+          "{}{}",
+          private_prefix(&self.session_id),
+          uuid::Uuid::new_v4()
+        ));
         std::fs::DirBuilder::new().mode(0o700).create(&d)?;
         *files = Some(d.clone());
         d
@@ -161,6 +167,20 @@ impl Contained {
       .open(&path)?;
     f.write_all(text.as_bytes())?;
     Ok(path)
+  }
+
+  /// `private_file`, plus a symbolic link to it at `link` (replacing what is there), for a CLI
+  /// that only reads the file from a fixed place (Codex profiles live in `CODEX_HOME`). The link
+  /// holds no secret; it is removed at release, and dangles if the manager dies first.
+  pub(crate) fn private_link(&self, name: &str, text: &str, link: &Path) -> std::io::Result<()> {
+    let target = self.private_file(name, text)?;
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(&target, link)?;
+    let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+    if !links.iter().any(|l| l == link) {
+      links.push(link.to_path_buf());
+    }
+    Ok(())
   }
 
   pub(crate) fn mechanism(&self) -> Containment {
@@ -200,6 +220,9 @@ impl Contained {
   /// within milliseconds of `cgroup.kill`).
   pub(crate) fn release(&self) {
     self.kill(None);
+    for link in std::mem::take(&mut *self.links.lock().unwrap_or_else(|e| e.into_inner())) {
+      let _ = std::fs::remove_file(link);
+    }
     if let Some(dir) = self.files.lock().unwrap_or_else(|e| e.into_inner()).take() {
       let _ = std::fs::remove_dir_all(dir);
     }
@@ -209,6 +232,29 @@ impl Contained {
       if std::fs::remove_dir(&dir).is_err() && dir.exists() {
         std::thread::spawn(move || remove_cgroup(&dir));
       }
+    }
+  }
+}
+
+/// The name every private directory of session `id` starts with (in the temp dir).
+fn private_prefix(id: &str) -> String {
+  format!("ocs-{id}-")
+}
+
+/// Removes the private directories a dead manager left for session `id` (recovery): the
+/// files that kept its secrets off argv.
+pub(crate) fn remove_private_files(id: &str) {
+  let prefix = private_prefix(id);
+  let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) else {
+    return;
+  };
+  for entry in dir.flatten() {
+    let is_ours = entry.file_name().to_str().is_some_and(|n| {
+      n.strip_prefix(&prefix)
+        .is_some_and(|rest| uuid::Uuid::parse_str(rest).is_ok())
+    });
+    if is_ours && entry.file_type().is_ok_and(|t| t.is_dir()) {
+      let _ = std::fs::remove_dir_all(entry.path());
     }
   }
 }
@@ -245,4 +291,48 @@ fn remove_cgroup(dir: &Path) {
     }
   }
   tracing::warn!(cgroup = %dir.display(), "a session cgroup could not be removed");
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::os::unix::fs::PermissionsExt;
+
+  #[test]
+  fn private_files_and_links_go_at_release_or_recovery() {
+    let id = uuid::Uuid::new_v4().to_string();
+    let home = std::env::temp_dir().join(format!("ocs-test-home-{id}"));
+    std::fs::create_dir(&home).unwrap();
+    let link = home.join(format!("ocs-{id}.config.toml"));
+    let c = Contained::new(&id);
+    c.private_link("profile.toml", "secret = 1\n", &link)
+      .unwrap();
+    let target = std::fs::read_link(&link).unwrap();
+    assert_eq!(std::fs::read_to_string(&link).unwrap(), "secret = 1\n");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(mode(target.parent().unwrap()), 0o700);
+    // Written again (the next turn): the same link, new contents.
+    c.private_link("profile.toml", "secret = 2\n", &link)
+      .unwrap();
+    assert_eq!(std::fs::read_to_string(&link).unwrap(), "secret = 2\n");
+    c.release();
+    assert!(
+      std::fs::symlink_metadata(&link).is_err(),
+      "the link is removed"
+    );
+    assert!(!target.exists(), "the file is removed");
+
+    // A dead manager's leftovers: only this session's private directories are removed.
+    let left = Contained::new(&id);
+    let file = left.private_file("f", "x").unwrap();
+    let other = Contained::new(&uuid::Uuid::new_v4().to_string());
+    let kept = other.private_file("f", "y").unwrap();
+    remove_private_files(&id);
+    assert!(!file.exists() && !file.parent().unwrap().exists());
+    assert!(kept.exists());
+    left.release();
+    other.release();
+    let _ = std::fs::remove_dir_all(home);
+  }
 }

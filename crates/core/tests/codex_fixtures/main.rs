@@ -343,7 +343,7 @@ fn exec_command_lines_match_the_crate_args() {
       _ => Continue::Fork(cmd[cmd.len() - 2].to_owned()),
     };
     // The recorded runs passed the prompt as the last argument; ours is `-` (read from stdin).
-    let ours: Vec<String> = args(&a, &how)
+    let ours: Vec<String> = args(&a, &how, None)
       .into_iter()
       .map(|s| s.into_string().unwrap())
       .map(|s| if s == "--sandbox" { "-s".into() } else { s })

@@ -42,7 +42,9 @@ pub struct SpawnOptions {
   pub sandbox: Option<Sandbox>,
   /// Codex `approval_policy` / `thread/start.approvalPolicy`.
   pub approval_policy: Option<ApprovalPolicy>,
-  /// Codex `-c key=value` overrides (values: string, number, boolean, or arrays of them).
+  /// Codex config overrides, as `-c key=value` would give them (dotted keys; values: string,
+  /// number, boolean, or arrays of them), but never on argv: `thread/start.config` (app-server)
+  /// or the session's 0600 profile file (exec).
   #[serde(default)]
   pub config: BTreeMap<String, serde_json::Value>,
   /// Continue this backend session / thread id instead of starting a new one.
@@ -134,6 +136,7 @@ impl SpawnOptions {
     for (k, v) in &self.config {
       toml_value(k, v)?;
     }
+    check_config_keys(self.config.keys())?;
     if self.fork && self.resume.is_none() {
       return Err(bad(
         "fork needs resume: the id of the session to fork".into(),
@@ -150,20 +153,28 @@ impl SpawnOptions {
     }
     Ok(())
   }
-
-  /// The `config` overrides as `(key, TOML value)` pairs.
-  pub fn config_toml(&self) -> Result<Vec<(String, String)>> {
-    self
-      .config
-      .iter()
-      .map(|(k, v)| Ok((k.clone(), toml_value(k, v)?)))
-      .collect()
-  }
 }
 
-/// A JSON value as a TOML value for `-c key=value`: strings, numbers, booleans and arrays of
-/// them. Keys are dotted paths of `[A-Za-z0-9_-]`.
-fn toml_value(key: &str, v: &serde_json::Value) -> Result<String> {
+/// No `config` key may be a table another key sets a value in (`a` and `a.b`): one TOML file
+/// holds them all.
+fn check_config_keys<'a>(keys: impl Iterator<Item = &'a String>) -> Result<()> {
+  let keys: Vec<&String> = keys.collect();
+  for k in &keys {
+    if let Some(inner) = keys.iter().find(|o| {
+      o.strip_prefix(k.as_str())
+        .is_some_and(|r| r.starts_with('.'))
+    }) {
+      return Err(bad(format!(
+        "config keys `{k}` and `{inner}` overlap: `{k}` cannot be both a value and a table"
+      )));
+    }
+  }
+  Ok(())
+}
+
+/// A JSON value as a TOML value (`key = value` in the session's Codex profile): strings,
+/// numbers, booleans and arrays of them. Keys are dotted paths of `[A-Za-z0-9_-]`.
+pub(crate) fn toml_value(key: &str, v: &serde_json::Value) -> Result<String> {
   use serde_json::Value;
   let key_ok = !key.is_empty()
     && key.split('.').all(|p| {
@@ -272,6 +283,10 @@ mod tests {
       ("maxTurns", json!(0), "maxTurns"),
       ("resume", json!("my-session"), "a UUID"),
     ];
+    let overlap =
+      json!({"backend":"codex","prompt":"hi","workdir":"/tmp","config":{"a":1,"a.b":2}});
+    let e = spawn(overlap).unwrap().validate().unwrap_err();
+    assert!(e.to_string().contains("`a` and `a.b` overlap"), "{e}");
     for (key, val, needle) in cases {
       let mut v = ok.clone();
       v[key] = val;

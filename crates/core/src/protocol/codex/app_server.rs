@@ -6,23 +6,18 @@
 //! the last one and reports it on `turn/completed` as `usageTotal`.
 
 use crate::model::event::{EventPayload, Usage};
-use crate::protocol::codex::exec::{config_flags, CodexArgs};
+use crate::protocol::codex::exec::CodexArgs;
 use crate::protocol::codex::items::{usage, value_item_events, Stage};
 use crate::protocol::{Inbound, ParseError, RpcError};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::ffi::OsString;
 
-/// `codex app-server` plus the user's `-c` overrides. The model, sandbox and approval policy go
-/// in `thread/start` (0.169 refuses `approval_policy = "untrusted"` in config, but accepts it
-/// there).
-pub fn args(a: &CodexArgs) -> Vec<OsString> {
-  let mut v: Vec<OsString> = vec!["app-server".into()];
-  v.extend(config_flags(&CodexArgs {
-    approval_policy: None,
-    ..a.clone()
-  }));
-  v
+/// `codex app-server`, nothing more: the model, sandbox, approval policy and the user's
+/// `config` go in `thread/start` / `thread/resume` / `thread/fork` (never on argv; 0.169 refuses
+/// `approval_policy = "untrusted"` in config, but accepts it as `approvalPolicy`).
+pub fn args() -> Vec<OsString> {
+  vec!["app-server".into()]
 }
 
 fn line(v: Value) -> String {
@@ -59,8 +54,22 @@ pub fn initialize_params(version: &str) -> Value {
   })
 }
 
-/// `thread/start` params.
+/// `thread/start` params: the session's overrides (see [`thread_params`]).
 pub fn thread_start_params(cwd: &str, a: &CodexArgs) -> Value {
+  Value::Object(thread_params(cwd, a))
+}
+
+/// `thread/resume` (or, with `fork`, `thread/fork`) params: the thread and the session's
+/// overrides, which apply to the resumed thread.
+pub fn thread_continue_params(thread_id: &str, cwd: &str, a: &CodexArgs) -> Value {
+  let mut p = thread_params(cwd, a);
+  p.insert("threadId".into(), thread_id.into());
+  Value::Object(p)
+}
+
+/// `cwd`, `model`, `approvalPolicy`, `sandbox` and `config` (the user's dotted keys and JSON
+/// values, as Codex takes `-c` overrides), each only when set.
+fn thread_params(cwd: &str, a: &CodexArgs) -> Map<String, Value> {
   let mut p = Map::new();
   p.insert("cwd".into(), cwd.into());
   if let Some(m) = &a.model {
@@ -72,7 +81,11 @@ pub fn thread_start_params(cwd: &str, a: &CodexArgs) -> Value {
   if let Some(s) = &a.sandbox {
     p.insert("sandbox".into(), s.as_str().into());
   }
-  Value::Object(p)
+  if !a.config.is_empty() {
+    let config: Map<String, Value> = a.config.clone().into_iter().collect();
+    p.insert("config".into(), Value::Object(config));
+  }
+  p
 }
 
 /// `turn/start` params: one text input.
@@ -247,6 +260,25 @@ fn text_at(v: Option<&Value>, key: &str) -> String {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn config_goes_in_the_thread_params_never_on_argv() {
+    let a = CodexArgs {
+      model: Some("m".into()),
+      config: [("model_providers.p.base_url".to_string(), json!("http://x"))].into(),
+      ..Default::default()
+    };
+    assert_eq!(args(), vec![OsString::from("app-server")]);
+    let start = thread_start_params("/w", &a);
+    assert_eq!(start["config"]["model_providers.p.base_url"], "http://x");
+    assert_eq!(start["model"], "m");
+    let resume = thread_continue_params("T", "/w", &a);
+    assert_eq!(resume["threadId"], "T");
+    assert_eq!(resume["config"], start["config"]);
+    assert!(thread_start_params("/w", &CodexArgs::default())
+      .get("config")
+      .is_none());
+  }
 
   #[test]
   fn responses_requests_and_notifications_are_told_apart() {

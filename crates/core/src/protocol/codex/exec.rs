@@ -6,14 +6,16 @@
 //! Owns the argument list and the event parser. `turn.completed.usage` is cumulative per
 //! thread: it is reported as `usageTotal`, and the session derives the turn's own usage.
 
+use crate::model::error::Result;
 use crate::model::event::EventPayload;
+use crate::model::options::toml_value;
 use crate::protocol::codex::items::{item_events, Item, Stage, WireUsage};
 use crate::protocol::wire::{other, whole};
 use crate::protocol::{decode_typed, lenient, ParseError};
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
 
 /// Options shared by both Codex backends.
@@ -22,10 +24,12 @@ pub struct CodexArgs {
   pub model: Option<String>,
   /// `-s`: `read-only`, `workspace-write`, `danger-full-access`.
   pub sandbox: Option<String>,
-  /// `-c approval_policy=...` (exec has no `-a`).
+  /// `approval_policy` (exec has no `-a`: it goes in the session's profile).
   pub approval_policy: Option<String>,
-  /// `-c key=value` overrides, the value already TOML.
-  pub config: Vec<(String, String)>,
+  /// The user's `config` overrides: dotted keys and JSON values (checked by
+  /// `SpawnOptions::validate`). Never on argv: the session's profile file (exec) or
+  /// `thread/start.config` (app-server).
+  pub config: BTreeMap<String, Value>,
 }
 
 /// How the turn's process continues the thread.
@@ -39,23 +43,29 @@ pub enum Continue {
   Fork(String),
 }
 
-/// `-c` overrides shared by both backends: the approval policy and the user's `config`.
-pub fn config_flags(a: &CodexArgs) -> Vec<OsString> {
-  let mut v = Vec::new();
-  if let Some(p) = &a.approval_policy {
-    v.push("-c".into());
-    v.push(format!("approval_policy={}", toml_string(p)).into());
+/// The session's Codex profile, `$CODEX_HOME/<name>.config.toml`, which `--profile <name>`
+/// layers over the user's `config.toml`: the approval policy and the user's `config`, as TOML
+/// dotted keys (a `config` key `approval_policy` wins over `approvalPolicy`, as the last `-c`
+/// did). `None` when there is nothing to put in it.
+pub fn profile_toml(a: &CodexArgs) -> Result<Option<String>> {
+  let mut out = String::new();
+  if let Some(p) = a
+    .approval_policy
+    .as_ref()
+    .filter(|_| !a.config.contains_key("approval_policy"))
+  {
+    out.push_str(&format!("approval_policy = {}\n", toml_string(p)));
   }
-  for (k, val) in &a.config {
-    v.push("-c".into());
-    v.push(format!("{k}={val}").into());
+  for (k, v) in &a.config {
+    out.push_str(&format!("{k} = {}\n", toml_value(k, v)?));
   }
-  v
+  Ok((!out.is_empty()).then_some(out))
 }
 
 /// The argument list of one turn (without the program). Shared flags come before `resume` /
-/// `fork`, as the Codex SDK does; the prompt comes last: `-`, read from stdin.
-pub fn args(a: &CodexArgs, how: &Continue) -> Vec<OsString> {
+/// `fork`, as the Codex SDK does; the prompt comes last: `-`, read from stdin. `profile` names
+/// the session's profile (see [`profile_toml`]): no config value is on argv.
+pub fn args(a: &CodexArgs, how: &Continue, profile: Option<&str>) -> Vec<OsString> {
   let mut v: Vec<OsString> = vec![
     "exec".into(),
     "--json".into(),
@@ -69,7 +79,10 @@ pub fn args(a: &CodexArgs, how: &Continue) -> Vec<OsString> {
     v.push("--sandbox".into());
     v.push(s.into());
   }
-  v.extend(config_flags(a));
+  if let Some(p) = profile {
+    v.push("--profile".into());
+    v.push(p.into());
+  }
   match how {
     Continue::New => {}
     Continue::Resume(id) => {
@@ -85,7 +98,7 @@ pub fn args(a: &CodexArgs, how: &Continue) -> Vec<OsString> {
   v
 }
 
-/// A TOML basic string (for `-c key="value"`).
+/// A TOML basic string.
 pub fn toml_string(s: &str) -> String {
   serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
@@ -185,13 +198,38 @@ mod tests {
       model: Some("m".into()),
       sandbox: Some("read-only".into()),
       approval_policy: Some("never".into()),
-      config: vec![("analytics.enabled".into(), "false".into())],
+      config: [("analytics.enabled".to_string(), Value::Bool(false))].into(),
     };
-    let v = strs(args(&a, &Continue::Resume("T".into())));
+    let v = strs(args(&a, &Continue::Resume("T".into()), Some("ocs-1")));
     let resume = v.iter().position(|s| s == "resume").unwrap();
     assert!(v.iter().position(|s| s == "--sandbox").unwrap() < resume);
-    assert!(v.contains(&"approval_policy=\"never\"".to_string()));
+    assert!(v.iter().position(|s| s == "--profile").unwrap() < resume);
+    assert!(!v
+      .iter()
+      .any(|s| s.contains("never") || s.contains("analytics")));
     assert_eq!(&v[resume..], &["resume", "T", "-"]);
+  }
+
+  #[test]
+  fn the_profile_holds_the_policy_and_the_config_as_toml() {
+    let mut a = CodexArgs {
+      approval_policy: Some("never".into()),
+      config: [
+        ("a.b".to_string(), serde_json::json!("x\"y")),
+        ("n".to_string(), serde_json::json!([1, true])),
+      ]
+      .into(),
+      ..Default::default()
+    };
+    assert_eq!(
+      profile_toml(&a).unwrap().unwrap(),
+      "approval_policy = \"never\"\na.b = \"x\\\"y\"\nn = [1, true]\n"
+    );
+    a.config
+      .insert("approval_policy".into(), "on-request".into());
+    let p = profile_toml(&a).unwrap().unwrap();
+    assert_eq!(p.matches("approval_policy").count(), 1, "{p}");
+    assert_eq!(profile_toml(&CodexArgs::default()).unwrap(), None);
   }
 
   #[test]

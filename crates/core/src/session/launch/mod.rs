@@ -92,7 +92,7 @@ impl Launch {
         model: o.model.clone(),
         sandbox: o.sandbox.map(|m| m.as_str().to_owned()),
         approval_policy: o.approval_policy.map(|m| m.as_str().to_owned()),
-        config: o.config_toml()?,
+        config: o.config.clone(),
       },
       lines: line_limits(m),
       request_timeout: Duration::from_millis(m.request_timeout_ms),

@@ -6,7 +6,7 @@ use crate::model::error::{Error, Result};
 use crate::protocol::codex::exec::Continue;
 use crate::protocol::{codex::app_server as app, codex::exec, Parser};
 use crate::session::live::LiveSession;
-use serde_json::json;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 impl Launch {
@@ -17,11 +17,7 @@ impl Launch {
     prompt: Option<&str>,
   ) -> Result<()> {
     self
-      .spawn(
-        s,
-        app::args(&self.codex),
-        Parser::CodexAppServer(Default::default()),
-      )
+      .spawn(s, app::args(), Parser::CodexAppServer(Default::default()))
       .await?;
     match self.app_server_handshake(s, prompt).await {
       Err(Error::Protocol(m)) if m.contains("exited before answering") => {
@@ -78,11 +74,11 @@ impl Launch {
         )
         .await
       }
-      (Some(id), false) => {
-        s.request("thread/resume", json!({ "threadId": id }), t)
-          .await
+      (Some(id), fork) => {
+        let method = if fork { "thread/fork" } else { "thread/resume" };
+        let params = app::thread_continue_params(id, &self.cwd.to_string_lossy(), &self.codex);
+        s.request(method, params, t).await
       }
-      (Some(id), true) => s.request("thread/fork", json!({ "threadId": id }), t).await,
     }
     .map_err(|e| match &e {
       Error::Protocol(m) if m.contains("no rollout found") => Error::ResumeNotFound(format!(
@@ -128,12 +124,51 @@ impl Launch {
     how: &Continue,
     prompt: &str,
   ) -> Result<()> {
-    let args = exec::args(&self.codex, how);
+    let profile = self.exec_profile(s)?;
+    let args = exec::args(&self.codex, how, profile.as_deref());
     self
       .spawn(s, args, Parser::CodexExec(Default::default()))
       .await?;
     let _ = s.write(prompt).await;
     s.close_stdin().await;
     Ok(())
+  }
+
+  /// The session's Codex profile for `codex exec`: its config (approval policy and `config`) in
+  /// a 0600 file in the session's private directory, linked as
+  /// `$CODEX_HOME/ocs-<session id>.config.toml` and named with `--profile`, so no value is on
+  /// argv. Link and file go when the session ends. `None` when there is no config.
+  fn exec_profile(&self, s: &Arc<LiveSession>) -> Result<Option<String>> {
+    let Some(text) = exec::profile_toml(&self.codex)? else {
+      return Ok(None);
+    };
+    let home = self.codex_home().ok_or_else(|| {
+      Error::Spawn("cannot tell where CODEX_HOME is: set `codexHome`, CODEX_HOME or HOME".into())
+    })?;
+    let name = format!("ocs-{}", s.state().id());
+    let link = home.join(format!("{name}.config.toml"));
+    std::fs::create_dir_all(&home)
+      .and_then(|()| {
+        s.contained()
+          .private_link("codex-profile.toml", &text, &link)
+      })
+      .map_err(|e| {
+        Error::Spawn(format!(
+          "cannot write the Codex profile {}: {e}",
+          link.display()
+        ))
+      })?;
+    Ok(Some(name))
+  }
+
+  /// Where the CLI keeps its state: `CODEX_HOME` as the child sees it, else `~/.codex`.
+  fn codex_home(&self) -> Option<PathBuf> {
+    match self.env_var("CODEX_HOME").filter(|h| !h.is_empty()) {
+      Some(h) => Some(h.into()),
+      None => self
+        .env_var("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".codex")),
+    }
   }
 }
