@@ -61,6 +61,18 @@ test('codex: each turn is priced from its tokens with the default table (gpt-5),
   assert.deepEqual(cx.usage, info.usage)
   assert.deepEqual(stats.byBackend.claude, { live: 0, total: 0, turns: 0, totalCostUsd: 0, usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 } })
   assert.ok(close(stats.totalCostUsd, info.totalCostUsd))
+  const metered = Number(/^\w*cost_usd_total (\S+)$/m.exec(m.metrics())[1])
+  assert.ok(Math.abs(metered - info.totalCostUsd) < 1e-5, `metrics() carries the estimate: ${metered}`)
+})
+
+test('codex: maxBudgetUsd holds a Codex session to its estimated cost', async () => {
+  // A price high enough that the first turn's tokens cost more than the budget.
+  make({ prices: { 'gpt-5': { inputPerMTok: 1e6, cachedInputPerMTok: 1e6, outputPerMTok: 1e6 } } })
+  const s = await m.spawn({ backend: 'codex', prompt: "Hello, I'm John", workdir: t.workdir, model: 'gpt-5', maxBudgetUsd: 0.5 })
+  const info = await waitForStatus(m, s.id, ['interrupted', 'failed', 'completed', 'killed'])
+  assert.equal(info.status, 'interrupted', info.lastError ?? '')
+  assert.equal(info.endReason, 'budget-exhausted')
+  assert.ok(info.totalCostUsd >= 0.5, `${info.totalCostUsd}`)
 })
 
 test("codex: the caller's prices override the defaults; an unknown model costs 0 and is marked unpriced", async () => {
