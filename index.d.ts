@@ -936,7 +936,7 @@ export interface CanResumeVerdict {
   /** The conversation a resume continues: Claude's session id, Codex's thread id. */
   backendSessionId: string
   workdir: string
-  /** When the session ended, ms since the Unix epoch (`null` while live). */
+  /** When the session ended, ms since the Unix epoch (absent while live). */
   endedAt?: number
 }
 
