@@ -112,6 +112,7 @@ const MANAGER_METHODS = [
   ['background', 2, false], ['get', 1, false], ['list', 1, false], ['output', 2, false], ['events', 2, false],
   ['resumeChain', 1, false], ['gc', 0, false], ['metrics', 0, false], ['register', 1, false], ['ingest', 2, false],
   ['stats', 0, false], ['onNotification', 1, false], ['onEvent', 1, false], ['onLog', 2, false],
+  ['canResume', 2, false], ['setMetadata', 2, false],
   ['shutdown', 1, true],
 ]
 

@@ -23,7 +23,8 @@ impl SessionManager {
   ///
   /// @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option, an option of another
   /// backend, duplicate name, non-UUID `resume`, `waitTimeoutMs` without `wait: true`),
-  /// `E_LIMIT` (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the
+  /// `E_LIMIT` (`maxSessions` live sessions; with `onLimit: 'evict-idle'`, only when none of
+  /// them waits for input to be evicted), `E_SPAWN` (CLI missing or not executable; the
   /// message names the paths tried and what to install or set), `E_RESUME_NOT_FOUND` (the
   /// CLI has no such conversation; nothing is left running), `E_TIMEOUT` (the Codex
   /// app-server did not complete its handshake; with `wait`, `waitTimeoutMs` passed: the
@@ -306,14 +307,17 @@ impl SessionManager {
   /// Continues a finished session's conversation in a new live session: Claude `--resume <id>`
   /// from the original workdir (`--fork-session` with `fork`), Codex `thread/resume` /
   /// `thread/fork`, codex-exec `exec resume` / `exec fork`, with the original options. The CLI's
-  /// record is checked first (Claude's transcript, Codex's rollout file). Without `prompt` the
-  /// new session waits for `send`. It records `resumedFromId` (or `forkedFromId`).
+  /// record is checked first (Claude's transcript, Codex's rollout file): the verdict of
+  /// `canResume`, so the two never disagree. Without `prompt` the new session waits for `send`.
+  /// It records `resumedFromId` (or `forkedFromId`) and carries the `metadata` over.
   ///
-  /// @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
-  /// message says what was looked for; nothing is spawned — or with `onMissing: 'fresh'` a
-  /// new conversation starts, seeded with the stored summary and linked into the chain),
-  /// `E_STATE` (the session is live and `fork` is not set), `E_INVALID_ARGUMENT`, and the
-  /// errors of `spawn`.
+  /// @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (`canResume` reasons `transcript-missing`,
+  /// `rollout-missing`: the CLI no longer has the conversation, the message says what was
+  /// looked for; `too-old`: it ended longer ago than `resumeMaxAgeMs`; `evicted`: retention left
+  /// a tombstone; nothing is spawned — except that with `onMissing: 'fresh'` the first three
+  /// start a new conversation, seeded with the stored summary and linked into the chain),
+  /// `E_STATE` (`live`: the session is live and `fork` is not set; `workdir-missing`: its
+  /// workdir is gone), `E_INVALID_ARGUMENT`, and the errors of `spawn`.
   #[napi(
     catch_unwind,
     ts_args_type = "ref: string, prompt?: string | null, options?: ResumeOptions",

@@ -76,8 +76,9 @@ pub struct SessionInfo {
   #[napi(ts_type = "StatusReason")]
   pub status_reason: Option<String>,
   /// Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`,
-  /// `idle-timeout`, `startup-timeout`, `memory-limit`, `manager-restart` (the manager that ran
-  /// it died; a new one found it live in the store).
+  /// `idle-timeout`, `startup-timeout`, `memory-limit`, `close-timeout`, `budget-exhausted`,
+  /// `manager-restart` (the manager that ran it died; a new one found it live in the store),
+  /// `evicted` (interrupted to make room at `maxSessions`, `onLimit: 'evict-idle'`; resumable).
   /// For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
   #[napi(ts_type = "EndReason")]
   pub end_reason: Option<String>,
@@ -96,7 +97,8 @@ pub struct SessionInfo {
   pub turns: u32,
   /// Sum of the CLI's `num_turns` (not a count of API calls).
   pub num_turns: u32,
-  /// USD, from the CLI's `total_cost_usd` (an estimate).
+  /// USD, an estimate: Claude's from the CLI's `total_cost_usd`; Codex's from its token counts
+  /// and the manager's `prices` (USD per million tokens by model; dated defaults).
   pub total_cost_usd: f64,
   /// Tokens over all turns.
   pub usage: TokenUsage,
@@ -129,6 +131,13 @@ pub struct SessionInfo {
   /// `process-group` (the CLI's process group only, e.g. on macOS). See the README.
   #[napi(ts_type = "'cgroup' | 'subreaper' | 'process-group'")]
   pub containment: Option<String>,
+  /// The caller's own JSON object (`spawn({ metadata })`, `setMetadata`), at most 4096 bytes
+  /// of JSON; `{}` by default. Stored, carried over by `resume`, filterable in `list`.
+  #[napi(ts_type = "Record<string, unknown>")]
+  pub metadata: serde_json::Value,
+  /// Codex reported tokens for a model with no price (neither in the manager's `prices` nor
+  /// the defaults): `totalCostUsd` leaves those tokens out.
+  pub unpriced: bool,
 }
 
 /// What `gc()` removed.
@@ -219,6 +228,8 @@ impl From<core::SessionInfo> for SessionInfo {
       forked_from_id: i.forked_from_id,
       evicted: i.evicted,
       external: i.external,
+      metadata: serde_json::Value::Object(i.metadata),
+      unpriced: i.unpriced,
     }
   }
 }
@@ -253,6 +264,25 @@ pub struct Stats {
   /// What opening the store found, as `[E_STORE] message` lines: a damaged store file of ours
   /// moved aside (both paths named) and a fresh one started. Empty for a healthy store.
   pub store_warnings: Vec<String>,
+  /// The session counts, turns, cost and tokens per backend, over sessions in memory; every
+  /// backend is present.
+  #[napi(ts_type = "Record<Backend, BackendStats>")]
+  pub by_backend: BTreeMap<String, BackendStats>,
+}
+
+/// One backend's share of `stats()` (`byBackend`), over sessions in memory.
+#[napi(object)]
+pub struct BackendStats {
+  /// Sessions not in a terminal status.
+  pub live: u32,
+  /// Sessions held in memory.
+  pub total: u32,
+  /// Turns ended.
+  pub turns: f64,
+  /// USD, an estimate (Claude: the CLI's reported cost; Codex: its tokens at `prices`).
+  pub total_cost_usd: f64,
+  /// Tokens over all turns.
+  pub usage: TokenUsage,
 }
 
 impl Stats {
@@ -273,6 +303,20 @@ impl Stats {
       events_dropped: c.events_dropped.load(Relaxed) as f64,
       listener_errors: c.listener_errors.load(Relaxed) as f64,
       store_warnings: s.store_warnings,
+      by_backend: s
+        .by_backend
+        .into_iter()
+        .map(|(k, b)| {
+          let b = BackendStats {
+            live: b.live,
+            total: b.total,
+            turns: b.turns as f64,
+            total_cost_usd: b.total_cost_usd,
+            usage: TokenUsage::from(b.usage),
+          };
+          (k, b)
+        })
+        .collect(),
     }
   }
 }

@@ -17,6 +17,7 @@ mod json;
 mod jsvalue;
 mod logs;
 mod reads;
+mod resumability;
 mod shapes;
 mod store;
 mod subscriptions;

@@ -45,6 +45,9 @@ export type EndReason =
   | 'manager-restart'
   | 'budget-exhausted'
   | 'memory-limit'
+  | 'close-timeout'
+  /** Stopped gracefully (`interrupted`, resumable) to make room for a new session at `maxSessions` (`onLimit: 'evict-idle'`). */
+  | 'evicted'
 
 /** The `code` of every error the manager throws or rejects with. */
 export type ErrorCode =
@@ -137,8 +140,36 @@ export interface ManagerOptions {
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
   requestTimeoutMs?: number
+  /**
+   * What a new session (`spawn`, `resume`) does when `maxSessions` sessions are live. `'reject'` (default): fail with
+   * `E_LIMIT`. `'evict-idle'`: stop the session that has waited for input longest (the oldest `updatedAt` among
+   * `waiting-for-input` sessions with no pending permission request) gracefully — `interrupted`, `endReason: 'evicted'`,
+   * resumable, with its `interrupted` notification — and start; a running session is never evicted, so with none
+   * waiting it is `E_LIMIT` all the same.
+   */
+  onLimit?: 'reject' | 'evict-idle'
+  /** A session that ended longer ago than this is not resumed: `canResume` says `too-old` and `resume` fails with `E_RESUME_NOT_FOUND` (or, with `onMissing: 'fresh'`, starts fresh from the stored summary), in ms. Default 0 (no age limit). */
+  resumeMaxAgeMs?: number
+  /**
+   * USD per million tokens by model, for the estimated cost of Codex sessions (Codex reports tokens, not USD), over
+   * the built-in defaults: OpenAI's list prices as of 2025-11 for `gpt-5`, `gpt-5-codex`, `gpt-5-mini`, `gpt-5-nano`,
+   * `gpt-5.1`, `gpt-5.1-codex`, `gpt-5.1-codex-mini`, `gpt-4.1`, `gpt-4.1-mini`, `o3`, `o4-mini`. A model matches its own
+   * key, else the longest key it extends with `-` (`gpt-5-2025-08-07` → `gpt-5`). A model with no price costs 0 and
+   * marks the session `unpriced`. A negative or non-finite price is `E_INVALID_ARGUMENT`.
+   */
+  prices?: Record<string, ModelPrice>
   /** How long a starting CLI may take to say anything (else `killed`, `endReason: 'startup-timeout'`) or to report its thread id (codex-exec spawn: `E_TIMEOUT`), in ms. Default 120000. */
   startupTimeoutMs?: number
+}
+
+/** USD per million tokens of one model (`ManagerOptions.prices`). */
+export interface ModelPrice {
+  /** Input tokens not served from the prompt cache. */
+  inputPerMTok: number
+  /** Input tokens served from the prompt cache (Codex `cached_input_tokens`). */
+  cachedInputPerMTok: number
+  /** Output tokens, reasoning included. */
+  outputPerMTok: number
 }
 
 /** `notifications` of `ManagerOptions`. Unknown keys are rejected. */
@@ -290,8 +321,14 @@ export interface SpawnOptions {
   resume?: string
   /** With `resume`: continue a copy under a new id (Claude `--fork-session`, Codex `thread/fork`, `codex exec fork`). */
   fork?: boolean
-  /** Stop the session (`interrupted`, `endReason: 'budget-exhausted'`, a `budget-exhausted` notification) once its reported cost reaches this many USD. Claude also gets `--max-budget-usd`. Codex reports no cost, so it is not limited. */
+  /** Stop the session (`interrupted`, `endReason: 'budget-exhausted'`, a `budget-exhausted` notification) once its reported cost reaches this many USD. Claude also gets `--max-budget-usd`. Codex is limited by its estimated cost (see `ManagerOptions.prices`). */
   maxBudgetUsd?: number
+  /**
+   * The caller's own JSON object (ids, labels), kept as `SessionInfo.metadata`, stored with the session, carried over by
+   * `resume`, matched by `list({ metadata })` and patched with `setMetadata`. At most 4096 bytes of JSON
+   * (`E_INVALID_ARGUMENT` over). The manager never reads it.
+   */
+  metadata?: Record<string, unknown>
 }
 
 /**
@@ -367,7 +404,33 @@ export interface ListFilter {
   backend?: Backend | Backend[]
   /** Only live (non-terminal) sessions. */
   liveOnly?: boolean
+  /** Only sessions whose `metadata` has each of these top-level keys with an equal (JSON) value; `null` matches an absent key. */
+  metadata?: Record<string, unknown>
 }
+
+/** `manager.canResume(ref, options)`. Unknown keys are rejected. */
+export interface CanResumeOptions {
+  /** As `resume(ref, prompt, { fork: true })`: a live session can be forked. Default false. */
+  fork?: boolean
+}
+
+/**
+ * Why a session can or cannot be resumed (`canResume(ref).reason`), and what `resume` does then: `ok` (resumable; also
+ * a session evicted at the limit, `endReason: 'evicted'`); `live` (`E_STATE`: send to it, or fork); `transcript-missing`
+ * (Claude Code has no transcript for the session's workdir, or it never got a session id: `E_RESUME_NOT_FOUND`);
+ * `rollout-missing` (the same for Codex's rollout file); `evicted` (retention reduced it to a tombstone,
+ * `SessionInfo.evicted`: `E_RESUME_NOT_FOUND`); `workdir-missing` (`E_STATE`: the CLI resumes only from the original
+ * workdir); `too-old` (ended longer ago than `resumeMaxAgeMs`: `E_RESUME_NOT_FOUND`). With `onMissing: 'fresh'`,
+ * `resume` starts fresh from the stored summary on `transcript-missing`, `rollout-missing` and `too-old`.
+ */
+export type CanResumeReason =
+  | 'ok'
+  | 'live'
+  | 'transcript-missing'
+  | 'rollout-missing'
+  | 'evicted'
+  | 'workdir-missing'
+  | 'too-old'
 
 /** Token counts of one turn (Anthropic names). */
 export interface EventUsage {

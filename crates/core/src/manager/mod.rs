@@ -4,10 +4,13 @@
 //! fed by their owner `ingest`, notifications and permission answers `notifications`, and what
 //! the manager reports about itself `stats` and `metrics`.
 
+mod evict;
 mod ingest;
+mod metadata;
 mod metrics;
 mod notifications;
 mod registry;
+mod resumability;
 mod resume;
 mod start;
 mod stats;
@@ -16,7 +19,8 @@ mod turns;
 mod wait;
 
 pub use ingest::RegisterOptions;
-pub use stats::{ListFilter, Stats};
+pub use resumability::{CanResumeOptions, CanResumeReason, Resumability};
+pub use stats::{BackendStats, ListFilter, Stats};
 
 use crate::model::counters::Counters;
 use crate::model::error::{Error, Result};
@@ -45,6 +49,11 @@ pub struct Manager {
   pub(crate) counters: Arc<Counters>,
   /// Notification routing and delivery; `None` when created outside a tokio runtime.
   pub(crate) notifications: Option<(Router, Delivery)>,
+  /// Codex sessions' prices: the defaults under `prices` (`model::pricing`).
+  pub(crate) prices: Arc<crate::model::pricing::PriceTable>,
+  /// Held by a start that makes room at the limit (`onLimit: 'evict-idle'`) until it is
+  /// admitted, so that two starts never evict for the same slot (`manager::evict`).
+  pub(crate) evicting: tokio::sync::Mutex<()>,
 }
 
 impl Manager {
@@ -53,6 +62,7 @@ impl Manager {
   /// Fails with `E_INVALID_ARGUMENT` on bad options, `E_STORE` on a store that cannot be used.
   pub fn new(opts: ManagerOptions) -> Result<Self> {
     opts.validate()?;
+    let opts_prices = opts.prices.clone();
     let path = match &opts.store_path {
       Some(p) => p.clone(),
       None => crate::store::default_path().to_string_lossy().into_owned(),
@@ -80,6 +90,8 @@ impl Manager {
       writer,
       counters,
       notifications,
+      prices: Arc::new(crate::model::pricing::PriceTable::new(&opts_prices)),
+      evicting: tokio::sync::Mutex::new(()),
     };
     m.recover()?;
     m.gc()?;

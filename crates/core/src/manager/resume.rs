@@ -80,6 +80,7 @@ impl Manager {
         .filter(|i| f.statuses.is_empty() || f.statuses.contains(&i.status))
         .filter(|i| f.backend.is_empty() || f.backend.contains(&i.backend))
         .filter(|i| !f.live_only || !i.status.is_terminal())
+        .filter(|i| super::metadata::listed(i, f.metadata.as_ref()))
         .collect(),
     )
   }
@@ -108,10 +109,12 @@ impl Manager {
   }
 
   /// Continues a finished session's conversation in a new live session (`fork`: a copy
-  /// under a new backend id), from its original workdir and options. The CLI's own record is
-  /// checked first: missing → `E_RESUME_NOT_FOUND`, or with `onMissing: 'fresh'` a new
-  /// conversation whose first message carries the stored summary. Without `prompt` the new
-  /// session waits for `send`. The new session records `resumedFromId` / `forkedFromId`.
+  /// under a new backend id), from its original workdir and options. The verdict of
+  /// `can_resume` decides first (`manager::resumability`): a reason other than `ok` fails with
+  /// its error, or — when the conversation is gone (`transcript-missing`, `rollout-missing`,
+  /// `too-old`) and `onMissing: 'fresh'` — a new conversation starts whose first message
+  /// carries the stored summary. Without `prompt` the new session waits for `send`. The new
+  /// session records `resumedFromId` / `forkedFromId` and carries the metadata over.
   pub async fn resume(
     &self,
     r: &str,
@@ -122,8 +125,16 @@ impl Manager {
     if let Some(p) = prompt.as_deref() {
       crate::model::options::check_message("prompt (omit it to resume without one)", p)?;
     }
-    let src = self.resumable_source(r, o.fork)?;
-    let mut opts = self.resumed_options(r, &src, prompt.as_deref(), &o)?;
+    let src = self.lookup(r)?.ok_or_else(|| not_found(r))?;
+    let verdict = self.verdict(&src, o.fork);
+    if let Some(e) = verdict.error() {
+      if verdict.reason.fresh_start_helps() && o.fresh_on_missing() {
+        let opts = self.resumed_options(r, &src, prompt.as_deref(), &o)?;
+        return self.start_fresh(&src, opts, prompt.as_deref(), e).await;
+      }
+      return Err(e);
+    }
+    let opts = self.resumed_options(r, &src, prompt.as_deref(), &o)?;
     let mut plan = Plan {
       thread_usage: Some(src.thread_usage),
       summary: src.summary.clone(),
@@ -136,41 +147,35 @@ impl Manager {
       plan.resumed_from_id = Some(src.info.id.clone());
     }
     match self.start(opts.clone(), plan, keepalive).await {
-      Err(Error::ResumeNotFound(why)) if o.fresh_on_missing() => {
-        // The CLI lost the conversation: start a new one that carries what we kept of it.
-        let seeded = seed_prompt(&src, prompt.as_deref());
-        opts.resume = None;
-        opts.fork = false;
-        opts.prompt = seeded.clone();
-        let plan = Plan {
-          resumed_from_id: Some(src.info.id.clone()),
-          summary: src.summary.clone(),
-          prompt: Some(seeded),
-          ..Plan::default()
-        };
-        let info = self.start(opts, plan, None).await?;
-        tracing::info!(session = %info.id, from = %src.info.id, %why, "resumed fresh from the stored summary");
-        Ok(info)
+      // The CLI's record went between the verdict and the start.
+      Err(e @ Error::ResumeNotFound(_)) if o.fresh_on_missing() => {
+        self.start_fresh(&src, opts, prompt.as_deref(), e).await
       }
       other => other,
     }
   }
 
-  /// The stored session `r` if it can be continued: finished (or forked), with a backend id.
-  fn resumable_source(&self, r: &str, fork: bool) -> Result<StoredSession> {
-    let src = self.lookup(r)?.ok_or_else(|| not_found(r))?;
-    if !src.info.status.is_terminal() && !fork {
-      return Err(Error::State(format!(
-        "session `{r}` is {}: send to it, or resume with fork for a copy",
-        src.info.status.as_str()
-      )));
-    }
-    if src.info.backend_session_id.is_empty() {
-      return Err(Error::ResumeNotFound(format!(
-        "session `{r}` never got a backend session id, so there is nothing to resume"
-      )));
-    }
-    Ok(src)
+  /// The CLI lost the conversation (`why`): start a new one that carries what we kept of it.
+  async fn start_fresh(
+    &self,
+    src: &StoredSession,
+    mut opts: SpawnOptions,
+    prompt: Option<&str>,
+    why: Error,
+  ) -> Result<SessionInfo> {
+    let seeded = seed_prompt(src, prompt);
+    opts.resume = None;
+    opts.fork = false;
+    opts.prompt = seeded.clone();
+    let plan = Plan {
+      resumed_from_id: Some(src.info.id.clone()),
+      summary: src.summary.clone(),
+      prompt: Some(seeded),
+      ..Plan::default()
+    };
+    let info = self.start(opts, plan, None).await?;
+    tracing::info!(session = %info.id, from = %src.info.id, %why, "resumed fresh from the stored summary");
+    Ok(info)
   }
 
   /// The spawn options of the new session: the stored ones, with the prompt, the conversation
@@ -204,6 +209,8 @@ impl Manager {
       .name
       .clone()
       .or_else(|| src.info.name.clone().filter(|n| !o.fork && !name_taken(n)));
+    // The metadata as it is now (`setMetadata` since the spawn included).
+    opts.metadata = Some(src.info.metadata.clone()).filter(|m| !m.is_empty());
     Ok(opts)
   }
 }
@@ -227,7 +234,7 @@ fn seed_prompt(src: &StoredSession, prompt: Option<&str>) -> String {
   s
 }
 
-fn not_found(r: &str) -> Error {
+pub(super) fn not_found(r: &str) -> Error {
   Error::NotFound(format!(
     "no session with id, name or backend session id `{r}`, live or stored; list() shows the known ones"
   ))

@@ -115,6 +115,8 @@ impl Manager {
     )?);
     launch.verify_resumable()?;
     let state = self.planned_state(&opts, backend, claude_id, &plan);
+    // At the limit with `onLimit: 'evict-idle'`: the idlest waiting session makes room.
+    let room = self.make_room().await?;
     let session = self.admit(Admission {
       state,
       options: &opts,
@@ -122,6 +124,7 @@ impl Manager {
       keepalive,
       default_allow: self.opts.permission_policy == options::PermissionPolicy::Allow,
     })?;
+    drop(room);
     match launch.first_turn(&session, plan.prompt.as_deref()).await {
       // Stopped (and over) before the start finished: the caller hears it as `not_started`.
       Ok(()) if session.is_done() && session.state().stop_request().is_some() => {
@@ -165,6 +168,12 @@ impl Manager {
       state.set_thread_usage(total);
     }
     state.set_summary(plan.summary.clone());
+    if backend != Backend::Claude {
+      state.set_prices(Arc::clone(&self.prices));
+    }
+    if let Some(m) = &opts.metadata {
+      state.set_metadata(m.clone());
+    }
     state.set_max_budget(opts.max_budget_usd);
     state
   }

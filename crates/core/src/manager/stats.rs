@@ -20,6 +20,9 @@ pub struct ListFilter {
   pub backend: Vec<Backend>,
   /// Only live (non-terminal) sessions.
   pub live_only: bool,
+  /// Only sessions whose metadata has each of these top-level keys with an equal value
+  /// (`null` matches an absent key).
+  pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A backend or a list of them.
@@ -61,6 +64,43 @@ pub struct Stats {
   /// What opening the store found (a damaged file moved aside, with both paths), as
   /// `[E_STORE] message` lines; empty for a healthy store.
   pub store_warnings: Vec<String>,
+  /// The same counts per backend, over sessions in memory; every backend present.
+  pub by_backend: BTreeMap<String, BackendStats>,
+}
+
+/// One backend's share of `stats()` (`byBackend`), over sessions in memory.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackendStats {
+  /// Sessions not in a terminal status.
+  pub live: u32,
+  /// Sessions held in memory.
+  pub total: u32,
+  /// Turns ended.
+  pub turns: u64,
+  /// USD: Claude's reported cost, Codex's estimate from `prices`.
+  pub total_cost_usd: f64,
+  /// Tokens over all turns.
+  pub usage: crate::model::event::Usage,
+}
+
+impl BackendStats {
+  /// Per backend name, every backend present.
+  fn collect(infos: &[SessionInfo]) -> BTreeMap<String, BackendStats> {
+    let mut by: BTreeMap<String, BackendStats> = Backend::ALL
+      .iter()
+      .map(|b| (b.as_str().to_owned(), BackendStats::default()))
+      .collect();
+    for i in infos {
+      let b = by.entry(i.backend.as_str().to_owned()).or_default();
+      b.live += u32::from(!i.status.is_terminal());
+      b.total += 1;
+      b.turns += i.turns as u64;
+      b.total_cost_usd += i.total_cost_usd;
+      b.usage.add(&i.usage);
+    }
+    by
+  }
 }
 
 /// What `stats()` reads besides the sessions: plain numbers, so `Stats` is built from data.
@@ -95,6 +135,7 @@ impl Stats {
       listeners: g.listeners,
       max_sessions: g.max_sessions,
       store_warnings: g.store_warnings,
+      by_backend: BackendStats::collect(infos),
     }
   }
 }

@@ -75,6 +75,14 @@ pub struct SessionInfo {
   /// sessions and before a process started).
   #[serde(default)]
   pub containment: Option<Containment>,
+  /// The caller's own small JSON object (`spawn({ metadata })`, `setMetadata`); empty by
+  /// default. Stored with the session, carried over by `resume`, filterable in `list`.
+  #[serde(default)]
+  pub metadata: serde_json::Map<String, serde_json::Value>,
+  /// Codex reported tokens for a model with no price (neither in `prices` nor the defaults):
+  /// `total_cost_usd` leaves those tokens out (`model::pricing`).
+  #[serde(default)]
+  pub unpriced: bool,
 }
 
 /// The mechanism that makes every process a session starts die with it

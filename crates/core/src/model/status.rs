@@ -113,6 +113,9 @@ pub enum EndReason {
   MemoryLimit,
   /// `close` waited `closeTimeoutMs` for the CLI to exit after stdin EOF; then SIGKILL.
   CloseTimeout,
+  /// Stopped gracefully (`interrupted`, resumable) to make room for a new session at
+  /// `maxSessions` (`onLimit: 'evict-idle'`).
+  Evicted,
 }
 
 #[cfg(test)]

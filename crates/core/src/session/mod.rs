@@ -8,7 +8,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod listeners;
 pub(crate) mod live;
 pub(crate) mod reader;
-mod resumable;
+pub(crate) mod resumable;
 pub mod state;
 
 pub use state::*;

@@ -89,6 +89,17 @@ closed_set! {
 }
 
 closed_set! {
+  /// What a new session does at `maxSessions` live sessions (`onLimit`).
+  OnLimit {
+    /// Fail with `E_LIMIT` (default).
+    Reject = "reject",
+    /// Stop the session that has waited for input longest (`interrupted`, `endReason:
+    /// evicted`, resumable) and start; `E_LIMIT` when none waits (`manager::evict`).
+    EvictIdle = "evict-idle",
+  }
+}
+
+closed_set! {
   /// A permission decision (`respondToPermission(ref, id, { behavior })`).
   PermissionBehavior {
     Allow = "allow",

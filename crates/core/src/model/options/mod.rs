@@ -12,7 +12,8 @@ mod resume;
 mod spawn;
 
 pub use choices::{
-  ApprovalPolicy, Backend, OnMissing, PermissionBehavior, PermissionMode, PermissionPolicy, Sandbox,
+  ApprovalPolicy, Backend, OnLimit, OnMissing, PermissionBehavior, PermissionMode,
+  PermissionPolicy, Sandbox,
 };
 pub use permission::{permission_answer, PermissionAnswer};
 pub use resume::ResumeOptions;
@@ -102,6 +103,15 @@ pub struct ManagerOptions {
   pub notifications: NotificationOptions,
   /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
   pub finished_ttl_ms: u64,
+  /// At `maxSessions` live sessions: `reject` (default, `E_LIMIT`) or `evict-idle` (the
+  /// session waiting for input longest is interrupted, `endReason: evicted`, to make room).
+  pub on_limit: OnLimit,
+  /// A session that ended longer ago than this is not resumed (`canResume` reason `too-old`,
+  /// `resume` fails with `E_RESUME_NOT_FOUND`), ms. 0 (default): no age limit.
+  pub resume_max_age_ms: u64,
+  /// USD per million tokens by model, over the dated defaults (`model::pricing`), for the
+  /// estimated cost of Codex sessions.
+  pub prices: BTreeMap<String, crate::model::pricing::Price>,
 }
 
 impl ManagerOptions {
@@ -147,6 +157,9 @@ impl Default for ManagerOptions {
       permission_timeout_ms: 120_000,
       request_timeout_ms: 60_000,
       startup_timeout_ms: 120_000,
+      on_limit: OnLimit::Reject,
+      resume_max_age_ms: 0,
+      prices: BTreeMap::new(),
     }
   }
 }
@@ -300,6 +313,7 @@ impl ManagerOptions {
       )));
     }
     check_env("env", &self.env)?;
+    crate::model::pricing::check_prices(&self.prices)?;
     if self.max_prompt_bytes == 0 || self.max_prompt_bytes > MAX_SAFE_INTEGER {
       return Err(bad("maxPromptBytes must be an integer from 1".into()));
     }
@@ -328,6 +342,7 @@ impl ManagerOptions {
       ("turnTimeoutMs", self.turn_timeout_ms),
       ("maxPersistedAgeMs", self.max_persisted_age_ms),
       ("finishedTtlMs", self.finished_ttl_ms),
+      ("resumeMaxAgeMs", self.resume_max_age_ms),
       ("notifications.waitingDebounceMs", n.waiting_debounce_ms),
       ("notifications.safetyNetMs", n.safety_net_ms),
       ("notifications.longRunningMs", n.long_running_ms),

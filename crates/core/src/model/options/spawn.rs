@@ -55,6 +55,9 @@ pub struct SpawnOptions {
   /// Stop the session once its reported cost reaches this many USD (Claude: also passed as
   /// `--max-budget-usd`).
   pub max_budget_usd: Option<f64>,
+  /// The caller's own JSON object, at most 4 KiB serialized (`model::metadata`).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl SpawnOptions {
@@ -84,6 +87,9 @@ impl SpawnOptions {
       return Err(bad("maxTurns must be at least 1".into()));
     }
     super::check_env("env", &self.env)?;
+    if let Some(m) = &self.metadata {
+      crate::model::metadata::check(m)?;
+    }
     for t in self.allowed_tools.iter().chain(&self.disallowed_tools) {
       if t.trim().is_empty() || t.contains(',') {
         return Err(bad(format!(

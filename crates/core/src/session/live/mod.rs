@@ -106,6 +106,15 @@ impl LiveSession {
     });
   }
 
+  /// Hands the session to the store's writer now (a change outside the milestones, e.g.
+  /// `setMetadata`).
+  pub(crate) fn store_changed(&self) {
+    self.update(|st| {
+      self.write_snapshot(st);
+      ((), Vec::new())
+    });
+  }
+
   /// The options stored for resuming this session.
   pub(crate) fn stored_options(&self) -> Value {
     self

@@ -126,7 +126,16 @@ impl SessionState {
     *turn = self.info.turns;
     *cost_usd = (*total_cost_usd - self.process_cost).max(0.0);
     self.process_cost = *total_cost_usd;
+    // Codex reports tokens only: its cost is estimated from them (`model::pricing`), and the
+    // event's running total is the session's.
+    let estimate = usage_total.and_then(|_| self.estimate_cost(usage));
+    if let Some(est) = estimate {
+      *cost_usd = est;
+    }
     self.info.total_cost_usd += *cost_usd;
+    if estimate.is_some() {
+      *total_cost_usd = self.info.total_cost_usd;
+    }
     self.info.num_turns += *num_turns;
     self.info.usage.add(usage);
     let interrupted = self.turn_interrupt || subtype == "interrupted";

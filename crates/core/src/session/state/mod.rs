@@ -105,6 +105,8 @@ pub struct SessionState {
   last_turn: Option<crate::model::turn::EndedTurn>,
   /// The CLI said something (a payload was applied) since spawn.
   cli_spoke: bool,
+  /// Prices for the estimated cost of backends that report only tokens (Codex).
+  prices: Option<std::sync::Arc<crate::model::pricing::PriceTable>>,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -175,6 +177,8 @@ impl SessionState {
         evicted: false,
         external: false,
         containment: None,
+        metadata: Default::default(),
+        unpriced: false,
       },
       limits,
       events: VecDeque::new(),
@@ -199,6 +203,7 @@ impl SessionState {
       backend_id_changed: false,
       last_turn: None,
       cli_spoke: false,
+      prices: None,
     }
   }
 
@@ -316,6 +321,29 @@ impl SessionState {
 
   pub fn stop_request(&self) -> Option<StopRequest> {
     self.stop
+  }
+
+  /// Prices the tokens of each turn with `prices` (Codex, which reports no USD).
+  pub fn set_prices(&mut self, prices: std::sync::Arc<crate::model::pricing::PriceTable>) {
+    self.prices = Some(prices);
+  }
+
+  /// The estimated USD of a turn's tokens, for a backend that reports only tokens; `None`
+  /// without prices. An unknown model is priced 0 and marks the session `unpriced`.
+  pub(crate) fn estimate_cost(&mut self, usage: &Usage) -> Option<f64> {
+    let table = self.prices.as_ref()?;
+    match self.info.model.as_deref().and_then(|m| table.get(m)) {
+      Some(p) => Some(p.cost(usage)),
+      None => {
+        self.info.unpriced = true;
+        Some(0.0)
+      }
+    }
+  }
+
+  /// Replaces the caller's metadata (checked by the caller).
+  pub fn set_metadata(&mut self, m: serde_json::Map<String, serde_json::Value>) {
+    self.info.metadata = m;
   }
 
   /// Records what holds the session's processes.
