@@ -52,6 +52,8 @@ impl SessionState {
       }
       EventPayload::TurnStarted { turn_id } => {
         self.turn_id = turn_id.clone();
+        self.turn_text.clear();
+        self.turn_done = false;
         self.exec_turn.0 = true;
       }
       completed @ EventPayload::TurnCompleted { .. } => outcome = self.turn_completed(completed),
@@ -88,6 +90,9 @@ impl SessionState {
   fn assistant_text(&mut self, text: &str) {
     for line in text.lines() {
       self.output.push(line);
+    }
+    if std::mem::take(&mut self.turn_done) {
+      self.turn_text.clear();
     }
     if !self.turn_text.is_empty() {
       self.turn_text.push('\n');
@@ -143,6 +148,7 @@ impl SessionState {
       self.turn_error(subtype, result, *api_error_status, errors);
     }
     self.turn_interrupt = false;
+    self.turn_done = true;
     self.last_turn = Some(EndedTurn {
       turn: *turn,
       outcome: match (interrupted, *is_error) {

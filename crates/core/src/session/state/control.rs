@@ -34,6 +34,7 @@ impl SessionState {
     }
     self.turn_prompt = prompt.to_owned();
     self.turn_text.clear();
+    self.turn_done = false;
     self.turn_interrupt = false;
     self.turn_started_at = now_ms();
     self.last_turn = None;

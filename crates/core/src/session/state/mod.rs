@@ -69,7 +69,12 @@ pub struct SessionState {
   stderr: Tail,
   /// The CLI's running `total_cost_usd` at the previous `result` of this process.
   process_cost: f64,
+  /// The running (or last ended) turn's assistant text.
   turn_text: String,
+  /// The turn `turn_text` belongs to has ended: the next turn's first text replaces it. A CLI
+  /// may run turns back to back with no `begin_turn` between them (queued messages, a replay),
+  /// and the text must not pile up across them.
+  turn_done: bool,
   stop: Option<StopRequest>,
   api_failed: bool,
   /// The thread's cumulative tokens at the last turn end (backends that report totals).
@@ -186,6 +191,7 @@ impl SessionState {
       stderr: Tail::new(limits.stderr_lines, 64 * 1024),
       process_cost: 0.0,
       turn_text: String::new(),
+      turn_done: false,
       stop: None,
       api_failed: false,
       thread_usage: Usage::default(),

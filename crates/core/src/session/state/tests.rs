@@ -113,6 +113,29 @@ fn question_is_detected_from_the_turn_text() {
 }
 
 #[test]
+fn turns_back_to_back_keep_only_their_own_text() {
+  // A CLI may run queued turns with no `begin_turn` between them: each ended turn's text
+  // (and the question check) is that turn's alone, and nothing piles up across turns.
+  let mut s = state();
+  let text = |t: &str| EventPayload::AssistantText {
+    text: t.into(),
+    message_id: None,
+    parent_tool_use_id: None,
+  };
+  s.apply(text("Which file?"));
+  s.apply(result(0.1, false, "success", None));
+  assert_eq!(s.turn_result().unwrap().text, "Which file?");
+  assert_eq!(s.info().status_reason, Some(StatusReason::Question));
+  for i in 0..100 {
+    s.apply(text(&format!("reply {i}")));
+    s.apply(text("done."));
+    s.apply(result(0.2 + i as f64, false, "success", None));
+    assert_eq!(s.turn_result().unwrap().text, format!("reply {i}\ndone."));
+  }
+  assert_eq!(s.info().status_reason, Some(StatusReason::TurnEnded));
+}
+
+#[test]
 fn api_error_fails_with_context() {
   let mut s = state();
   let (_, outcome) = s.apply(result(0.0, true, "success", Some(400)));
