@@ -73,6 +73,10 @@ test('wrong calls are rejected: unknown backend, number prompt, a field of anoth
 test('type checking left no build output next to the sources', async () => {
   await Promise.all(Object.values(runs))
   // (A real build goes to the gitignored dist/; the type checks above emit nothing at all.)
-  const emitted = [join(PLUGIN, 'src'), TYPE_TESTS].flatMap((d) => readdirSync(d).filter((f) => !f.endsWith('.ts') || f.endsWith('.d.ts')))
+  const emitted = [join(PLUGIN, 'src'), TYPE_TESTS].flatMap((d) =>
+    readdirSync(d, { recursive: true, withFileTypes: true })
+      .filter((f) => f.isFile() && (!f.name.endsWith('.ts') || f.name.endsWith('.d.ts')))
+      .map((f) => join(f.parentPath ?? f.path, f.name)),
+  )
   assert.deepEqual(emitted, [])
 })
