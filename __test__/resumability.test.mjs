@@ -4,7 +4,7 @@
 // list(), size-limited, carried over by resume and persisted across managers.
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SessionManager } from '../index.js'
@@ -16,6 +16,20 @@ let model
 let t
 let dir
 let managers
+
+/**
+ * Claude Code appends its transcript on its own schedule, which on a busy machine can lag the
+ * turn's `result` (canResume then truthfully says `transcript-missing`): waits for the file,
+ * polled, 10 s at most. A finished session's CLI has exited, so its transcript is complete.
+ */
+async function transcriptWritten(id) {
+  const projects = join(t.env.CLAUDE_CONFIG_DIR, 'projects')
+  const deadline = Date.now() + 10_000
+  while (!(existsSync(projects) && readdirSync(projects).some((p) => existsSync(join(projects, p, `${id}.jsonl`))))) {
+    if (Date.now() > deadline) throw new Error(`Claude Code wrote no transcript of ${id} in 10 s`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
 
 test.beforeEach(async () => {
   model = await startScriptedModel()
@@ -85,6 +99,7 @@ test('live: a live session is not resumable (E_STATE) unless forked', async () =
   assert.deepEqual([v.resumable, v.reason, v.endedAt], [false, 'live', undefined])
   assert.match(v.message, /waiting-for-input/)
   await refuses(m, a.id, 'E_STATE', v)
+  await transcriptWritten(a.backendSessionId)
   const f = m.canResume(a.id, { fork: true })
   assert.deepEqual([f.resumable, f.reason], [true, 'ok'])
   const fork = await m.resume(a.id, "What's my name?", { fork: true })
