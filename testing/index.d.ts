@@ -124,6 +124,13 @@ export interface EnqueueOptions {
    * gateway sends a chat message, then a context message, so its prompt is the context).
    */
   text?: string | RegExp
+  /**
+   * Substring of (string) or test against (RegExp) the tool result(s) the request ends with (see
+   * {@link LoggedRequest.toolResult}); a request that does not end with a tool result never
+   * matches. For the model's next step after a tool call, e.g. the OpenClaw agent's reply once
+   * a plugin tool answered.
+   */
+  toolResult?: string | RegExp
   /** Exact session id of the request (see {@link LoggedRequest.sessionId}). */
   sessionId?: string
   /** How many requests this entry answers (a positive integer or `Infinity`). Default `1`. */
