@@ -1,19 +1,19 @@
 // The real OpenClaw gateway (`openclaw` pinned in plugin/package.json) under Node 24, in a
 // throwaway HOME / OPENCLAW_STATE_DIR, with the plugin installed from the `plugin:pack` tarball
-// the way a user installs it (`openclaw plugins install <tgz>`), serving on 127.0.0.1.
-import assert from 'node:assert/strict'
+// the way a user installs it (`openclaw plugins install <tgz>`), serving on 127.0.0.1. One copy
+// for the gateway tests (__test__/helpers/gateway.mjs adds their suite around it) and for
+// `npm run demo:gateway`.
 import { spawn, execFile } from 'node:child_process'
-import { after, before } from 'node:test'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { claudeOfflineEnv, codexOfflineEnv, startScriptedModel } from 'openclaw-sessions/testing'
-import { node24 } from '../../scripts/lib/node24.mjs'
-import { pluginPack } from '../../scripts/plugin.mjs'
-import { claudeBin } from './claude.mjs'
-import { codexBin } from './codex.mjs'
+import { claudeOfflineEnv, codexOfflineEnv } from 'openclaw-sessions/testing'
+import { node24 } from './node24.mjs'
+import { pluginPack } from '../plugin.mjs'
+import { claudeBin } from '../../__test__/helpers/claude.mjs'
+import { codexBin } from '../../__test__/helpers/codex.mjs'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const OPENCLAW = join(ROOT, 'plugin', 'node_modules', 'openclaw', 'openclaw.mjs')
@@ -221,36 +221,4 @@ export async function until(probe, { timeoutMs = 60_000, what = 'condition' } = 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`)
     await new Promise((r) => setTimeout(r, 200))
   }
-}
-
-/**
- * A test file's gateway: before its tests, the scripted model, a gateway home with the plugin
- * installed and configured for the model (and, with `agentModel`, the gateway's own agent on it
- * too), and the running gateway; after them, both stopped. `tool(name, args)` calls a tool over
- * `/tools/invoke` and fails the test with the gateway's answer unless it succeeded.
- */
-export function gatewaySuite({ agentModel = false } = {}) {
-  const suite = {
-    model: undefined,
-    home: undefined,
-    config: undefined,
-    gw: undefined,
-    async tool(name, args) {
-      const r = await suite.gw.invoke(name, args)
-      assert.equal(r.ok, true, `${name} ${JSON.stringify(args)} -> ${JSON.stringify(r)}`)
-      return r.result
-    },
-  }
-  before(async () => {
-    suite.model = await startScriptedModel()
-    suite.home = await gatewayHome()
-    suite.config = pluginConfigFor(suite.model, suite.home)
-    await installPlugin(suite.home, suite.config, agentModel ? agentModelConfig(suite.model) : {})
-    suite.gw = await startGateway(suite.home)
-  })
-  after(async () => {
-    await suite.gw?.stop()
-    await suite.model?.close()
-  })
-  return suite
 }
