@@ -125,10 +125,11 @@ export interface EnqueueOptions {
    */
   text?: string | RegExp
   /**
-   * Substring of (string) or test against (RegExp) the tool result(s) the request ends with (see
-   * {@link LoggedRequest.toolResult}); a request that does not end with a tool result never
-   * matches. For the model's next step after a tool call, e.g. the OpenClaw agent's reply once
-   * a plugin tool answered.
+   * Substring of (string) or test against (RegExp) any tool result the request brings after the
+   * model's last output (Anthropic `tool_result` blocks, OpenAI `*_call_output` items), also when
+   * a harness put text beside it (the OpenClaw gateway adds a context message); a request with no
+   * new tool result never matches. For the model's next step after a tool call, e.g. the
+   * OpenClaw agent's reply once a plugin tool answered.
    */
   toolResult?: string | RegExp
   /** Exact session id of the request (see {@link LoggedRequest.sessionId}). */

@@ -126,7 +126,7 @@ function matches(entry, conv, sessionId) {
   if (entry.sessionId !== undefined && entry.sessionId !== sessionId) return false
   if (entry.prompt !== undefined && (conv.prompt === null || !matchesText(entry.prompt, conv.prompt))) return false
   if (entry.text !== undefined && !conv.lastUserTexts.some((t) => matchesText(entry.text, t))) return false
-  if (entry.toolResult !== undefined && (conv.toolResult === null || !matchesText(entry.toolResult, conv.toolResult))) return false
+  if (entry.toolResult !== undefined && !conv.newToolResults.some((t) => matchesText(entry.toolResult, t))) return false
   return true
 }
 
