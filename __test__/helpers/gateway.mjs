@@ -2,8 +2,7 @@
 // 24 with the plugin installed from its tarball), which `npm run demo:gateway` shares.
 import assert from 'node:assert/strict'
 import { after, before } from 'node:test'
-import { startScriptedModel } from 'openclaw-sessions/testing'
-import { agentModelConfig, gatewayHome, installPlugin, pluginConfigFor, startGateway } from '../../scripts/lib/gateway.mjs'
+import { startGatewayWithModel } from '../../scripts/lib/gateway.mjs'
 
 export * from '../../scripts/lib/gateway.mjs'
 
@@ -25,16 +24,11 @@ export function gatewaySuite({ agentModel = false } = {}) {
       return r.result
     },
   }
+  let env
   before(async () => {
-    suite.model = await startScriptedModel()
-    suite.home = await gatewayHome()
-    suite.config = pluginConfigFor(suite.model, suite.home)
-    await installPlugin(suite.home, suite.config, agentModel ? agentModelConfig(suite.model) : {})
-    suite.gw = await startGateway(suite.home)
+    env = await startGatewayWithModel({ agentModel })
+    Object.assign(suite, { model: env.model, home: env.home, config: env.config, gw: env.gw })
   })
-  after(async () => {
-    await suite.gw?.stop()
-    await suite.model?.close()
-  })
+  after(() => env?.stop())
   return suite
 }

@@ -4,12 +4,12 @@
 // for the gateway tests (__test__/helpers/gateway.mjs adds their suite around it) and for
 // `npm run demo:gateway`.
 import { spawn, execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { claudeOfflineEnv, codexOfflineEnv } from 'openclaw-sessions/testing'
+import { claudeOfflineEnv, codexOfflineEnv, startScriptedModel } from 'openclaw-sessions/testing'
 import { node24 } from './node24.mjs'
 import { pluginPack } from '../plugin.mjs'
 import { claudeBin } from '../../__test__/helpers/claude.mjs'
@@ -29,11 +29,13 @@ export function pluginTarball() {
 /**
  * The plugin config a user would write to run both CLIs against the scripted model: the
  * binaries, their environment (one HOME with Claude's config dir and CODEX_HOME), the store and
- * the default workdir. Nothing else tells the plugin about the test.
+ * the default workdir. Nothing else tells the plugin about the test. Their temp dirs are
+ * listed in `home.scratch` (removed by `removeHome`).
  */
 export function pluginConfigFor(model, home) {
   const claude = claudeOfflineEnv(model.url)
   const codex = codexOfflineEnv(model.url)
+  home.scratch.push(claude.root, codex.root)
   return {
     claudePath: claudeBin(),
     codexPath: codexBin(),
@@ -115,12 +117,17 @@ export async function gatewayHome() {
     LANG: 'C.UTF-8',
   }
   const configPath = join(stateDir, 'openclaw.json')
-  const home = { root, stateDir, port, env, configPath, token: TOKEN, logFile: join(root, 'gateway.log') }
+  const home = { root, stateDir, port, env, configPath, token: TOKEN, logFile: join(root, 'gateway.log'), scratch: [root] }
   writeConfig(home, {
     gateway: { mode: 'local', bind: 'loopback', port, auth: { mode: 'token', token: TOKEN } },
     logging: { file: home.logFile },
   })
   return home
+}
+
+/** Removes the gateway home and the CLIs' temp dirs made for it (once nothing runs in them). */
+export function removeHome(home) {
+  for (const dir of home.scratch.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
 export const readConfig = (home) => JSON.parse(readFileSync(home.configPath, 'utf8'))
@@ -221,4 +228,30 @@ export async function until(probe, { timeoutMs = 60_000, what = 'condition' } = 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`)
     await new Promise((r) => setTimeout(r, 200))
   }
+}
+
+/**
+ * Everything a gateway test file or the gateway demo runs on: the scripted model on 127.0.0.1, a
+ * gateway home with the plugin installed from its tarball and configured for the model (with
+ * `agentModel`, the gateway's own agent on it too), and the running gateway. `stop()` stops the
+ * gateway (its plugin stops every session) and then the model; it is safe to call twice, and
+ * after a failed start it stops what did start.
+ */
+export async function startGatewayWithModel({ agentModel = false } = {}) {
+  const env = { model: undefined, home: undefined, config: undefined, gw: undefined }
+  env.stop = async () => {
+    await env.gw?.stop()
+    await env.model?.close()
+  }
+  try {
+    env.model = await startScriptedModel()
+    env.home = await gatewayHome()
+    env.config = pluginConfigFor(env.model, env.home)
+    await installPlugin(env.home, env.config, agentModel ? agentModelConfig(env.model) : {})
+    env.gw = await startGateway(env.home)
+  } catch (e) {
+    await env.stop()
+    throw e
+  }
+  return env
 }
