@@ -51,7 +51,7 @@ if (!process.env[INSIDE]) {
 // process its own OPENCLAW_STATE_DIR unless told it has one: this process opens no default store.
 process.env.OCS_TEST_STATE_DIR_SET = '1'
 const { alive, removeHome, startGatewayWithModel } = await import('./lib/gateway.mjs')
-const { playChat } = await import('./lib/gateway-chat.mjs')
+const { notificationsToAgent, playChat } = await import('./lib/gateway-chat.mjs')
 
 const t0 = Date.now()
 const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s`
@@ -68,7 +68,10 @@ try {
   console.log('\n--- the chat (you / the gateway\'s agent; indented: its tool calls and the notifications that woke it) ---')
   const r = await playChat({ gw: env.gw, model: env.model, storePath: env.config.storePath, say })
   pids = r.chain.map((s) => s.pid).filter(Boolean)
-  console.log(`\nthe agent was woken ${r.wakes.length} times, once per notification; the store holds the chain ${r.chain.map((s) => s.id.slice(0, 8)).reverse().join(' -> ')}`)
+  const told = notificationsToAgent(env.model)
+  console.log(`\nthe agent was woken ${r.wakes.length} times; its model requests carried ${told.length} notifications from the plugin (a repeat would be listed twice):`)
+  for (const t of told) console.log(`    ${t}`)
+  console.log(`the store holds the chain ${r.chain.map((s) => s.id.slice(0, 8)).reverse().join(' -> ')}`)
   ok = true
 } catch (e) {
   console.error(`\ndemo failed: ${e.message}`)

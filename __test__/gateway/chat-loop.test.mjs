@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { SessionStore } from '../../index.js'
-import { CHAT_KEY, SESSION_NAME, chatHistory, isAgentRequest, notificationsIn, playChat } from '../../scripts/lib/gateway-chat.mjs'
+import { CHAT_KEY, SESSION_NAME, chatHistory, notificationsIn, notificationsToAgent, playChat } from '../../scripts/lib/gateway-chat.mjs'
 import { alive, removeHome, startGatewayWithModel } from '../helpers/gateway.mjs'
 
 let env
@@ -17,12 +17,6 @@ after(async () => {
   await env?.stop()
   if (env?.home) removeHome(env.home)
 })
-
-/** What a model request brings that is new: its messages after the last assistant message, as JSON. */
-function newInput(r) {
-  const messages = r.body.messages
-  return JSON.stringify(messages.slice(messages.findLastIndex((m) => m.role === 'assistant') + 1))
-}
 
 test('a chat launches a session through the agent; each ended turn wakes the agent once; the chat hears; the store holds the chain; nothing is left', { timeout: 20 * 60_000 }, async () => {
   const name = SESSION_NAME
@@ -41,8 +35,7 @@ test('a chat launches a session through the agent; each ended turn wakes the age
 
   // Each notification reached the agent's model requests exactly once (as new input): one per
   // ended turn. (A long turn under load may also bring the 15 s safety net's "quiet" one, once.)
-  const agentRequests = env.model.messagesRequests().filter(isAgentRequest)
-  const seen = agentRequests.flatMap((q) => notificationsIn(q).filter((t) => newInput(q).includes(JSON.stringify(t).slice(1, -1))))
+  const seen = notificationsToAgent(env.model)
   const count = (re) => seen.filter((t) => re.test(t)).length
   assert.equal(count(expected[0]), 1, JSON.stringify(seen))
   assert.equal(count(expected[1]), 2, `one per session's ended turn: ${JSON.stringify(seen)}`)

@@ -47,6 +47,24 @@ export function toolResultText(r) {
   return undefined
 }
 
+/** What a model request brings that is new: its messages after the last assistant message, as JSON. */
+export function newInput(r) {
+  const messages = r.body.messages
+  return JSON.stringify(messages.slice(messages.findLastIndex((m) => m.role === 'assistant') + 1))
+}
+
+/**
+ * Every plugin notification the gateway's agent was given, in order: for each of its model
+ * requests, the notifications that request brings as new input (a later request repeats older
+ * ones as history; those are not counted again).
+ */
+export function notificationsToAgent(model) {
+  return model
+    .messagesRequests()
+    .filter(isAgentRequest)
+    .flatMap((r) => notificationsIn(r).filter((t) => newInput(r).includes(JSON.stringify(t).slice(1, -1))))
+}
+
 /** The text of each message in the chat's history (what a person sees), oldest first. */
 export async function chatHistory(gw, sessionKey = CHAT_KEY) {
   const r = await gw.call('chat.history', { sessionKey })
@@ -58,11 +76,13 @@ export async function chatHistory(gw, sessionKey = CHAT_KEY) {
 }
 
 /**
- * Plays the chat. `say(who, text)` prints a line as it happens (`you`, `agent`, `tool`, `wake`,
- * `session`). Resolves with what happened: the transcript, the agent's model requests that woke
- * it, the first session and the resumed one (SessionInfo from the store), and the resume chain
- * as the store holds it (newest first). Rejects (E_TIMEOUT-style messages) when a step does not
- * happen within `stepTimeoutMs`.
+ * Plays the chat in the gateway session `chatKey`, the agent naming the coding session `name`.
+ * `say(who, text)` prints a line as it happens (`you`, `agent`, `tool`, `wake`, `session`,
+ * `store`). Resolves with what happened: the transcript (the person's and the agent's messages),
+ * the agent's model requests that woke it, the first session and the resumed one (SessionInfo
+ * read from the store at `storePath`), and the resume chain as the store holds it (newest
+ * first). Rejects with an error naming the step that did not happen within `stepTimeoutMs`
+ * (default 120000 ms per step).
  */
 export async function playChat({ gw, model, storePath, say = () => {}, stepTimeoutMs = 120_000, chatKey = CHAT_KEY, name = SESSION_NAME }) {
   const transcript = []
@@ -99,7 +119,7 @@ export async function playChat({ gw, model, storePath, say = () => {}, stepTimeo
     model.enqueue({ text: reply }, { toolResult: resultRe })
     const called = nextAgentRequest((r) => r.reply?.kind === 'tool_use' && r.reply.input?.id === tool, `the agent's ${tool} call`)
     const answered = nextAgentRequest(agentText(reply), `the agent's reply after ${tool}`)
-    answered.catch(() => {})
+    for (const p of [called, answered]) p.catch(() => {}) // awaited below, after chat.send
     transcript.push({ who: 'you', text: message })
     say('you', message)
     const r = await gw.call('chat.send', { sessionKey: chatKey, message, idempotencyKey: `${chatKey}-${++sent}` })
