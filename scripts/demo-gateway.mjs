@@ -61,12 +61,16 @@ const say = (who, text) => console.log(`${stamp()}  ${(WHO[who] ?? who).padEnd(6
 let env
 let ok = false
 let pids = []
+let setupMs = 0
+let chatMs = 0
 try {
   console.log('starting the scripted model, installing the plugin tarball into a fresh gateway home, starting the gateway ...')
   env = await startGatewayWithModel({ agentModel: true })
+  setupMs = Date.now() - t0
   say('setup', `gateway ${execFileSync(node24(), ['--version'], { encoding: 'utf8' }).trim()} ready on 127.0.0.1:${env.home.port}, model on ${env.model.url}`)
   console.log('\n--- the chat (you / the gateway\'s agent; indented: its tool calls and the notifications that woke it) ---')
   const r = await playChat({ gw: env.gw, model: env.model, storePath: env.config.storePath, say })
+  chatMs = Date.now() - t0 - setupMs
   pids = r.chain.map((s) => s.pid).filter(Boolean)
   const told = notificationsToAgent(env.model)
   console.log(`\nthe agent was woken ${r.wakes.length} times; its model requests carried ${told.length} notifications from the plugin (a repeat would be listed twice):`)
@@ -88,5 +92,6 @@ try {
   }
   if (env?.home) removeHome(env.home)
 }
-console.log(`\n${ok ? 'demo:gateway ok' : 'demo:gateway FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`
+console.log(`\n${ok ? 'demo:gateway ok' : 'demo:gateway FAILED'} in ${secs(Date.now() - t0)} (setup ${secs(setupMs)}, chat ${secs(chatMs)})`)
 process.exit(ok ? 0 : 1)
