@@ -350,6 +350,27 @@ test('queue matches by session id so parallel sessions do not steal replies', as
   assert.equal(model.pending(), 0)
 })
 
+test('queue matches by tool result: the next step after a tool call, never a request without one', async () => {
+  model.enqueue({ text: 'Started it.' }, { toolResult: /Launched claude session/ })
+  assert.throws(() => model.enqueue({ text: 'a' }, { toolResult: 5 }), TypeError)
+  const call = { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'claude_launch', input: {} }] }
+  const result = (text) => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text }] }] })
+  // A text prompt that names the result does not match; another tool result does not either.
+  assert.equal(claudeText((await claude([user('Launched claude session j')])).events), 'You said: Launched claude session j. This is turn 1.')
+  assert.equal(claudeText((await claude([user('go'), call, result('E_NOT_FOUND')])).events), 'Tool result: E_NOT_FOUND')
+  assert.equal(claudeText((await claude([user('go'), call, result('Launched claude session j (1234)')])).events), 'Started it.')
+  // Beside text a harness added (the OpenClaw gateway's context message) it still matches.
+  model.enqueue({ text: 'Started it again.' }, { toolResult: 'Launched claude session' })
+  const withText = { ...result('Launched claude session k'), content: [...result('Launched claude session k').content, { type: 'text', text: 'context' }] }
+  assert.equal(claudeText((await claude([user('go'), call, withText])).events), 'Started it again.')
+  // OpenAI: a call output after the model's function call.
+  model.enqueue({ text: 'Codex next step.' }, { toolResult: /exit 0/ })
+  const fc = { type: 'function_call', call_id: 'c1', name: 'exec_command', arguments: '{}' }
+  const out = { type: 'function_call_output', call_id: 'c1', output: 'exit 0' }
+  assert.equal(codexText((await codex([oaUser('go'), fc, out])).events), 'Codex next step.')
+  assert.equal(model.pending(), 0)
+})
+
 // ---- stalls ----------------------------------------------------------------------------
 
 test('a stall starts the stream, is capped at maxStallMs, then sends its reply', async () => {

@@ -45,6 +45,7 @@ function parseConversation(body) {
   const messages = Array.isArray(body.messages) ? body.messages : []
   const userTexts = []
   let lastUserTexts = []
+  let newToolResults = []
   let userTurns = 0
   let toolResult = null
   let lastUser = -1
@@ -52,9 +53,13 @@ function parseConversation(body) {
     if (m && m.role === 'user') lastUser = i
   })
   messages.forEach((m, i) => {
-    if (m && m.role === 'assistant') lastUserTexts = []
+    if (m && m.role === 'assistant') {
+      lastUserTexts = []
+      newToolResults = []
+    }
     if (!m || m.role !== 'user') return
     const { texts, results } = splitContent(m.content)
+    newToolResults.push(...results)
     if (texts.length > 0) {
       userTurns += 1
       userTexts.push(...texts)
@@ -63,7 +68,7 @@ function parseConversation(body) {
     if (i === lastUser && texts.length === 0 && results.length > 0) toolResult = results.join('\n')
   })
   const prompt = userTexts.length > 0 ? userTexts[userTexts.length - 1] : null
-  return { prompt, userTexts, lastUserTexts, userTurns, toolResult }
+  return { prompt, userTexts, lastUserTexts, newToolResults, userTurns, toolResult }
 }
 
 /** Session id: the `x-claude-code-session-id` header, else `session_<uuid>` in metadata.user_id. */

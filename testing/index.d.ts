@@ -124,6 +124,14 @@ export interface EnqueueOptions {
    * gateway sends a chat message, then a context message, so its prompt is the context).
    */
   text?: string | RegExp
+  /**
+   * Substring of (string) or test against (RegExp) any tool result the request brings after the
+   * model's last output (Anthropic `tool_result` blocks, OpenAI `*_call_output` items), also when
+   * a harness put text beside it (the OpenClaw gateway adds a context message); a request with no
+   * new tool result never matches. For the model's next step after a tool call, e.g. the
+   * OpenClaw agent's reply once a plugin tool answered.
+   */
+  toolResult?: string | RegExp
   /** Exact session id of the request (see {@link LoggedRequest.sessionId}). */
   sessionId?: string
   /** How many requests this entry answers (a positive integer or `Infinity`). Default `1`. */

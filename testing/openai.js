@@ -35,12 +35,15 @@ function parseConversation(body) {
   if (!Array.isArray(items)) items = []
   const userTexts = []
   let lastUserTexts = []
+  let newToolResults = []
   let userTurns = 0
   let results = []
   for (const item of items) {
     if (!item || typeof item !== 'object') continue
     const type = item.type === undefined ? 'message' : item.type
     if (type !== 'message' || item.role === 'assistant') lastUserTexts = []
+    // Tool results after the model's last output (its message or call), beside any user text.
+    if (item.role === 'assistant' || (type !== 'message' && !/_call_output$/.test(type))) newToolResults = []
     if (type === 'message' && item.role === 'user') {
       const texts = contentTexts(item.content).filter((t) => !isInjectedText(t))
       if (texts.length > 0) {
@@ -51,13 +54,14 @@ function parseConversation(body) {
       }
     } else if (/_call_output$/.test(type)) {
       results.push(outputText(item.output))
+      newToolResults.push(outputText(item.output))
     }
   }
   const last = items[items.length - 1]
   const endsWithResult = Boolean(last && typeof last.type === 'string' && /_call_output$/.test(last.type))
   const prompt = userTexts.length > 0 ? userTexts[userTexts.length - 1] : null
   // The tool result text is every call output since the last real user message.
-  return { prompt, userTexts, lastUserTexts, userTurns, toolResult: endsWithResult ? results.join('\n') : null }
+  return { prompt, userTexts, lastUserTexts, newToolResults, userTurns, toolResult: endsWithResult ? results.join('\n') : null }
 }
 
 /** Session id: the first present of `session-id`, `thread-id`, `conversation_id` (and spellings). */

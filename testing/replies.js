@@ -72,7 +72,7 @@ function withThinking(plan, reply) {
   return plan
 }
 
-/** The queue of scripted replies, matched in FIFO order by prompt, message text and session id. */
+/** The queue of scripted replies, matched in FIFO order by prompt, message text, tool result and session id. */
 class ReplyQueue {
   constructor() {
     this.entries = []
@@ -80,18 +80,21 @@ class ReplyQueue {
 
   add(reply, match = {}) {
     if (!isObject(match)) fail('enqueue options must be an object')
-    const { prompt, text, sessionId, times = 1 } = match
+    const { prompt, text, toolResult, sessionId, times = 1 } = match
     if (prompt !== undefined && typeof prompt !== 'string' && !(prompt instanceof RegExp)) {
       fail('match.prompt must be a string or a RegExp')
     }
     if (text !== undefined && typeof text !== 'string' && !(text instanceof RegExp)) {
       fail('match.text must be a string or a RegExp')
     }
+    if (toolResult !== undefined && typeof toolResult !== 'string' && !(toolResult instanceof RegExp)) {
+      fail('match.toolResult must be a string or a RegExp')
+    }
     if (sessionId !== undefined && typeof sessionId !== 'string') fail('match.sessionId must be a string')
     if (!(times === Infinity || (Number.isInteger(times) && times >= 1))) {
       fail('match.times must be a positive integer or Infinity')
     }
-    this.entries.push({ plan: normalizeReply(reply), prompt, text, sessionId, left: times })
+    this.entries.push({ plan: normalizeReply(reply), prompt, text, toolResult, sessionId, left: times })
   }
 
   /** Takes one use of the first entry matching the request (`conv`: its parsed conversation); returns its plan or null. */
@@ -123,6 +126,7 @@ function matches(entry, conv, sessionId) {
   if (entry.sessionId !== undefined && entry.sessionId !== sessionId) return false
   if (entry.prompt !== undefined && (conv.prompt === null || !matchesText(entry.prompt, conv.prompt))) return false
   if (entry.text !== undefined && !conv.lastUserTexts.some((t) => matchesText(entry.text, t))) return false
+  if (entry.toolResult !== undefined && !conv.newToolResults.some((t) => matchesText(entry.toolResult, t))) return false
   return true
 }
 

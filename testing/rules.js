@@ -11,6 +11,8 @@
  * @property {string[]} userTexts     every real user text, oldest first (the prompt is last)
  * @property {number} userTurns       number of user messages with at least one real text
  * @property {string|null} toolResult text of the tool result(s) if the last user input is one
+ * @property {string[]} newToolResults  texts of the tool results after the model's last output
+ *                                    (also when a harness put user text beside them)
  */
 
 /**
