@@ -21,7 +21,7 @@ pub mod protocol;
 pub mod session;
 pub mod store;
 
-pub use manager::{ListFilter, Manager, RegisterOptions, Stats};
+pub use manager::{ListFilter, Manager, RegisterOptions, Scope, Stats};
 pub use model::error::{Error, Result};
 pub use model::event::{AgentEvent, EndReason, EventPayload, Status, StatusReason, Usage};
 pub use model::info::SessionInfo;

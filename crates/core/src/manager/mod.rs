@@ -2,13 +2,15 @@
 //! Starting sessions is `start`, stopping them `stop`, the sessions held in memory `registry`,
 //! the persisted side (`get`, `list`, `resume`, `gc`, recovery) `resume`, registered sessions
 //! fed by their owner `ingest`, notifications and permission answers `notifications`, and what
-//! the manager reports about itself `stats` and `metrics`.
+//! the manager reports about itself `stats` and `metrics`. Who may touch a session (an owner's
+//! view, `E_FORBIDDEN`) is `scope`.
 
 mod ingest;
 mod metrics;
 mod notifications;
 mod registry;
 mod resume;
+mod scope;
 mod start;
 mod stats;
 mod stop;
@@ -16,6 +18,7 @@ mod turns;
 mod wait;
 
 pub use ingest::RegisterOptions;
+pub use scope::Scope;
 pub use stats::{ListFilter, Stats};
 
 use crate::model::counters::Counters;

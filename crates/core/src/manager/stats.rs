@@ -8,8 +8,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-/// Which sessions `list` returns (`list({ status, backend, liveOnly })`). Absent fields match
-/// everything.
+/// Which sessions `list` returns (`list({ status, backend, liveOnly, owner })`). Absent fields
+/// match everything.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ListFilter {
@@ -20,6 +20,8 @@ pub struct ListFilter {
   pub backend: Vec<Backend>,
   /// Only live (non-terminal) sessions.
   pub live_only: bool,
+  /// Only the sessions of this owner (an owner's handle always sets its own).
+  pub owner: Option<String>,
 }
 
 /// A backend or a list of them.

@@ -16,6 +16,7 @@ pub use choices::{
 };
 pub use permission::{permission_answer, PermissionAnswer};
 pub use resume::ResumeOptions;
+pub(crate) use spawn::check_owner;
 pub use spawn::{is_uuid, SpawnOptions};
 
 use crate::model::error::{Error, Result};
