@@ -234,6 +234,7 @@ export type Notification = {
 export interface Origin {
   channel?: string
   agent?: string
+  /** Who launched the session: the same as the top-level `owner` option (they must agree when both are given). */
   owner?: string
 }
 
@@ -245,7 +246,7 @@ export interface SpawnOptions {
   prompt: string
   /** Absolute path of an existing directory: the CLI's working directory (Claude has no `--cwd`; Codex gets it as `thread/start.cwd` too). */
   workdir: string
-  /** A name unique among live sessions, usable wherever a session ref is taken. */
+  /** A name unique among the owner's live sessions (the operator's sessions, without owner, are one more namespace), usable wherever a session ref is taken. */
   name?: string
   /** Claude `--model` / Codex `--model` / `thread/start.model` (passed through unvalidated). */
   model?: string
@@ -265,6 +266,8 @@ export interface SpawnOptions {
   env?: Record<string, string>
   /** Where the session came from. */
   origin?: Origin
+  /** Who launched the session (e.g. a chat user id): recorded as the session's `owner` (and `origin.owner`); a `forOwner(owner)` handle sees only its owner's sessions, and stamps this itself. Same as `origin.owner`: a blank owner, or two that differ, is `E_INVALID_ARGUMENT`. Default: none (the operator's). */
+  owner?: string
   /** Codex only: `--sandbox` / `thread/start.sandbox`: `read-only`, `workspace-write`, `danger-full-access`. Default: the user's Codex config. */
   sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'
   /**
@@ -331,13 +334,15 @@ export interface PermissionDecision {
 export interface RegisterOptions {
   /** The agent's working directory (absolute): where a later `resume` runs the Claude CLI. */
   workdir: string
-  /** A name unique among live sessions. */
+  /** A name unique among the owner's live sessions. */
   name?: string
   /** The first user message, if any (kept as `firstPrompt` and in the stored summary). */
   prompt?: string
   model?: string
   /** Where the session came from (notification routing). */
   origin?: Origin
+  /** Who launched the session (e.g. a chat user id): recorded as the session's `owner` (and `origin.owner`); a `forOwner(owner)` handle sees only its owner's sessions, and stamps this itself. Same as `origin.owner`: a blank owner, or two that differ, is `E_INVALID_ARGUMENT`. Default: none (the operator's). */
+  owner?: string
   /** The Claude session id, if known before the first message (else taken from the SDK's `init`). */
   backendSessionId?: string
 }
@@ -360,6 +365,8 @@ export interface ListFilter {
   backend?: Backend | Backend[]
   /** Only live (non-terminal) sessions. */
   liveOnly?: boolean
+  /** Only the sessions of this owner. A `forOwner(owner)` handle always lists its own only (naming another owner is `E_FORBIDDEN`). */
+  owner?: string
 }
 
 /** Token counts of one turn (Anthropic names). */
@@ -497,7 +504,9 @@ export declare class SessionManager {
    * stays listed with that end), `E_STORE` (the started session could not be written: it runs
    * on and is written once the store is back). The prompt is written to the CLI's stdin
    * (every backend): a blank prompt, a NUL in it, or an `env` key that is empty or holds `=`
-   * or NUL (or a NUL in a value) is `E_INVALID_ARGUMENT`.
+   * or NUL (or a NUL in a value) is `E_INVALID_ARGUMENT`. On a `forOwner` handle the session
+   * gets the handle's owner; another `owner` / `origin.owner`, or `resume` of a conversation
+   * this manager knows as another owner's, is `E_FORBIDDEN`.
    */
   spawn<W extends boolean = false>(options: SpawnOptions & SpawnWait<W>): Promise<W extends true ? TurnResult : SessionInfo>
   /**
@@ -511,7 +520,7 @@ export declare class SessionManager {
    * gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
    * `options.wait` (boolean, default false) and `options.timeoutMs` (ms, only with `wait`).
    *
-   * @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STATE` (not waiting: wait for the turn to end; a permission
    * request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (blank
    * text or text with a NUL, a non-string, an unknown option, `timeoutMs` without
    * `wait: true`), `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT`
@@ -524,7 +533,7 @@ export declare class SessionManager {
    * `notifications.foregroundDebounceMs`, 500 ms) and tool calls as `tool-use` notifications
    * to that channel, until `background(ref, channel)`.
    *
-   * @throws `E_NOT_FOUND` (also for a session that is not live), `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session) (also for a session that is not live), `E_INVALID_ARGUMENT`.
    */
   foreground(ref: string, channel: string): Promise<string[]>
   /**
@@ -536,7 +545,7 @@ export declare class SessionManager {
    * process, held back until Codex reports `turn.started` (it ignores an earlier one). When
    * no turn is running it does nothing and resolves with the snapshot.
    *
-   * @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
    * `E_INVALID_ARGUMENT`.
    */
   interruptTurn(ref: string): Promise<SessionInfo>
@@ -548,7 +557,7 @@ export declare class SessionManager {
    * wins (both resolve `killed`). A finished session resolves as is, once its state is on
    * disk.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
    */
   close(ref: string): Promise<SessionInfo>
   /**
@@ -559,7 +568,7 @@ export declare class SessionManager {
    * Codex: `{decision: 'accept' | 'decline'}`. Requests nobody answers within
    * `permissionTimeoutMs` get the manager's `permissionPolicy` (deny by default).
    *
-   * @throws `E_NOT_FOUND` (no such session, or no such pending request), `E_STATE` (the
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session) (no such session, or no such pending request), `E_STATE` (the
    * session is finished), `E_INVALID_ARGUMENT` (bad decision object, non-string ids).
    */
   respondToPermission(ref: string, requestId: string, decision: PermissionDecision): Promise<SessionInfo>
@@ -571,7 +580,7 @@ export declare class SessionManager {
    * `endReason` is `user`. A finished session resolves as is: its status says it was not
    * interrupted.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
    * `Number.MAX_SAFE_INTEGER`, an unknown option), `E_STORE` (the end could not be written).
    */
   interrupt(ref: string, options?: StopOptions): Promise<SessionInfo>
@@ -579,7 +588,7 @@ export declare class SessionManager {
    * Hard stop: SIGKILL to the session's whole process group; resolves once the process is
    * reaped, status `killed`. A finished session resolves as is.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
    */
   kill(ref: string): Promise<SessionInfo>
   /**
@@ -589,7 +598,7 @@ export declare class SessionManager {
    * record is checked first (Claude's transcript, Codex's rollout file). Without `prompt` the
    * new session waits for `send`. It records `resumedFromId` (or `forkedFromId`).
    *
-   * @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
    * message says what was looked for; nothing is spawned — or with `onMissing: 'fresh'` a
    * new conversation starts, seeded with the stored summary and linked into the chain),
    * `E_STATE` (the session is live and `fork` is not set), `E_INVALID_ARGUMENT`, and the
@@ -604,33 +613,54 @@ export declare class SessionManager {
    *
    * @throws `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
    * `Number.MAX_SAFE_INTEGER`, an unknown option), `E_STORE` (the sessions' ends could not be
-   * written; they are stopped all the same).
+   * written; they are stopped all the same), `E_FORBIDDEN` (on a `forOwner` handle).
    */
   shutdown(options?: StopOptions): Promise<Stats>
   /**
+   * A handle on this manager that acts for one owner (e.g. a chat user id): the same methods,
+   * but lookups (`get`, `output`, `events`, `resumeChain`, `waitForTurn`), `list`, `onEvent`,
+   * `foreground` / `background`, `send`, `interruptTurn`, `respondToPermission`, `close`,
+   * `interrupt`, `kill`, `resume` and `ingest` see only the sessions whose `owner` is `owner`.
+   * `spawn` and `register` stamp `owner` on the new session (giving another `owner` or
+   * `origin.owner` is `E_FORBIDDEN`). A ref that names only another owner's session (or one
+   * without owner) is `E_FORBIDDEN` with a message that says nothing of it; a name resolves
+   * among the owner's own sessions first, so two owners may both use a name. The
+   * manager-wide calls (`shutdown`, `gc`, `stats`, `metrics`, `onNotification`, `onLog`,
+   * `forOwner`) are the operator's: `E_FORBIDDEN` on an owner's handle. The handle shares the
+   * manager: it needs no shutdown of its own.
+   *
+   * @param owner - the owner's id: a non-blank string.
+   * @throws `E_INVALID_ARGUMENT` (not a string, blank), `E_FORBIDDEN` (called on an owner's
+   * handle).
+   */
+  forOwner(owner: string): SessionManager
+  /** The owner this handle acts for; `null` on the operator's manager. */
+  get owner(): string | null
+  /**
    * Stops foreground streaming of the session to `channel`.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
    */
   background(ref: string, channel: string): void
   /**
    * A snapshot of one session, live or stored.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
    */
   get(ref: string): SessionInfo
   /**
    * Snapshots of the live and stored sessions, oldest first (a session this manager runs
-   * shows its live state).
+   * shows its live state). On a `forOwner` handle: only the handle's owner's sessions.
    *
-   * @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status.
+   * @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status,
+   * `E_FORBIDDEN` (on a `forOwner` handle: a filter naming another owner).
    */
   list(filter?: ListFilter): Array<SessionInfo>
   /**
    * The last lines of assistant text (default: every kept line, at most `outputLines`).
    * `options.lines`: an integer from 0 to `Number.MAX_SAFE_INTEGER`.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (a bad `lines`, an unknown option).
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT` (a bad `lines`, an unknown option).
    */
   output(ref: string, options?: OutputQuery): Array<string>
   /**
@@ -638,7 +668,7 @@ export declare class SessionManager {
    * `sinceSeq`: an integer from 0 to `Number.MAX_SAFE_INTEGER` (default 0); `kinds`: event
    * kinds (an unknown kind is refused, the message lists the known ones).
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
    */
   events(ref: string, options?: EventsQuery): AgentEvent[]
   /**
@@ -646,7 +676,7 @@ export declare class SessionManager {
    * newest first, read from the store; an ancestor removed by retention appears with
    * `evicted: true`.
    *
-   * @throws `E_NOT_FOUND`, `E_STORE`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STORE`, `E_INVALID_ARGUMENT`.
    */
   resumeChain(ref: string): Array<SessionInfo>
   /**
@@ -654,13 +684,15 @@ export declare class SessionManager {
    * finished longer ago than `maxPersistedAgeMs`; live sessions are never removed, and an
    * ancestor a later session links to stays as a tombstone.
    *
-   * @throws `E_STORE`.
+   * @throws `E_STORE`, `E_FORBIDDEN` (on an owner's handle: the operator's call).
    */
   gc(): GcReport
   /**
    * The manager's metrics in the Prometheus text format: sessions by status, live sessions,
    * processes spawned and failed, turns, cost (USD), tokens by type, notifications delivered
    * and failed, events.
+   *
+   * @throws `E_FORBIDDEN` (on an owner's handle: the operator's call).
    */
   metrics(): string
   /**
@@ -670,7 +702,10 @@ export declare class SessionManager {
    * session; `close` / `kill` / `interrupt` only mark it (the caller stops its process),
    * `send` and `interruptTurn` are refused (`E_STATE`). Counts toward `maxSessions`.
    *
-   * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option), `E_LIMIT`.
+   * On a `forOwner` handle the session gets the handle's owner.
+   *
+   * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option), `E_LIMIT`,
+   * `E_FORBIDDEN` (on a `forOwner` handle: another `owner` / `origin.owner`).
    */
   register(options: RegisterOptions): SessionInfo
   /**
@@ -679,7 +714,7 @@ export declare class SessionManager {
    * (`waiting-for-input`); a message after that starts the next one; a failed model call
    * (`is_error` with an API status) ends the session `failed`. Returns the snapshot.
    *
-   * @throws `E_NOT_FOUND`, `E_STATE` (not a registered session, or it has ended),
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STATE` (not a registered session, or it has ended),
    * `E_INVALID_ARGUMENT` (not an object with a non-empty string `type`, not JSON: NaN, a
    * function, nested too deep; nothing changes). The failure of such a session reads "the
    * external session failed: …", naming no CLI.
@@ -688,6 +723,8 @@ export declare class SessionManager {
   /**
    * Manager-wide counters, with the binding's own: events dropped because the `onEvent`
    * queue was full, and listener callbacks that threw.
+   *
+   * @throws `E_FORBIDDEN` (on an owner's handle: the operator's call).
    */
   stats(): Stats
   /**
@@ -705,11 +742,13 @@ export declare class SessionManager {
    * One callback at a time: setting another replaces it. Returns a function that removes
    * this callback; it does nothing once another callback has replaced this one.
    *
-   * @throws `E_INVALID_ARGUMENT` when `callback` is not a function.
+   * @throws `E_INVALID_ARGUMENT` when `callback` is not a function, `E_FORBIDDEN` (on a
+   * `forOwner` handle: notifications are routed by the operator's manager).
    */
   onNotification(callback: (notification: Notification) => unknown): () => void
   /**
-   * Calls `callback` with every event of every session, in order per session. The callback
+   * Calls `callback` with every event of every session, in order per session (on a `forOwner`
+   * handle: of the owner's sessions only). The callback
    * never keeps Node alive by itself. Up to 10000 events wait for a busy JS thread; beyond
    * that they are dropped, counted in `stats().eventsDropped` and reported by a `warn`
    * {@link LogEntry}. A callback that throws is reported by a `warn` log record
@@ -729,7 +768,7 @@ export declare class SessionManager {
    * that removes the callback.
    *
    * @throws `E_INVALID_ARGUMENT` when `callback` is not a function, on an unknown level or
-   * an unknown option.
+   * an unknown option; `E_FORBIDDEN` (on a `forOwner` handle: logs are process-wide).
    */
   onLog(callback: (entry: LogEntry) => void, options?: LogOptions): () => void
   /**
@@ -739,7 +778,7 @@ export declare class SessionManager {
    * (waiting for input, or finished) resolves at once, with its last turn.
    *
    * @param ref - session id, name, or backend session id.
-   * @throws `E_TIMEOUT` (`timeoutMs` passed; the session goes on), `E_NOT_FOUND`,
+   * @throws `E_TIMEOUT` (`timeoutMs` passed; the session goes on), `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session),
    * `E_INVALID_ARGUMENT`.
    */
   waitForTurn(ref: string, options?: WaitOptions): Promise<TurnResult>
@@ -926,6 +965,12 @@ export interface SessionInfo {
   /** The last stderr lines of the CLI (at most `stderrLines`). */
   stderrTail: Array<string>
   origin?: SessionOrigin
+  /**
+   * Who launched the session (`spawn({ owner })`, `register({ owner })` or `origin.owner`;
+   * a resumed session keeps its source's); absent: the operator's. A `forOwner(owner)` handle
+   * sees only sessions whose `owner` is its owner.
+   */
+  owner?: string
   /** The highest event `seq` so far. */
   lastSeq: number
   /**
