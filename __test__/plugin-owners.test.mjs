@@ -127,9 +127,13 @@ test("in a group chat, bob's tools and commands cannot list, read, send to, stop
   const op = groupCtx('op-1')
   assert.deepEqual(new Set((await tool('claude_sessions', op)).details.map((s) => s.id)), new Set([a.id, b.id]))
   assert.match((await tool('claude_stats', op)).content[0].text, /Manager: /)
-  // A call without a sender id (the gateway's own surfaces: webchat, /tools/invoke) is the operator's.
-  const webchat = { sessionKey: 'agent:main:main', deliveryContext: { channel: 'webchat', to: 'x' } }
+  // The gateway's own surfaces (webchat: a gateway client's id as sender) and calls without a
+  // sender id (/tools/invoke) are the operator's.
+  const webchat = { sessionKey: 'agent:main:main', messageChannel: 'webchat', requesterSenderId: 'cli' }
   assert.equal((await tool('claude_sessions', webchat)).details.length, 2)
+  assert.equal((await tool('claude_sessions', { sessionKey: 'agent:main:main' })).details.length, 2)
+  const fromCli = await commands.get('claude_sessions').handler({ senderId: 'cli', channel: 'webchat', isAuthorizedSender: true, args: '' })
+  assert.ok(fromCli.text.includes(a.id.slice(0, 8)) && fromCli.text.includes(b.id.slice(0, 8)), fromCli.text)
 
   // Alice stops her own; the operator stops bob's.
   assert.match((await tool('claude_kill', alice, { session: 'fix-auth', mode: 'kill' })).content[0].text, /^Killed/)

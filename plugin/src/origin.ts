@@ -32,6 +32,9 @@ export interface Target {
 /** Surfaces that live inside the gateway: no outbound adapter, the session itself is the chat. */
 const INTERNAL_SURFACES = new Set(['webchat', 'internal', 'gateway', 'cli', 'tui'])
 
+/** Whether `channel` is one of the gateway's own surfaces (its clients hold the gateway's credentials). */
+export const isInternalSurface = (channel: string | undefined): boolean => channel !== undefined && INTERNAL_SURFACES.has(channel)
+
 export function formatRoute(target: Target | undefined, sessionKey: string | undefined): string | undefined {
   const { channel, to, accountId, threadId } = target ?? {}
   if (channel && to && !INTERNAL_SURFACES.has(channel)) {

@@ -85,7 +85,7 @@ impl Manager {
       return Err(forbidden(r));
     }
     Err(Error::NotFound(format!(
-      "no session of yours with id, name or backend session id `{r}`; list() shows yours"
+      "no session with id, name or backend session id `{r}` among yours, live or stored; list() shows yours"
     )))
   }
 
