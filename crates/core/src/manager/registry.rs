@@ -1,7 +1,7 @@
 //! The sessions a manager holds in memory: admission (the live-session limit, live names
 //! unique per owner, refusal after shutdown), lookup by id, name or backend session id (all
-//! sessions, or one owner's), and forgetting finished sessions after `finishedTtlMs`. Notification routing holds it weakly to report
-//! delivery problems on a session.
+//! sessions, or one owner's), and forgetting finished sessions after `finishedTtlMs`.
+//! Notification routing holds it weakly to report delivery problems on a session.
 
 use crate::model::error::{Error, Result};
 use crate::session::launch::Launch;
