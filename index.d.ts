@@ -45,9 +45,6 @@ export type EndReason =
   | 'manager-restart'
   | 'budget-exhausted'
   | 'memory-limit'
-  | 'close-timeout'
-  /** Stopped gracefully (`interrupted`, resumable) to make room for a new session at `maxSessions` (`onLimit: 'evict-idle'`). */
-  | 'evicted'
 
 /** The `code` of every error the manager throws or rejects with. */
 export type ErrorCode =
@@ -140,36 +137,8 @@ export interface ManagerOptions {
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
   requestTimeoutMs?: number
-  /**
-   * What a new session (`spawn`, `resume`) does when `maxSessions` sessions are live. `'reject'` (default): fail with
-   * `E_LIMIT`. `'evict-idle'`: stop the session that has waited for input longest (the oldest `updatedAt` among
-   * `waiting-for-input` sessions with no pending permission request) gracefully — `interrupted`, `endReason: 'evicted'`,
-   * resumable, with its `interrupted` notification — and start; a running session is never evicted, so with none
-   * waiting it is `E_LIMIT` all the same.
-   */
-  onLimit?: 'reject' | 'evict-idle'
-  /** A session that ended longer ago than this is not resumed: `canResume` says `too-old` and `resume` fails with `E_RESUME_NOT_FOUND` (or, with `onMissing: 'fresh'`, starts fresh from the stored summary), in ms. Default 0 (no age limit). */
-  resumeMaxAgeMs?: number
-  /**
-   * USD per million tokens by model, for the estimated cost of Codex sessions (Codex reports tokens, not USD), over
-   * the built-in defaults: OpenAI's list prices as of 2025-11 for `gpt-5`, `gpt-5-codex`, `gpt-5-mini`, `gpt-5-nano`,
-   * `gpt-5.1`, `gpt-5.1-codex`, `gpt-5.1-codex-mini`, `gpt-4.1`, `gpt-4.1-mini`, `o3`, `o4-mini`. A model matches its own
-   * key, else the longest key it extends with `-` (`gpt-5-2025-08-07` → `gpt-5`). A model with no price costs 0 and
-   * marks the session `unpriced`. A negative or non-finite price is `E_INVALID_ARGUMENT`.
-   */
-  prices?: Record<string, ModelPrice>
   /** How long a starting CLI may take to say anything (else `killed`, `endReason: 'startup-timeout'`) or to report its thread id (codex-exec spawn: `E_TIMEOUT`), in ms. Default 120000. */
   startupTimeoutMs?: number
-}
-
-/** USD per million tokens of one model (`ManagerOptions.prices`). */
-export interface ModelPrice {
-  /** Input tokens not served from the prompt cache. */
-  inputPerMTok: number
-  /** Input tokens served from the prompt cache (Codex `cached_input_tokens`). */
-  cachedInputPerMTok: number
-  /** Output tokens, reasoning included. */
-  outputPerMTok: number
 }
 
 /** `notifications` of `ManagerOptions`. Unknown keys are rejected. */
@@ -265,6 +234,7 @@ export type Notification = {
 export interface Origin {
   channel?: string
   agent?: string
+  /** Who launched the session: the same as the top-level `owner` option (they must agree when both are given). */
   owner?: string
 }
 
@@ -276,7 +246,7 @@ export interface SpawnOptions {
   prompt: string
   /** Absolute path of an existing directory: the CLI's working directory (Claude has no `--cwd`; Codex gets it as `thread/start.cwd` too). */
   workdir: string
-  /** A name unique among live sessions, usable wherever a session ref is taken. */
+  /** A name unique among the owner's live sessions (the operator's sessions, without owner, are one more namespace), usable wherever a session ref is taken. */
   name?: string
   /** Claude `--model` / Codex `--model` / `thread/start.model` (passed through unvalidated). */
   model?: string
@@ -296,22 +266,17 @@ export interface SpawnOptions {
   env?: Record<string, string>
   /** Where the session came from. */
   origin?: Origin
+  /** Who launched the session (e.g. a chat user id): recorded as the session's `owner` (and `origin.owner`); a `forOwner(owner)` handle sees only its owner's sessions, and stamps this itself. Same as `origin.owner`: a blank owner, or two that differ, is `E_INVALID_ARGUMENT`. Default: none (the operator's). */
+  owner?: string
   /** Codex only: `--sandbox` / `thread/start.sandbox`: `read-only`, `workspace-write`, `danger-full-access`. Default: the user's Codex config. */
   sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'
   /**
-   * Codex only: `codex`: `thread/start.approvalPolicy`; `codex-exec`: `approval_policy` in the session's profile (see `config`; where Codex 0.169 refuses
+   * Codex only: `codex`: `thread/start.approvalPolicy`; `codex-exec`: `-c approval_policy=...` (where Codex 0.169 refuses
    * `untrusted`: `E_INVALID_ARGUMENT`). Approval requests that do come appear as `permission-request` events and are
    * declined for now. Default: the user's Codex config.
    */
   approvalPolicy?: 'untrusted' | 'on-failure' | 'on-request' | 'never'
-  /**
-   * Codex only: config overrides, as `-c key=value` would give them (dotted keys of `[A-Za-z0-9_-]`; values are strings,
-   * numbers, booleans or arrays of them; `a` and `a.b` together are `E_INVALID_ARGUMENT`). Never on the CLI's command
-   * line: `codex` sends them as `thread/start.config` (and `thread/resume` / `thread/fork`); `codex-exec` writes them as
-   * TOML to a 0600 file in a 0700 directory, linked as `$CODEX_HOME/ocs-<session id>.config.toml` and named with
-   * `--profile`, both removed when the session ends (after a crash, restart recovery removes the file; the link may
-   * dangle). The user's own `config.toml` still applies underneath. `E_SPAWN` if the profile cannot be written.
-   */
+  /** Codex only: `-c key=value` overrides (dotted keys; values are strings, numbers, booleans or arrays of them, written as TOML). The user's own `config.toml` still applies underneath. Note: these are still on the CLI's command line (visible in `/proc/<pid>/cmdline`); put secrets in `CODEX_HOME`'s `config.toml` or `env` instead. */
   config?: Record<string, string | number | boolean | Array<string | number | boolean>>
   /**
    * Continue this backend session id instead of starting a new conversation: Claude `--resume <id>` (run from the
@@ -321,14 +286,8 @@ export interface SpawnOptions {
   resume?: string
   /** With `resume`: continue a copy under a new id (Claude `--fork-session`, Codex `thread/fork`, `codex exec fork`). */
   fork?: boolean
-  /** Stop the session (`interrupted`, `endReason: 'budget-exhausted'`, a `budget-exhausted` notification) once its reported cost reaches this many USD. Claude also gets `--max-budget-usd`. Codex is limited by its estimated cost (see `ManagerOptions.prices`). */
+  /** Stop the session (`interrupted`, `endReason: 'budget-exhausted'`, a `budget-exhausted` notification) once its reported cost reaches this many USD. Claude also gets `--max-budget-usd`. Codex reports no cost, so it is not limited. */
   maxBudgetUsd?: number
-  /**
-   * The caller's own JSON object (ids, labels), kept as `SessionInfo.metadata`, stored with the session, carried over by
-   * `resume`, matched by `list({ metadata })` and patched with `setMetadata`. At most 4096 bytes of JSON
-   * (`E_INVALID_ARGUMENT` over). The manager never reads it.
-   */
-  metadata?: Record<string, unknown>
 }
 
 /**
@@ -375,13 +334,15 @@ export interface PermissionDecision {
 export interface RegisterOptions {
   /** The agent's working directory (absolute): where a later `resume` runs the Claude CLI. */
   workdir: string
-  /** A name unique among live sessions. */
+  /** A name unique among the owner's live sessions. */
   name?: string
   /** The first user message, if any (kept as `firstPrompt` and in the stored summary). */
   prompt?: string
   model?: string
   /** Where the session came from (notification routing). */
   origin?: Origin
+  /** Who launched the session (e.g. a chat user id): recorded as the session's `owner` (and `origin.owner`); a `forOwner(owner)` handle sees only its owner's sessions, and stamps this itself. Same as `origin.owner`: a blank owner, or two that differ, is `E_INVALID_ARGUMENT`. Default: none (the operator's). */
+  owner?: string
   /** The Claude session id, if known before the first message (else taken from the SDK's `init`). */
   backendSessionId?: string
 }
@@ -404,33 +365,9 @@ export interface ListFilter {
   backend?: Backend | Backend[]
   /** Only live (non-terminal) sessions. */
   liveOnly?: boolean
-  /** Only sessions whose `metadata` has each of these top-level keys with an equal (JSON) value; `null` matches an absent key. */
-  metadata?: Record<string, unknown>
+  /** Only the sessions of this owner. A `forOwner(owner)` handle always lists its own only (naming another owner is `E_FORBIDDEN`). */
+  owner?: string
 }
-
-/** `manager.canResume(ref, options)`. Unknown keys are rejected. */
-export interface CanResumeOptions {
-  /** As `resume(ref, prompt, { fork: true })`: a live session can be forked. Default false. */
-  fork?: boolean
-}
-
-/**
- * Why a session can or cannot be resumed (`canResume(ref).reason`), and what `resume` does then: `ok` (resumable; also
- * a session evicted at the limit, `endReason: 'evicted'`); `live` (`E_STATE`: send to it, or fork); `transcript-missing`
- * (Claude Code has no transcript for the session's workdir, or it never got a session id: `E_RESUME_NOT_FOUND`);
- * `rollout-missing` (the same for Codex's rollout file); `evicted` (retention reduced it to a tombstone,
- * `SessionInfo.evicted`: `E_RESUME_NOT_FOUND`); `workdir-missing` (`E_STATE`: the CLI resumes only from the original
- * workdir); `too-old` (ended longer ago than `resumeMaxAgeMs`: `E_RESUME_NOT_FOUND`). With `onMissing: 'fresh'`,
- * `resume` starts fresh from the stored summary on `transcript-missing`, `rollout-missing` and `too-old`.
- */
-export type CanResumeReason =
-  | 'ok'
-  | 'live'
-  | 'transcript-missing'
-  | 'rollout-missing'
-  | 'evicted'
-  | 'workdir-missing'
-  | 'too-old'
 
 /** Token counts of one turn (Anthropic names). */
 export interface EventUsage {
@@ -557,8 +494,7 @@ export declare class SessionManager {
    *
    * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option, an option of another
    * backend, duplicate name, non-UUID `resume`, `waitTimeoutMs` without `wait: true`),
-   * `E_LIMIT` (`maxSessions` live sessions; with `onLimit: 'evict-idle'`, only when none of
-   * them waits for input to be evicted), `E_SPAWN` (CLI missing or not executable; the
+   * `E_LIMIT` (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the
    * message names the paths tried and what to install or set), `E_RESUME_NOT_FOUND` (the
    * CLI has no such conversation; nothing is left running), `E_TIMEOUT` (the Codex
    * app-server did not complete its handshake; with `wait`, `waitTimeoutMs` passed: the
@@ -568,7 +504,9 @@ export declare class SessionManager {
    * stays listed with that end), `E_STORE` (the started session could not be written: it runs
    * on and is written once the store is back). The prompt is written to the CLI's stdin
    * (every backend): a blank prompt, a NUL in it, or an `env` key that is empty or holds `=`
-   * or NUL (or a NUL in a value) is `E_INVALID_ARGUMENT`.
+   * or NUL (or a NUL in a value) is `E_INVALID_ARGUMENT`. On a `forOwner` handle the session
+   * gets the handle's owner; another `owner` / `origin.owner`, or `resume` of a conversation
+   * this manager knows as another owner's, is `E_FORBIDDEN`.
    */
   spawn<W extends boolean = false>(options: SpawnOptions & SpawnWait<W>): Promise<W extends true ? TurnResult : SessionInfo>
   /**
@@ -582,7 +520,7 @@ export declare class SessionManager {
    * gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
    * `options.wait` (boolean, default false) and `options.timeoutMs` (ms, only with `wait`).
    *
-   * @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STATE` (not waiting: wait for the turn to end; a permission
    * request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (blank
    * text or text with a NUL, a non-string, an unknown option, `timeoutMs` without
    * `wait: true`), `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT`
@@ -595,7 +533,7 @@ export declare class SessionManager {
    * `notifications.foregroundDebounceMs`, 500 ms) and tool calls as `tool-use` notifications
    * to that channel, until `background(ref, channel)`.
    *
-   * @throws `E_NOT_FOUND` (also for a session that is not live), `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session) (also for a session that is not live), `E_INVALID_ARGUMENT`.
    */
   foreground(ref: string, channel: string): Promise<string[]>
   /**
@@ -607,7 +545,7 @@ export declare class SessionManager {
    * process, held back until Codex reports `turn.started` (it ignores an earlier one). When
    * no turn is running it does nothing and resolves with the snapshot.
    *
-   * @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
    * `E_INVALID_ARGUMENT`.
    */
   interruptTurn(ref: string): Promise<SessionInfo>
@@ -619,7 +557,7 @@ export declare class SessionManager {
    * wins (both resolve `killed`). A finished session resolves as is, once its state is on
    * disk.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
    */
   close(ref: string): Promise<SessionInfo>
   /**
@@ -630,7 +568,7 @@ export declare class SessionManager {
    * Codex: `{decision: 'accept' | 'decline'}`. Requests nobody answers within
    * `permissionTimeoutMs` get the manager's `permissionPolicy` (deny by default).
    *
-   * @throws `E_NOT_FOUND` (no such session, or no such pending request), `E_STATE` (the
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session) (no such session, or no such pending request), `E_STATE` (the
    * session is finished), `E_INVALID_ARGUMENT` (bad decision object, non-string ids).
    */
   respondToPermission(ref: string, requestId: string, decision: PermissionDecision): Promise<SessionInfo>
@@ -642,7 +580,7 @@ export declare class SessionManager {
    * `endReason` is `user`. A finished session resolves as is: its status says it was not
    * interrupted.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
    * `Number.MAX_SAFE_INTEGER`, an unknown option), `E_STORE` (the end could not be written).
    */
   interrupt(ref: string, options?: StopOptions): Promise<SessionInfo>
@@ -650,24 +588,21 @@ export declare class SessionManager {
    * Hard stop: SIGKILL to the session's whole process group; resolves once the process is
    * reaped, status `killed`. A finished session resolves as is.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
    */
   kill(ref: string): Promise<SessionInfo>
   /**
    * Continues a finished session's conversation in a new live session: Claude `--resume <id>`
    * from the original workdir (`--fork-session` with `fork`), Codex `thread/resume` /
    * `thread/fork`, codex-exec `exec resume` / `exec fork`, with the original options. The CLI's
-   * record is checked first (Claude's transcript, Codex's rollout file): the verdict of
-   * `canResume`, so the two never disagree. Without `prompt` the new session waits for `send`.
-   * It records `resumedFromId` (or `forkedFromId`) and carries the `metadata` over.
+   * record is checked first (Claude's transcript, Codex's rollout file). Without `prompt` the
+   * new session waits for `send`. It records `resumedFromId` (or `forkedFromId`).
    *
-   * @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (`canResume` reasons `transcript-missing`,
-   * `rollout-missing`: the CLI no longer has the conversation, the message says what was
-   * looked for; `too-old`: it ended longer ago than `resumeMaxAgeMs`; `evicted`: retention left
-   * a tombstone; nothing is spawned — except that with `onMissing: 'fresh'` the first three
-   * start a new conversation, seeded with the stored summary and linked into the chain),
-   * `E_STATE` (`live`: the session is live and `fork` is not set; `workdir-missing`: its
-   * workdir is gone), `E_INVALID_ARGUMENT`, and the errors of `spawn`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
+   * message says what was looked for; nothing is spawned — or with `onMissing: 'fresh'` a
+   * new conversation starts, seeded with the stored summary and linked into the chain),
+   * `E_STATE` (the session is live and `fork` is not set), `E_INVALID_ARGUMENT`, and the
+   * errors of `spawn`.
    */
   resume(ref: string, prompt?: string | null, options?: ResumeOptions): Promise<SessionInfo>
   /**
@@ -678,33 +613,54 @@ export declare class SessionManager {
    *
    * @throws `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
    * `Number.MAX_SAFE_INTEGER`, an unknown option), `E_STORE` (the sessions' ends could not be
-   * written; they are stopped all the same).
+   * written; they are stopped all the same), `E_FORBIDDEN` (on a `forOwner` handle).
    */
   shutdown(options?: StopOptions): Promise<Stats>
   /**
+   * A handle on this manager that acts for one owner (e.g. a chat user id): the same methods,
+   * but lookups (`get`, `output`, `events`, `resumeChain`, `waitForTurn`), `list`, `onEvent`,
+   * `foreground` / `background`, `send`, `interruptTurn`, `respondToPermission`, `close`,
+   * `interrupt`, `kill`, `resume` and `ingest` see only the sessions whose `owner` is `owner`.
+   * `spawn` and `register` stamp `owner` on the new session (giving another `owner` or
+   * `origin.owner` is `E_FORBIDDEN`). A ref that names only another owner's session (or one
+   * without owner) is `E_FORBIDDEN` with a message that says nothing of it; a name resolves
+   * among the owner's own sessions first, so two owners may both use a name. The
+   * manager-wide calls (`shutdown`, `gc`, `stats`, `metrics`, `onNotification`, `onLog`,
+   * `forOwner`) are the operator's: `E_FORBIDDEN` on an owner's handle. The handle shares the
+   * manager: it needs no shutdown of its own.
+   *
+   * @param owner - the owner's id: a non-blank string.
+   * @throws `E_INVALID_ARGUMENT` (not a string, blank), `E_FORBIDDEN` (called on an owner's
+   * handle).
+   */
+  forOwner(owner: string): SessionManager
+  /** The owner this handle acts for; `null` on the operator's manager. */
+  get owner(): string | null
+  /**
    * Stops foreground streaming of the session to `channel`.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
    */
   background(ref: string, channel: string): void
   /**
    * A snapshot of one session, live or stored.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
    */
   get(ref: string): SessionInfo
   /**
    * Snapshots of the live and stored sessions, oldest first (a session this manager runs
-   * shows its live state).
+   * shows its live state). On a `forOwner` handle: only the handle's owner's sessions.
    *
-   * @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status.
+   * @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status,
+   * `E_FORBIDDEN` (on a `forOwner` handle: a filter naming another owner).
    */
   list(filter?: ListFilter): Array<SessionInfo>
   /**
    * The last lines of assistant text (default: every kept line, at most `outputLines`).
    * `options.lines`: an integer from 0 to `Number.MAX_SAFE_INTEGER`.
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (a bad `lines`, an unknown option).
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT` (a bad `lines`, an unknown option).
    */
   output(ref: string, options?: OutputQuery): Array<string>
   /**
@@ -712,7 +668,7 @@ export declare class SessionManager {
    * `sinceSeq`: an integer from 0 to `Number.MAX_SAFE_INTEGER` (default 0); `kinds`: event
    * kinds (an unknown kind is refused, the message lists the known ones).
    *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
    */
   events(ref: string, options?: EventsQuery): AgentEvent[]
   /**
@@ -720,7 +676,7 @@ export declare class SessionManager {
    * newest first, read from the store; an ancestor removed by retention appears with
    * `evicted: true`.
    *
-   * @throws `E_NOT_FOUND`, `E_STORE`, `E_INVALID_ARGUMENT`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STORE`, `E_INVALID_ARGUMENT`.
    */
   resumeChain(ref: string): Array<SessionInfo>
   /**
@@ -728,13 +684,15 @@ export declare class SessionManager {
    * finished longer ago than `maxPersistedAgeMs`; live sessions are never removed, and an
    * ancestor a later session links to stays as a tombstone.
    *
-   * @throws `E_STORE`.
+   * @throws `E_STORE`, `E_FORBIDDEN` (on an owner's handle: the operator's call).
    */
   gc(): GcReport
   /**
    * The manager's metrics in the Prometheus text format: sessions by status, live sessions,
    * processes spawned and failed, turns, cost (USD), tokens by type, notifications delivered
    * and failed, events.
+   *
+   * @throws `E_FORBIDDEN` (on an owner's handle: the operator's call).
    */
   metrics(): string
   /**
@@ -744,7 +702,10 @@ export declare class SessionManager {
    * session; `close` / `kill` / `interrupt` only mark it (the caller stops its process),
    * `send` and `interruptTurn` are refused (`E_STATE`). Counts toward `maxSessions`.
    *
-   * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option), `E_LIMIT`.
+   * On a `forOwner` handle the session gets the handle's owner.
+   *
+   * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option), `E_LIMIT`,
+   * `E_FORBIDDEN` (on a `forOwner` handle: another `owner` / `origin.owner`).
    */
   register(options: RegisterOptions): SessionInfo
   /**
@@ -753,7 +714,7 @@ export declare class SessionManager {
    * (`waiting-for-input`); a message after that starts the next one; a failed model call
    * (`is_error` with an API status) ends the session `failed`. Returns the snapshot.
    *
-   * @throws `E_NOT_FOUND`, `E_STATE` (not a registered session, or it has ended),
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STATE` (not a registered session, or it has ended),
    * `E_INVALID_ARGUMENT` (not an object with a non-empty string `type`, not JSON: NaN, a
    * function, nested too deep; nothing changes). The failure of such a session reads "the
    * external session failed: …", naming no CLI.
@@ -762,33 +723,10 @@ export declare class SessionManager {
   /**
    * Manager-wide counters, with the binding's own: events dropped because the `onEvent`
    * queue was full, and listener callbacks that threw.
+   *
+   * @throws `E_FORBIDDEN` (on an owner's handle: the operator's call).
    */
   stats(): Stats
-  /**
-   * Whether `resume(ref, ..., { fork })` would continue the session's conversation, and why
-   * not — the same check `resume` runs first, so the two never disagree. Checked in order:
-   * a retention tombstone (`evicted`), a live session without `fork` (`live`), the age
-   * against `resumeMaxAgeMs` (`too-old`), the workdir (`workdir-missing`), the CLI's record
-   * (`transcript-missing`: `$CLAUDE_CONFIG_DIR/projects/<escaped workdir>/<id>.jsonl`;
-   * `rollout-missing`: `$CODEX_HOME/sessions/**\/rollout-*-<thread id>.jsonl`), else `ok`.
-   * A session stopped by eviction at the limit (`endReason: 'evicted'`) is resumable (`ok`).
-   * Reads only; never writes. `options.fork` (boolean, default false): as `resume`'s.
-   *
-   * @throws `E_NOT_FOUND` (no live or stored session with that ref), `E_INVALID_ARGUMENT`
-   * (a non-string ref, an unknown option), `E_STORE`.
-   */
-  canResume(ref: string, options?: CanResumeOptions): CanResumeVerdict
-  /**
-   * Patches the session's `metadata` and returns its snapshot: a shallow merge of `patch`'s
-   * top-level keys, where `null` deletes a key (`setMetadata(id, { ticket: null })`). The
-   * result must stay within 4096 bytes of JSON. A session this manager holds is written to
-   * the store in the background (at once); a stored finished one is rewritten in the store.
-   * `resume` carries the metadata over to the new session.
-   *
-   * @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (`patch` not an object, the result over 4096
-   * bytes), `E_STATE` (a session another manager runs, or a retention tombstone), `E_STORE`.
-   */
-  setMetadata(ref: string, patch: Record<string, unknown>): SessionInfo
   /**
    * Sets the notification callback: it gets every notification (docs/design.md "Notifications")
    * for the channel the manager resolved. It may return nothing, a value, or a promise:
@@ -804,11 +742,13 @@ export declare class SessionManager {
    * One callback at a time: setting another replaces it. Returns a function that removes
    * this callback; it does nothing once another callback has replaced this one.
    *
-   * @throws `E_INVALID_ARGUMENT` when `callback` is not a function.
+   * @throws `E_INVALID_ARGUMENT` when `callback` is not a function, `E_FORBIDDEN` (on a
+   * `forOwner` handle: notifications are routed by the operator's manager).
    */
   onNotification(callback: (notification: Notification) => unknown): () => void
   /**
-   * Calls `callback` with every event of every session, in order per session. The callback
+   * Calls `callback` with every event of every session, in order per session (on a `forOwner`
+   * handle: of the owner's sessions only). The callback
    * never keeps Node alive by itself. Up to 10000 events wait for a busy JS thread; beyond
    * that they are dropped, counted in `stats().eventsDropped` and reported by a `warn`
    * {@link LogEntry}. A callback that throws is reported by a `warn` log record
@@ -828,7 +768,7 @@ export declare class SessionManager {
    * that removes the callback.
    *
    * @throws `E_INVALID_ARGUMENT` when `callback` is not a function, on an unknown level or
-   * an unknown option.
+   * an unknown option; `E_FORBIDDEN` (on a `forOwner` handle: logs are process-wide).
    */
   onLog(callback: (entry: LogEntry) => void, options?: LogOptions): () => void
   /**
@@ -838,7 +778,7 @@ export declare class SessionManager {
    * (waiting for input, or finished) resolves at once, with its last turn.
    *
    * @param ref - session id, name, or backend session id.
-   * @throws `E_TIMEOUT` (`timeoutMs` passed; the session goes on), `E_NOT_FOUND`,
+   * @throws `E_TIMEOUT` (`timeoutMs` passed; the session goes on), `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session),
    * `E_INVALID_ARGUMENT`.
    */
   waitForTurn(ref: string, options?: WaitOptions): Promise<TurnResult>
@@ -907,44 +847,6 @@ export declare class SessionStore {
    * @throws `E_STORE`, `E_INVALID_ARGUMENT` (a number out of that range).
    */
   gc(maxSessions?: number, maxAgeMs?: number): GcReport
-}
-
-/** One backend's share of `stats()` (`byBackend`), over sessions in memory. */
-export interface BackendStats {
-  /** Sessions not in a terminal status. */
-  live: number
-  /** Sessions held in memory. */
-  total: number
-  /** Turns ended. */
-  turns: number
-  /** USD, an estimate (Claude: the CLI's reported cost; Codex: its tokens at `prices`). */
-  totalCostUsd: number
-  /** Tokens over all turns. */
-  usage: TokenUsage
-}
-
-/** Whether a session can be resumed (`canResume`): the verdict `resume` acts on. */
-export interface CanResumeVerdict {
-  /** `resume` would start the CLI on the conversation (`reason` is `ok`). */
-  resumable: boolean
-  /**
-   * `ok`; `live` (resume → `E_STATE`); `transcript-missing` / `rollout-missing` (Claude's
-   * transcript / Codex's rollout file is gone, or the session never got a backend id:
-   * `E_RESUME_NOT_FOUND`); `evicted` (retention left only a tombstone: `E_RESUME_NOT_FOUND`);
-   * `workdir-missing` (`E_STATE`); `too-old` (ended longer ago than `resumeMaxAgeMs`:
-   * `E_RESUME_NOT_FOUND`).
-   */
-  reason: CanResumeReason
-  /** For people: what was found or looked for (the paths, the status, the age). */
-  message: string
-  /** The manager's id of the session asked about. */
-  sessionId: string
-  backend: Backend
-  /** The conversation a resume continues: Claude's session id, Codex's thread id. */
-  backendSessionId: string
-  workdir: string
-  /** When the session ended, ms since the Unix epoch (absent while live). */
-  endedAt?: number
 }
 
 /** `events(ref, { sinceSeq, kinds })`. */
@@ -1031,9 +933,8 @@ export interface SessionInfo {
   statusReason?: StatusReason
   /**
    * Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`,
-   * `idle-timeout`, `startup-timeout`, `memory-limit`, `close-timeout`, `budget-exhausted`,
-   * `manager-restart` (the manager that ran it died; a new one found it live in the store),
-   * `evicted` (interrupted to make room at `maxSessions`, `onLimit: 'evict-idle'`; resumable).
+   * `idle-timeout`, `startup-timeout`, `memory-limit`, `manager-restart` (the manager that ran
+   * it died; a new one found it live in the store).
    * For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
    */
   endReason?: EndReason
@@ -1052,10 +953,7 @@ export interface SessionInfo {
   turns: number
   /** Sum of the CLI's `num_turns` (not a count of API calls). */
   numTurns: number
-  /**
-   * USD, an estimate: Claude's from the CLI's `total_cost_usd`; Codex's from its token counts
-   * and the manager's `prices` (USD per million tokens by model; dated defaults).
-   */
+  /** USD, from the CLI's `total_cost_usd` (an estimate). */
   totalCostUsd: number
   /** Tokens over all turns. */
   usage: TokenUsage
@@ -1067,6 +965,12 @@ export interface SessionInfo {
   /** The last stderr lines of the CLI (at most `stderrLines`). */
   stderrTail: Array<string>
   origin?: SessionOrigin
+  /**
+   * Who launched the session (`spawn({ owner })`, `register({ owner })` or `origin.owner`;
+   * a resumed session keeps its source's); absent: the operator's. A `forOwner(owner)` handle
+   * sees only sessions whose `owner` is its owner.
+   */
+  owner?: string
   /** The highest event `seq` so far. */
   lastSeq: number
   /**
@@ -1091,16 +995,6 @@ export interface SessionInfo {
    * `process-group` (the CLI's process group only, e.g. on macOS). See the README.
    */
   containment?: 'cgroup' | 'subreaper' | 'process-group'
-  /**
-   * The caller's own JSON object (`spawn({ metadata })`, `setMetadata`), at most 4096 bytes
-   * of JSON; `{}` by default. Stored, carried over by `resume`, filterable in `list`.
-   */
-  metadata: Record<string, unknown>
-  /**
-   * Codex reported tokens for a model with no price (neither in the manager's `prices` nor
-   * the defaults): `totalCostUsd` leaves those tokens out.
-   */
-  unpriced: boolean
 }
 
 /** Where a session came from: the chat channel, the gateway agent, the owner. */
@@ -1140,11 +1034,6 @@ export interface Stats {
    * moved aside (both paths named) and a fresh one started. Empty for a healthy store.
    */
   storeWarnings: Array<string>
-  /**
-   * The session counts, turns, cost and tokens per backend, over sessions in memory; every
-   * backend is present.
-   */
-  byBackend: Record<Backend, BackendStats>
 }
 
 /** `interrupt(ref, { graceMs })`, `shutdown({ graceMs })`. */

@@ -113,7 +113,7 @@ const MANAGER_METHODS = [
   ['resumeChain', 1, false], ['gc', 0, false], ['metrics', 0, false], ['register', 1, false], ['ingest', 2, false],
   ['stats', 0, false], ['onNotification', 1, false], ['onEvent', 1, false], ['onLog', 2, false],
   ['canResume', 2, false], ['setMetadata', 2, false],
-  ['shutdown', 1, true],
+  ['shutdown', 1, true], ['forOwner', 1, false],
 ]
 
 test(`random values at every SessionManager method give only documented codes (seed ${seed})`, async () => {
@@ -124,10 +124,13 @@ test(`random values at every SessionManager method give only documented codes (s
   const next = values(rand, [ext.id, 'ext'])
   const problems = []
   for (let round = 0; round < 40; round++) {
-    for (const [name, arity, isAsync] of MANAGER_METHODS) {
-      const args = Array.from({ length: Math.floor(rand() * (arity + 2)) }, next)
-      const problem = await check(`${name}(${describeArgs(args)})`, () => m[name](...args), isAsync)
-      if (problem) problems.push(problem)
+    // The operator's manager, and an owner's handle on it (forOwner): the same methods.
+    for (const [who, target] of [['', m], ['forOwner(o).', m.forOwner('o')]]) {
+      for (const [name, arity, isAsync] of MANAGER_METHODS) {
+        const args = Array.from({ length: Math.floor(rand() * (arity + 2)) }, next)
+        const problem = await check(`${who}${name}(${describeArgs(args)})`, () => target[name](...args), isAsync)
+        if (problem) problems.push(problem)
+      }
     }
     const ctorArgs = [next()]
     const problem = await check(`new SessionManager(${describeArgs(ctorArgs)})`, () => new SessionManager(...ctorArgs), false)

@@ -34,7 +34,9 @@ impl SessionManager {
   /// stays listed with that end), `E_STORE` (the started session could not be written: it runs
   /// on and is written once the store is back). The prompt is written to the CLI's stdin
   /// (every backend): a blank prompt, a NUL in it, or an `env` key that is empty or holds `=`
-  /// or NUL (or a NUL in a value) is `E_INVALID_ARGUMENT`.
+  /// or NUL (or a NUL in a value) is `E_INVALID_ARGUMENT`. On a `forOwner` handle the session
+  /// gets the handle's owner; another `owner` / `origin.owner`, or `resume` of a conversation
+  /// this manager knows as another owner's, is `E_FORBIDDEN`.
   #[napi(
     catch_unwind,
     ts_generic_types = "W extends boolean = false",
@@ -46,7 +48,7 @@ impl SessionManager {
     env: &'env Env,
     options: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, Either<SessionInfo, TurnResult>>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let input = args::object(env, &options, "spawn options").and_then(|mut v| {
       let wait = match v.as_object_mut() {
         Some(o) => {
@@ -64,7 +66,8 @@ impl SessionManager {
     promise(
       env,
       async move {
-        let (opts, wait) = input?;
+        let (mut opts, wait) = input?;
+        inner.scope_spawn(&scope, &mut opts)?;
         let keep = Some(Box::new(keepalive) as _);
         Ok(match wait {
           None => Sent::Info(inner.spawn(opts, keep).await?),
@@ -85,7 +88,7 @@ impl SessionManager {
   /// gateway's agent answering for the user); at most `maxAutoResponds` of those in a row.
   /// `options.wait` (boolean, default false) and `options.timeoutMs` (ms, only with `wait`).
   ///
-  /// @throws `E_NOT_FOUND`, `E_STATE` (not waiting: wait for the turn to end; a permission
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STATE` (not waiting: wait for the turn to end; a permission
   /// request is pending; the session is finished: resume it), `E_INVALID_ARGUMENT` (blank
   /// text or text with a NUL, a non-string, an unknown option, `timeoutMs` without
   /// `wait: true`), `E_AUTO_RESPOND_LIMIT` (too many automatic replies in a row), `E_TIMEOUT`
@@ -103,7 +106,7 @@ impl SessionManager {
     text: Unknown<'_>,
     options: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, Either<SessionInfo, TurnResult>>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let input = (|| -> R<_> {
       let what = "send options";
       let o = args::options(env, &options, what, &["userInitiated", "wait", "timeoutMs"])?;
@@ -118,6 +121,7 @@ impl SessionManager {
       env,
       async move {
         let (r, text, user, wait) = input?;
+        let r = inner.resolve(&scope, &r)?;
         Ok(match wait {
           None => Sent::Info(inner.send(&r, &text, user).await?),
           Some(t) => Sent::Turn(inner.send_and_wait(&r, &text, user, t).await?),
@@ -132,7 +136,7 @@ impl SessionManager {
   /// `notifications.foregroundDebounceMs`, 500 ms) and tool calls as `tool-use` notifications
   /// to that channel, until `background(ref, channel)`.
   ///
-  /// @throws `E_NOT_FOUND` (also for a session that is not live), `E_INVALID_ARGUMENT`.
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session) (also for a session that is not live), `E_INVALID_ARGUMENT`.
   #[napi(
     catch_unwind,
     ts_args_type = "ref: string, channel: string",
@@ -144,14 +148,16 @@ impl SessionManager {
     r#ref: Unknown<'_>,
     channel: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, Vec<String>>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let input = args::string(env, &r#ref, "ref")
       .and_then(|r| Ok((r, args::string(env, &channel, "channel")?)));
     promise(
       env,
       async move {
         let (r, channel) = input?;
-        inner.foreground(&r, &channel).await
+        inner
+          .foreground(&inner.resolve(&scope, &r)?, &channel)
+          .await
       },
       |v| v,
     )
@@ -165,7 +171,7 @@ impl SessionManager {
   /// process, held back until Codex reports `turn.started` (it ignores an earlier one). When
   /// no turn is running it does nothing and resolves with the snapshot.
   ///
-  /// @throws `E_NOT_FOUND`, `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_TIMEOUT` (Codex did not answer), `E_STATE` (the CLI is gone),
   /// `E_INVALID_ARGUMENT`.
   #[napi(
     catch_unwind,
@@ -177,11 +183,11 @@ impl SessionManager {
     env: &'env Env,
     r#ref: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, SessionInfo>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let r = args::string(env, &r#ref, "ref");
     promise(
       env,
-      async move { inner.interrupt_turn(&r?).await },
+      async move { inner.interrupt_turn(&inner.resolve(&scope, &r?)?).await },
       SessionInfo::from,
     )
   }
@@ -193,7 +199,7 @@ impl SessionManager {
   /// wins (both resolve `killed`). A finished session resolves as is, once its state is on
   /// disk.
   ///
-  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
   #[napi(
     catch_unwind,
     ts_args_type = "ref: string",
@@ -204,11 +210,11 @@ impl SessionManager {
     env: &'env Env,
     r#ref: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, SessionInfo>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let r = args::string(env, &r#ref, "ref");
     promise(
       env,
-      async move { inner.close(&r?).await },
+      async move { inner.close(&inner.resolve(&scope, &r?)?).await },
       SessionInfo::from,
     )
   }
@@ -220,7 +226,7 @@ impl SessionManager {
   /// Codex: `{decision: 'accept' | 'decline'}`. Requests nobody answers within
   /// `permissionTimeoutMs` get the manager's `permissionPolicy` (deny by default).
   ///
-  /// @throws `E_NOT_FOUND` (no such session, or no such pending request), `E_STATE` (the
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session) (no such session, or no such pending request), `E_STATE` (the
   /// session is finished), `E_INVALID_ARGUMENT` (bad decision object, non-string ids).
   #[napi(
     catch_unwind,
@@ -234,7 +240,7 @@ impl SessionManager {
     request_id: Unknown<'_>,
     decision: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, SessionInfo>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let input = (|| -> R<_> {
       Ok((
         args::string(env, &r#ref, "ref")?,
@@ -246,6 +252,7 @@ impl SessionManager {
       env,
       async move {
         let (r, id, answer) = input?;
+        let r = inner.resolve(&scope, &r)?;
         inner.respond_to_permission(&r, &id, answer).await
       },
       SessionInfo::from,
@@ -259,7 +266,7 @@ impl SessionManager {
   /// `endReason` is `user`. A finished session resolves as is: its status says it was not
   /// interrupted.
   ///
-  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
   /// `Number.MAX_SAFE_INTEGER`, an unknown option), `E_STORE` (the end could not be written).
   #[napi(
     catch_unwind,
@@ -272,14 +279,14 @@ impl SessionManager {
     r#ref: Unknown<'_>,
     options: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, SessionInfo>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let input = args::string(env, &r#ref, "ref")
       .and_then(|r| Ok((r, grace(env, &options, "interrupt options")?)));
     promise(
       env,
       async move {
         let (r, grace) = input?;
-        inner.interrupt(&r, grace).await
+        inner.interrupt(&inner.resolve(&scope, &r)?, grace).await
       },
       SessionInfo::from,
     )
@@ -288,7 +295,7 @@ impl SessionManager {
   /// Hard stop: SIGKILL to the session's whole process group; resolves once the process is
   /// reaped, status `killed`. A finished session resolves as is.
   ///
-  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`, `E_STORE` (the end could not be written).
   #[napi(
     catch_unwind,
     ts_args_type = "ref: string",
@@ -299,9 +306,13 @@ impl SessionManager {
     env: &'env Env,
     r#ref: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, SessionInfo>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let r = args::string(env, &r#ref, "ref");
-    promise(env, async move { inner.kill(&r?).await }, SessionInfo::from)
+    promise(
+      env,
+      async move { inner.kill(&inner.resolve(&scope, &r?)?).await },
+      SessionInfo::from,
+    )
   }
 
   /// Continues a finished session's conversation in a new live session: Claude `--resume <id>`
@@ -311,7 +322,8 @@ impl SessionManager {
   /// `canResume`, so the two never disagree. Without `prompt` the new session waits for `send`.
   /// It records `resumedFromId` (or `forkedFromId`) and carries the `metadata` over.
   ///
-  /// @throws `E_NOT_FOUND`, `E_RESUME_NOT_FOUND` (`canResume` reasons `transcript-missing`,
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session),
+  /// `E_RESUME_NOT_FOUND` (`canResume` reasons `transcript-missing`,
   /// `rollout-missing`: the CLI no longer has the conversation, the message says what was
   /// looked for; `too-old`: it ended longer ago than `resumeMaxAgeMs`; `evicted`: retention left
   /// a tombstone; nothing is spawned — except that with `onMissing: 'fresh'` the first three
@@ -330,7 +342,7 @@ impl SessionManager {
     prompt: Unknown<'_>,
     options: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, SessionInfo>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let input = (|| -> R<_> {
       let o = args::json(env, &options, "resume options")?;
       Ok((
@@ -347,6 +359,7 @@ impl SessionManager {
       env,
       async move {
         let (r, prompt, o) = input?;
+        let r = inner.resolve(&scope, &r)?;
         inner.resume(&r, prompt, o, Some(Box::new(keepalive))).await
       },
       SessionInfo::from,
@@ -360,7 +373,7 @@ impl SessionManager {
   ///
   /// @throws `E_INVALID_ARGUMENT` (`graceMs` not an integer from 0 to
   /// `Number.MAX_SAFE_INTEGER`, an unknown option), `E_STORE` (the sessions' ends could not be
-  /// written; they are stopped all the same).
+  /// written; they are stopped all the same), `E_FORBIDDEN` (on a `forOwner` handle).
   #[napi(
     catch_unwind,
     ts_args_type = "options?: StopOptions",
@@ -371,12 +384,15 @@ impl SessionManager {
     env: &'env Env,
     options: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, Stats>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let counters = Arc::clone(&self.counters);
     let grace = grace(env, &options, "shutdown options");
     promise(
       env,
-      async move { Ok(Stats::new(inner.shutdown(grace?).await?, &counters)) },
+      async move {
+        scope.operator_only("shutdown")?;
+        Ok(Stats::new(inner.shutdown(grace?).await?, &counters))
+      },
       |s| s,
     )
   }

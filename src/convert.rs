@@ -110,6 +110,10 @@ pub struct SessionInfo {
   /// The last stderr lines of the CLI (at most `stderrLines`).
   pub stderr_tail: Vec<String>,
   pub origin: Option<SessionOrigin>,
+  /// Who launched the session (`spawn({ owner })`, `register({ owner })` or `origin.owner`;
+  /// a resumed session keeps its source's); absent: the operator's. A `forOwner(owner)` handle
+  /// sees only sessions whose `owner` is its owner.
+  pub owner: Option<String>,
   /// The highest event `seq` so far.
   pub last_seq: f64,
   /// A graceful stop (`interrupt`, `shutdown`) had to SIGKILL the process group when its grace
@@ -182,6 +186,7 @@ fn kebab<T: serde::Serialize>(v: &T) -> String {
 
 impl From<core::SessionInfo> for SessionInfo {
   fn from(i: core::SessionInfo) -> Self {
+    let owner = i.owner_id().map(str::to_owned);
     SessionInfo {
       id: i.id,
       name: i.name,
@@ -206,6 +211,7 @@ impl From<core::SessionInfo> for SessionInfo {
       exit_code: i.exit_code,
       exit_signal: i.exit_signal,
       stderr_tail: i.stderr_tail,
+      owner,
       origin: i.origin.map(|o| SessionOrigin {
         channel: o.channel,
         agent: o.agent,

@@ -3,7 +3,8 @@
 //!
 //! `SessionManager`'s methods are split by kind: [`calls`] (promise-returning session
 //! operations), [`reads`] (synchronous queries and the registered-session calls) and
-//! [`subscriptions`] (callbacks). Every argument is read by [`args`] so that bad input is
+//! [`subscriptions`] (callbacks); [`owners`] makes an owner's handle (`forOwner`), the same class
+//! with a scope every method applies. Every argument is read by [`args`] so that bad input is
 //! `E_INVALID_ARGUMENT`, and every method is guarded against panics (`catch_unwind`).
 
 #![deny(clippy::all)]
@@ -16,6 +17,7 @@ mod errors;
 mod json;
 mod jsvalue;
 mod logs;
+mod owners;
 mod reads;
 mod resumability;
 mod shapes;
@@ -66,6 +68,9 @@ pub struct SessionManager {
   notify_gen: Arc<Mutex<u64>>,
   /// What the binding counts of its own queues and callbacks (`stats()`).
   counters: Arc<callbacks::Counters>,
+  /// Whose view this handle is: the operator's (`new SessionManager`) or an owner's
+  /// (`forOwner`).
+  scope: core::Scope,
 }
 
 #[napi]
@@ -99,6 +104,7 @@ impl SessionManager {
       hook: Some(hook),
       notify_gen: Arc::new(Mutex::new(0)),
       counters: Arc::new(callbacks::Counters::default()),
+      scope: core::Scope::Operator,
     })
   }
 }

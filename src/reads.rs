@@ -39,32 +39,36 @@ const EVENT_KINDS: &[&str] = &[
 impl SessionManager {
   /// Stops foreground streaming of the session to `channel`.
   ///
-  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
   #[napi(catch_unwind, ts_args_type = "ref: string, channel: string")]
   pub fn background(&self, env: Env, r#ref: Unknown<'_>, channel: Unknown<'_>) -> Result<(), Code> {
     let r = args::string(&env, &r#ref, "ref").map_err(throw)?;
     let channel = args::string(&env, &channel, "channel").map_err(throw)?;
+    let r = self.resolve(&r).map_err(throw)?;
     self.inner.background(&r, &channel).map_err(throw)
   }
 
   /// A snapshot of one session, live or stored.
   ///
-  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
   #[napi(catch_unwind, ts_args_type = "ref: string")]
   pub fn get(&self, env: Env, r#ref: Unknown<'_>) -> Result<SessionInfo, Code> {
     let r = args::string(&env, &r#ref, "ref").map_err(throw)?;
+    let r = self.resolve(&r).map_err(throw)?;
     self.inner.get(&r).map(SessionInfo::from).map_err(throw)
   }
 
   /// Snapshots of the live and stored sessions, oldest first (a session this manager runs
-  /// shows its live state).
+  /// shows its live state). On a `forOwner` handle: only the handle's owner's sessions.
   ///
-  /// @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status.
+  /// @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status,
+  /// `E_FORBIDDEN` (on a `forOwner` handle: a filter naming another owner).
   #[napi(catch_unwind, ts_args_type = "filter?: ListFilter")]
   pub fn list(&self, env: Env, filter: Unknown<'_>) -> Result<Vec<SessionInfo>, Code> {
-    let f: core::ListFilter = args::json(&env, &filter, "list filter")
+    let mut f: core::ListFilter = args::json(&env, &filter, "list filter")
       .and_then(|v| core::model::options::from_json("list filter", or_empty(v)))
       .map_err(throw)?;
+    self.inner.scope_list(&self.scope, &mut f).map_err(throw)?;
     let list = self.inner.list(&f).map_err(throw)?;
     Ok(list.into_iter().map(SessionInfo::from).collect())
   }
@@ -72,7 +76,7 @@ impl SessionManager {
   /// The last lines of assistant text (default: every kept line, at most `outputLines`).
   /// `options.lines`: an integer from 0 to `Number.MAX_SAFE_INTEGER`.
   ///
-  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (a bad `lines`, an unknown option).
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT` (a bad `lines`, an unknown option).
   #[napi(catch_unwind, ts_args_type = "ref: string, options?: OutputQuery")]
   pub fn output(
     &self,
@@ -90,6 +94,7 @@ impl SessionManager {
     })()
     .map_err(throw)?;
     let lines = lines.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    let r = self.resolve(&r).map_err(throw)?;
     self.inner.output(&r, lines).map_err(throw)
   }
 
@@ -97,7 +102,7 @@ impl SessionManager {
   /// `sinceSeq`: an integer from 0 to `Number.MAX_SAFE_INTEGER` (default 0); `kinds`: event
   /// kinds (an unknown kind is refused, the message lists the known ones).
   ///
-  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT`.
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT`.
   #[napi(
     catch_unwind,
     ts_args_type = "ref: string, options?: EventsQuery",
@@ -119,6 +124,7 @@ impl SessionManager {
       ))
     })()
     .map_err(throw)?;
+    let r = self.resolve(&r).map_err(throw)?;
     let events = self.inner.events(&r, since, &kinds).map_err(throw)?;
     Ok(events.iter().map(core::AgentEvent::to_json).collect())
   }
@@ -127,11 +133,11 @@ impl SessionManager {
   /// newest first, read from the store; an ancestor removed by retention appears with
   /// `evicted: true`.
   ///
-  /// @throws `E_NOT_FOUND`, `E_STORE`, `E_INVALID_ARGUMENT`.
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STORE`, `E_INVALID_ARGUMENT`.
   #[napi(catch_unwind, ts_args_type = "ref: string")]
   pub fn resume_chain(&self, env: Env, r#ref: Unknown<'_>) -> Result<Vec<SessionInfo>, Code> {
     let r = args::string(&env, &r#ref, "ref").map_err(throw)?;
-    let chain = self.inner.resume_chain(&r).map_err(throw)?;
+    let chain = (self.inner.scoped_chain(&self.scope, &r)).map_err(throw)?;
     Ok(chain.into_iter().map(SessionInfo::from).collect())
   }
 
@@ -139,18 +145,22 @@ impl SessionManager {
   /// finished longer ago than `maxPersistedAgeMs`; live sessions are never removed, and an
   /// ancestor a later session links to stays as a tombstone.
   ///
-  /// @throws `E_STORE`.
+  /// @throws `E_STORE`, `E_FORBIDDEN` (on an owner's handle: the operator's call).
   #[napi(catch_unwind)]
   pub fn gc(&self) -> Result<GcReport, Code> {
+    self.scope.operator_only("gc").map_err(throw)?;
     self.inner.gc().map(GcReport::from).map_err(throw)
   }
 
   /// The manager's metrics in the Prometheus text format: sessions by status, live sessions,
   /// processes spawned and failed, turns, cost (USD), tokens by type, notifications delivered
   /// and failed, events.
+  ///
+  /// @throws `E_FORBIDDEN` (on an owner's handle: the operator's call).
   #[napi(catch_unwind)]
-  pub fn metrics(&self) -> String {
-    self.inner.metrics()
+  pub fn metrics(&self) -> Result<String, Code> {
+    self.scope.operator_only("metrics").map_err(throw)?;
+    Ok(self.inner.metrics())
   }
 
   /// Registers a session whose agent process the caller owns, e.g. one run by
@@ -159,12 +169,16 @@ impl SessionManager {
   /// session; `close` / `kill` / `interrupt` only mark it (the caller stops its process),
   /// `send` and `interruptTurn` are refused (`E_STATE`). Counts toward `maxSessions`.
   ///
-  /// @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option), `E_LIMIT`.
+  /// On a `forOwner` handle the session gets the handle's owner.
+  ///
+  /// @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option), `E_LIMIT`,
+  /// `E_FORBIDDEN` (on a `forOwner` handle: another `owner` / `origin.owner`).
   #[napi(catch_unwind, ts_args_type = "options: RegisterOptions")]
   pub fn register(&self, env: Env, options: Unknown<'_>) -> Result<SessionInfo, Code> {
-    let o: core::manager::RegisterOptions = args::object(&env, &options, "register options")
+    let mut o: core::manager::RegisterOptions = args::object(&env, &options, "register options")
       .and_then(|v| core::model::options::from_json("register options", v))
       .map_err(throw)?;
+    (self.inner.scope_register(&self.scope, &mut o)).map_err(throw)?;
     self.inner.register(o).map(SessionInfo::from).map_err(throw)
   }
 
@@ -173,7 +187,7 @@ impl SessionManager {
   /// (`waiting-for-input`); a message after that starts the next one; a failed model call
   /// (`is_error` with an API status) ends the session `failed`. Returns the snapshot.
   ///
-  /// @throws `E_NOT_FOUND`, `E_STATE` (not a registered session, or it has ended),
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_STATE` (not a registered session, or it has ended),
   /// `E_INVALID_ARGUMENT` (not an object with a non-empty string `type`, not JSON: NaN, a
   /// function, nested too deep; nothing changes). The failure of such a session reads "the
   /// external session failed: …", naming no CLI.
@@ -187,6 +201,7 @@ impl SessionManager {
     let (r, m) = args::string(&env, &r#ref, "ref")
       .and_then(|r| Ok((r, args::object(&env, &message, "message")?)))
       .map_err(throw)?;
+    let r = self.resolve(&r).map_err(throw)?;
     self
       .inner
       .ingest(&r, m)
@@ -196,9 +211,12 @@ impl SessionManager {
 
   /// Manager-wide counters, with the binding's own: events dropped because the `onEvent`
   /// queue was full, and listener callbacks that threw.
+  ///
+  /// @throws `E_FORBIDDEN` (on an owner's handle: the operator's call).
   #[napi(catch_unwind)]
-  pub fn stats(&self) -> Stats {
-    Stats::new(self.inner.stats(), &self.counters)
+  pub fn stats(&self) -> Result<Stats, Code> {
+    self.scope.operator_only("stats").map_err(throw)?;
+    Ok(Stats::new(self.inner.stats(), &self.counters))
   }
 }
 

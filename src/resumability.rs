@@ -60,8 +60,9 @@ impl SessionManager {
   /// A session stopped by eviction at the limit (`endReason: 'evicted'`) is resumable (`ok`).
   /// Reads only; never writes. `options.fork` (boolean, default false): as `resume`'s.
   ///
-  /// @throws `E_NOT_FOUND` (no live or stored session with that ref), `E_INVALID_ARGUMENT`
-  /// (a non-string ref, an unknown option), `E_STORE`.
+  /// @throws `E_NOT_FOUND` (no live or stored session with that ref), `E_FORBIDDEN` (on a
+  /// `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT` (a non-string ref, an
+  /// unknown option), `E_STORE`.
   #[napi(catch_unwind, ts_args_type = "ref: string, options?: CanResumeOptions")]
   pub fn can_resume(
     &self,
@@ -73,6 +74,7 @@ impl SessionManager {
     let o: core::CanResumeOptions = args::json(&env, &options, "canResume options")
       .and_then(|v| core::model::options::from_json("canResume options", or_empty(v)))
       .map_err(throw)?;
+    let r = self.resolve(&r).map_err(throw)?;
     let v = self.inner.can_resume(&r, &o).map_err(throw)?;
     Ok(CanResumeVerdict::from(v))
   }
@@ -83,7 +85,8 @@ impl SessionManager {
   /// the store in the background (at once); a stored finished one is rewritten in the store.
   /// `resume` carries the metadata over to the new session.
   ///
-  /// @throws `E_NOT_FOUND`, `E_INVALID_ARGUMENT` (`patch` not an object, the result over 4096
+  /// @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session),
+  /// `E_INVALID_ARGUMENT` (`patch` not an object, the result over 4096
   /// bytes), `E_STATE` (a session another manager runs, or a retention tombstone), `E_STORE`.
   #[napi(
     catch_unwind,
@@ -98,6 +101,7 @@ impl SessionManager {
     let r = args::string(&env, &r#ref, "ref").map_err(throw)?;
     let patch = args::object(&env, &patch, "metadata patch").map_err(throw)?;
     let patch = patch.as_object().cloned().unwrap_or_default();
+    let r = self.resolve(&r).map_err(throw)?;
     let info = self.inner.set_metadata(&r, &patch).map_err(throw)?;
     Ok(SessionInfo::from(info))
   }

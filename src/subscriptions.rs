@@ -29,7 +29,8 @@ impl SessionManager {
   /// One callback at a time: setting another replaces it. Returns a function that removes
   /// this callback; it does nothing once another callback has replaced this one.
   ///
-  /// @throws `E_INVALID_ARGUMENT` when `callback` is not a function.
+  /// @throws `E_INVALID_ARGUMENT` when `callback` is not a function, `E_FORBIDDEN` (on a
+  /// `forOwner` handle: notifications are routed by the operator's manager).
   #[napi(
     catch_unwind,
     ts_args_type = "callback: (notification: Notification) => unknown",
@@ -40,6 +41,7 @@ impl SessionManager {
     env: &'env Env,
     callback: Unknown<'_>,
   ) -> Result<Function<'env, (), ()>, Code> {
+    (self.scope.operator_only("onNotification")).map_err(throw)?;
     let f: Function<'_, Value, NotifyReturn> =
       args::function(env, &callback, "callback").map_err(throw)?;
     let tsfn: Arc<NotifyFn> = Arc::new(
@@ -74,7 +76,8 @@ impl SessionManager {
       .map_err(napi_err)
   }
 
-  /// Calls `callback` with every event of every session, in order per session. The callback
+  /// Calls `callback` with every event of every session, in order per session (on a `forOwner`
+  /// handle: of the owner's sessions only). The callback
   /// never keeps Node alive by itself. Up to 10000 events wait for a busy JS thread; beyond
   /// that they are dropped, counted in `stats().eventsDropped` and reported by a `warn`
   /// {@link LogEntry}. A callback that throws is reported by a `warn` log record
@@ -103,7 +106,7 @@ impl SessionManager {
       .build()
       .map_err(napi_err)?;
     let listener = callbacks::listener(tsfn, Arc::clone(&self.counters));
-    let id = self.inner.subscribe(Arc::new(listener));
+    let id = (self.inner).subscribe_scoped(&self.scope, Arc::new(listener));
     let inner = Arc::clone(&self.inner);
     env
       .create_function_from_closure("unsubscribe", move |_| Ok(inner.unsubscribe(id)))
@@ -118,7 +121,7 @@ impl SessionManager {
   /// that removes the callback.
   ///
   /// @throws `E_INVALID_ARGUMENT` when `callback` is not a function, on an unknown level or
-  /// an unknown option.
+  /// an unknown option; `E_FORBIDDEN` (on a `forOwner` handle: logs are process-wide).
   #[napi(
     catch_unwind,
     ts_args_type = "callback: (entry: LogEntry) => void, options?: LogOptions",
@@ -130,6 +133,7 @@ impl SessionManager {
     callback: Unknown<'_>,
     options: Unknown<'_>,
   ) -> Result<Function<'env, (), ()>, Code> {
+    (self.scope.operator_only("onLog")).map_err(throw)?;
     let what = "log options";
     let o = args::options(env, &options, what, &["level"]).map_err(throw)?;
     let level = logs::parse_level(o.get("level")).map_err(throw)?;

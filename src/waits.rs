@@ -8,7 +8,6 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use openclaw_sessions_core as core;
 use serde_json::{Map, Value};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// What `send(..., { wait: true })`, `spawn({ ..., wait: true })` and `waitForTurn` resolve
@@ -105,7 +104,7 @@ impl SessionManager {
   /// (waiting for input, or finished) resolves at once, with its last turn.
   ///
   /// @param ref - session id, name, or backend session id.
-  /// @throws `E_TIMEOUT` (`timeoutMs` passed; the session goes on), `E_NOT_FOUND`,
+  /// @throws `E_TIMEOUT` (`timeoutMs` passed; the session goes on), `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session),
   /// `E_INVALID_ARGUMENT`.
   #[napi(
     catch_unwind,
@@ -118,7 +117,7 @@ impl SessionManager {
     r#ref: Unknown<'_>,
     options: Unknown<'_>,
   ) -> Result<PromiseRaw<'env, TurnResult>> {
-    let inner = Arc::clone(&self.inner);
+    let (inner, scope) = self.view();
     let input = (|| -> R<_> {
       let what = "waitForTurn options";
       let o = args::options(env, &options, what, &["timeoutMs"])?;
@@ -131,7 +130,9 @@ impl SessionManager {
       env,
       async move {
         let (r, timeout) = input?;
-        inner.wait_for_turn(&r, timeout).await
+        inner
+          .wait_for_turn(&inner.resolve(&scope, &r)?, timeout)
+          .await
       },
       TurnResult::from,
     )

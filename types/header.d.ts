@@ -265,6 +265,7 @@ export type Notification = {
 export interface Origin {
   channel?: string
   agent?: string
+  /** Who launched the session: the same as the top-level `owner` option (they must agree when both are given). */
   owner?: string
 }
 
@@ -276,7 +277,7 @@ export interface SpawnOptions {
   prompt: string
   /** Absolute path of an existing directory: the CLI's working directory (Claude has no `--cwd`; Codex gets it as `thread/start.cwd` too). */
   workdir: string
-  /** A name unique among live sessions, usable wherever a session ref is taken. */
+  /** A name unique among the owner's live sessions (the operator's sessions, without owner, are one more namespace), usable wherever a session ref is taken. */
   name?: string
   /** Claude `--model` / Codex `--model` / `thread/start.model` (passed through unvalidated). */
   model?: string
@@ -296,6 +297,8 @@ export interface SpawnOptions {
   env?: Record<string, string>
   /** Where the session came from. */
   origin?: Origin
+  /** Who launched the session (e.g. a chat user id): recorded as the session's `owner` (and `origin.owner`); a `forOwner(owner)` handle sees only its owner's sessions, and stamps this itself. Same as `origin.owner`: a blank owner, or two that differ, is `E_INVALID_ARGUMENT`. Default: none (the operator's). */
+  owner?: string
   /** Codex only: `--sandbox` / `thread/start.sandbox`: `read-only`, `workspace-write`, `danger-full-access`. Default: the user's Codex config. */
   sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'
   /**
@@ -375,13 +378,15 @@ export interface PermissionDecision {
 export interface RegisterOptions {
   /** The agent's working directory (absolute): where a later `resume` runs the Claude CLI. */
   workdir: string
-  /** A name unique among live sessions. */
+  /** A name unique among the owner's live sessions. */
   name?: string
   /** The first user message, if any (kept as `firstPrompt` and in the stored summary). */
   prompt?: string
   model?: string
   /** Where the session came from (notification routing). */
   origin?: Origin
+  /** Who launched the session (e.g. a chat user id): recorded as the session's `owner` (and `origin.owner`); a `forOwner(owner)` handle sees only its owner's sessions, and stamps this itself. Same as `origin.owner`: a blank owner, or two that differ, is `E_INVALID_ARGUMENT`. Default: none (the operator's). */
+  owner?: string
   /** The Claude session id, if known before the first message (else taken from the SDK's `init`). */
   backendSessionId?: string
 }
@@ -406,6 +411,8 @@ export interface ListFilter {
   liveOnly?: boolean
   /** Only sessions whose `metadata` has each of these top-level keys with an equal (JSON) value; `null` matches an absent key. */
   metadata?: Record<string, unknown>
+  /** Only the sessions of this owner. A `forOwner(owner)` handle always lists its own only (naming another owner is `E_FORBIDDEN`). */
+  owner?: string
 }
 
 /** `manager.canResume(ref, options)`. Unknown keys are rejected. */

@@ -9,6 +9,8 @@ import { defined } from './backends.js'
 import type { LaunchDefaults } from './config.js'
 import { describe, errorDetails, errorText, label, PluginError, sessionTable, shortId, statsText } from './format.js'
 import type { ErrorDetails } from './format.js'
+import type { Requester } from './requester.js'
+import { OPERATOR } from './requester.js'
 
 /** What an action resolves with. */
 export interface Done {
@@ -69,13 +71,25 @@ export interface ActionsHost {
 }
 
 export class SessionActions {
+  private view: SessionManager | undefined
+
+  /** `requester`: whose view the actions act in (default the operator's: every session). */
   constructor(
     private readonly host: ActionsHost,
     readonly family: BackendFamily,
+    readonly requester: Requester = OPERATOR,
   ) {}
 
+  /** These actions in `requester`'s view: an owner's sees and touches only their sessions (`forOwner`). */
+  as(requester: Requester): SessionActions {
+    return new SessionActions(this.host, this.family, requester)
+  }
+
+  /** The operator's manager, or the requester's handle on it (E_FORBIDDEN for others' sessions). */
   private get manager(): SessionManager {
-    return this.host.manager()
+    if (this.requester.kind === 'operator') return this.host.manager()
+    this.view ??= this.host.manager().forOwner(this.requester.id)
+    return this.view
   }
 
   private mine(s: SessionInfo): boolean {
@@ -197,9 +211,10 @@ export class SessionActions {
     return done(`${how} ${shortId(old.id)} as ${describe(s)}.${wait}`, s)
   }
 
+  /** The family's sessions in this view; the manager-wide counters for the operator only. */
   stats(): Done {
     const m = this.manager
-    const stats = m.stats()
+    const stats = this.requester.kind === 'operator' ? m.stats() : undefined
     const mine = m.list().filter((s) => this.mine(s))
     return done(statsText(this.family.title, stats, mine), { stats, sessions: mine.length })
   }

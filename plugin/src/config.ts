@@ -36,6 +36,11 @@ export interface PluginConfig {
   codexPath?: string
   /** Automatic replies (the agent's `*_respond`) allowed in a row (default 10). */
   maxAutoResponds?: number
+  /**
+   * Sender ids (the chat channel's user ids, as the gateway reports them) that see and touch
+   * every session. Everyone else sees only the sessions they launched. Default: none.
+   */
+  operators?: string[]
 }
 
 /** What a launch uses when its parameters leave something out. */

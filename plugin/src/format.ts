@@ -103,13 +103,16 @@ export function sessionTable(sessions: SessionInfo[], chainOf: (id: string) => S
 const STATUSES: readonly SessionStatus[] = ['starting', 'running', 'waiting-for-input', 'completed', 'failed', 'interrupted', 'killed']
 
 /** The manager's counters plus this backend family's share. */
-export function statsText(title: string, stats: Stats, mine: SessionInfo[]): string {
-  const by = STATUSES.filter((s) => stats.byStatus[s] > 0).map((s) => `${s} ${stats.byStatus[s]}`)
+export function statsText(title: string, stats: Stats | undefined, mine: SessionInfo[]): string {
   const live = mine.filter((s) => !['completed', 'failed', 'interrupted', 'killed'].includes(s.status)).length
   const cost = mine.reduce((sum, s) => sum + s.totalCostUsd, 0)
   const turns = mine.reduce((sum, s) => sum + s.turns, 0)
+  const own = `${title}: ${mine.length} sessions (${live} live), ${turns} turns, ${usd(cost)}`
+  // The manager-wide counters are the operator's (an owner's view has only its own sessions).
+  if (!stats) return own
+  const by = STATUSES.filter((s) => stats.byStatus[s] > 0).map((s) => `${s} ${stats.byStatus[s]}`)
   return [
-    `${title}: ${mine.length} sessions (${live} live), ${turns} turns, ${usd(cost)}`,
+    own,
     `Manager: ${stats.live}/${stats.maxSessions} live, ${stats.total} in memory, ${stats.spawned} spawned` +
       ` (${stats.spawnFailures} failed), ${stats.turns} turns, ${usd(stats.totalCostUsd)}, ${stats.eventsEmitted} events`,
     `By status: ${by.length ? by.join(', ') : 'none'}`,

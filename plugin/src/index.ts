@@ -52,10 +52,12 @@ function register(api: OpenClawPluginApi): void {
     if (!a) actions.set(family, (a = new SessionActions(host, family)))
     return a
   }
+  const operators = config.operators ?? []
   for (const family of families) {
-    registerTools(api, actionsFor(family))
-    registerCommands(api, actionsFor(family))
+    registerTools(api, actionsFor(family), operators)
+    registerCommands(api, actionsFor(family), operators)
   }
+  // Gateway methods need the gateway's credentials: the operator's view.
   registerGatewayMethods(api, (family) => actionsFor(family ?? anyBackend))
   registerUi(api, host.manager)
 

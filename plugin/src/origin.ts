@@ -8,7 +8,8 @@
 //                                 Control UI, an HTTP tool call): notified in the session itself
 //
 // `origin.agent` keeps the gateway session key of the conversation that launched the session
-// (the agent to wake), `origin.owner` the sender's id. Both come from the trusted tool or
+// (the agent to wake), `origin.owner` the sender's id: the session's owner, whom alone its
+// sessions are visible to (`requester.ts`). Both come from the trusted tool or
 // command context, never from tool arguments.
 import type { OpenClawPluginToolContext, PluginCommandContext } from 'openclaw/plugin-sdk/plugin-entry'
 import type { Origin } from 'openclaw-sessions'
@@ -30,6 +31,9 @@ export interface Target {
 
 /** Surfaces that live inside the gateway: no outbound adapter, the session itself is the chat. */
 const INTERNAL_SURFACES = new Set(['webchat', 'internal', 'gateway', 'cli', 'tui'])
+
+/** Whether `channel` is one of the gateway's own surfaces (its clients hold the gateway's credentials). */
+export const isInternalSurface = (channel: string | undefined): boolean => channel !== undefined && INTERNAL_SURFACES.has(channel)
 
 export function formatRoute(target: Target | undefined, sessionKey: string | undefined): string | undefined {
   const { channel, to, accountId, threadId } = target ?? {}
@@ -60,7 +64,8 @@ function origin(route: string | undefined, sessionKey: string | undefined, owner
   const o: Origin = {}
   if (route) o.channel = route
   if (sessionKey) o.agent = sessionKey
-  if (owner) o.owner = owner
+  const who = owner?.trim()
+  if (who) o.owner = who
   return o
 }
 
@@ -71,7 +76,7 @@ export function routeOfTool(ctx: OpenClawPluginToolContext): string {
 }
 
 export function originOfTool(ctx: OpenClawPluginToolContext): Origin {
-  return origin(formatRoute(ctx.deliveryContext, ctx.sessionKey), ctx.sessionKey, ctx.requesterSenderId)
+  return origin(formatRoute(ctx.deliveryContext, ctx.sessionKey), ctx.sessionKey, ctx.requesterSenderId ?? undefined)
 }
 
 /** A command's conversation: the surface, and `to` (a group, or the bot in a direct chat: then `from`). */

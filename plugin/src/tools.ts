@@ -3,11 +3,14 @@
 // parameters are openclaw-claude-code-plugin's (a drop-in), plus what the addon adds
 // (permission answers, resume, kill modes, codex-exec). Each tool is registered as a factory so
 // that a launch records the conversation it came from (the tool context's session key and
-// delivery route) as the session's origin. A tool fails by throwing an error with a `code`.
+// delivery route) as the session's origin. Each call acts for its sender (`requester.ts`): a
+// sender sees and touches only their own sessions. A tool fails by throwing an error with a
+// `code`.
 import type { AnyAgentTool, OpenClawPluginApi, OpenClawPluginToolContext } from 'openclaw/plugin-sdk/plugin-entry'
 import type { Done, KillMode, LaunchInput, RespondInput, SessionActions, StatusFilter } from './actions.js'
 import { errorDetails } from './format.js'
 import { originOfTool, routeOfTool } from './origin.js'
+import { requesterOfTool } from './requester.js'
 import type { JsonSchema } from './params.js'
 import { optBoolean, optEnum, optNumber, optString, reqString } from './params.js'
 
@@ -64,7 +67,8 @@ interface ToolSpec {
   description: string
   properties: Record<string, JsonSchema>
   required?: string[]
-  run(p: Params, ctx: OpenClawPluginToolContext): Done | Promise<Done>
+  /** `a`: the family's actions in the caller's view (`requesterOfTool`). */
+  run(a: SessionActions, p: Params, ctx: OpenClawPluginToolContext): Done | Promise<Done>
 }
 
 /** The channel a `_fg` / `_bg` call means: the parameter, else this conversation. */
@@ -91,7 +95,7 @@ function toolSpecs(a: SessionActions): ToolSpec[] {
         ...a.family.launchSchema,
       },
       required: ['prompt'],
-      run: (p, ctx) => a.launch(parseLaunch(p), p, originOfTool(ctx)),
+      run: (a, p, ctx) => a.launch(parseLaunch(p), p, originOfTool(ctx)),
     },
     {
       suffix: 'respond',
@@ -108,7 +112,7 @@ function toolSpecs(a: SessionActions): ToolSpec[] {
         request_id: { type: 'string', description: 'Which permission request (default the oldest).' },
       },
       required: ['session'],
-      run: (p) => a.respond(reqString(p, 'session'), parseRespond(p, false)),
+      run: (a, p) => a.respond(reqString(p, 'session'), parseRespond(p, false)),
     },
     {
       suffix: 'output',
@@ -120,7 +124,7 @@ function toolSpecs(a: SessionActions): ToolSpec[] {
         full: { type: 'boolean', description: 'Every line kept (the last 200 by default config).' },
       },
       required: ['session'],
-      run: (p) => a.output(reqString(p, 'session'), optNumber(p, 'lines'), optBoolean(p, 'full') ?? false),
+      run: (a, p) => a.output(reqString(p, 'session'), optNumber(p, 'lines'), optBoolean(p, 'full') ?? false),
     },
     {
       suffix: 'kill',
@@ -128,14 +132,14 @@ function toolSpecs(a: SessionActions): ToolSpec[] {
       description: `Stop a ${t} session: 'interrupt' (default) stops it gracefully so it can be resumed, 'kill' ends it at once.`,
       properties: { session: sessionParam, mode: { type: 'string', enum: ['interrupt', 'kill'] } },
       required: ['session'],
-      run: (p) => a.kill(reqString(p, 'session'), parseKillMode(p)),
+      run: (a, p) => a.kill(reqString(p, 'session'), parseKillMode(p)),
     },
     {
       suffix: 'sessions',
       label: `${t} sessions`,
       description: `List ${t} sessions: name, id prefix, status, turns, cost, and which session each one resumed or forked.`,
       properties: { status: { type: 'string', enum: [...STATUS_FILTERS], description: 'Only these (default all).' } },
-      run: (p) => a.sessions(parseStatus(p)),
+      run: (a, p) => a.sessions(parseStatus(p)),
     },
     {
       suffix: 'fg',
@@ -143,7 +147,7 @@ function toolSpecs(a: SessionActions): ToolSpec[] {
       description: `Stream a ${t} session's output and tool calls to this conversation (or channel), starting with what it missed.`,
       properties: { session: sessionParam, channel: channelParam },
       required: ['session'],
-      run: (p, ctx) => a.foreground(reqString(p, 'session'), channelFor(p, ctx)),
+      run: (a, p, ctx) => a.foreground(reqString(p, 'session'), channelFor(p, ctx)),
     },
     {
       suffix: 'bg',
@@ -151,14 +155,14 @@ function toolSpecs(a: SessionActions): ToolSpec[] {
       description: `Stop streaming a ${t} session to this conversation (or channel).`,
       properties: { session: sessionParam, channel: channelParam },
       required: ['session'],
-      run: (p, ctx) => a.background(reqString(p, 'session'), channelFor(p, ctx)),
+      run: (a, p, ctx) => a.background(reqString(p, 'session'), channelFor(p, ctx)),
     },
     {
       suffix: 'stats',
       label: `${t} stats`,
       description: `Counters: ${t} sessions, turns and cost, and the manager's totals.`,
       properties: {},
-      run: () => a.stats(),
+      run: (a) => a.stats(),
     },
     {
       suffix: 'resume',
@@ -170,7 +174,7 @@ function toolSpecs(a: SessionActions): ToolSpec[] {
         fork: { type: 'boolean', description: 'Continue a copy under a new id.' },
       },
       required: ['session'],
-      run: (p) => a.resume(reqString(p, 'session'), optString(p, 'prompt'), optBoolean(p, 'fork')),
+      run: (a, p) => a.resume(reqString(p, 'session'), optString(p, 'prompt'), optBoolean(p, 'fork')),
     },
   ]
 }
@@ -184,7 +188,8 @@ function toolResult(d: Done): ToolResult {
   return { content: [{ type: 'text', text: d.text }], details: d.data }
 }
 
-export function registerTools(api: OpenClawPluginApi, actions: SessionActions): void {
+/** Registers the family's tools; each call acts in its sender's view (`operators`: the senders with every session's). */
+export function registerTools(api: OpenClawPluginApi, actions: SessionActions, operators: readonly string[]): void {
   for (const spec of toolSpecs(actions)) {
     const name = `${actions.family.id}_${spec.suffix}`
     const parameters: JsonSchema = { type: 'object', properties: spec.properties, additionalProperties: false }
@@ -197,7 +202,8 @@ export function registerTools(api: OpenClawPluginApi, actions: SessionActions): 
         parameters,
         execute: async (_toolCallId, params) => {
           try {
-            return toolResult(await spec.run(isParams(params) ? params : {}, ctx))
+            const scoped = actions.as(requesterOfTool(ctx, operators))
+            return toolResult(await spec.run(scoped, isParams(params) ? params : {}, ctx))
           } catch (e) {
             throw new ToolError(e)
           }

@@ -22,7 +22,8 @@ pub mod session;
 pub mod store;
 
 pub use manager::{
-  CanResumeOptions, CanResumeReason, ListFilter, Manager, RegisterOptions, Resumability, Stats,
+  CanResumeOptions, CanResumeReason, ListFilter, Manager, RegisterOptions, Resumability, Scope,
+  Stats,
 };
 pub use model::error::{Error, Result};
 pub use model::event::{AgentEvent, EndReason, EventPayload, Status, StatusReason, Usage};

@@ -7,7 +7,7 @@ use crate::manager::start::Admission;
 use crate::manager::Manager;
 use crate::model::error::{Error, Result};
 use crate::model::event::{EventPayload, Status};
-use crate::model::options::{check_dir, is_uuid, Backend, Origin, SpawnOptions};
+use crate::model::options::{check_dir, check_owner, is_uuid, Backend, Origin, SpawnOptions};
 use crate::protocol::claude;
 use crate::session::launch::Launch;
 use crate::session::{NewSession, SessionInfo, TurnOutcome};
@@ -25,6 +25,9 @@ pub struct RegisterOptions {
   pub prompt: Option<String>,
   pub model: Option<String>,
   pub origin: Option<Origin>,
+  /// Who launched the session, as `spawn({ owner })`: the same as `origin.owner`; when both
+  /// are given they must agree.
+  pub owner: Option<String>,
   /// The Claude session id, if known before the first message (else taken from `init`).
   pub backend_session_id: Option<String>,
 }
@@ -51,6 +54,7 @@ impl Manager {
         "name is empty: omit it or give a non-empty name".into(),
       ));
     }
+    check_owner(o.owner.as_deref(), o.origin.as_ref())?;
     if let Some(id) = o.backend_session_id.as_deref().filter(|id| !is_uuid(id)) {
       return Err(Error::InvalidArgument(format!(
         "backendSessionId must be a Claude session id (a UUID), got `{id}`"
@@ -65,7 +69,7 @@ impl Manager {
       workdir: o.workdir.clone(),
       model: o.model.clone(),
       first_prompt: o.prompt.clone().unwrap_or_default(),
-      origin: o.origin.clone(),
+      origin: spawn_like.origin_with_owner(),
       resumed_from_id: None,
       forked_from_id: None,
     });
@@ -146,6 +150,7 @@ fn registered_options(o: &RegisterOptions) -> SpawnOptions {
     add_dirs: Vec::new(),
     env: Default::default(),
     origin: o.origin.clone(),
+    owner: o.owner.clone(),
     sandbox: None,
     approval_policy: None,
     config: Default::default(),

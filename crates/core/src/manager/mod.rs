@@ -2,7 +2,8 @@
 //! Starting sessions is `start`, stopping them `stop`, the sessions held in memory `registry`,
 //! the persisted side (`get`, `list`, `resume`, `gc`, recovery) `resume`, registered sessions
 //! fed by their owner `ingest`, notifications and permission answers `notifications`, and what
-//! the manager reports about itself `stats` and `metrics`.
+//! the manager reports about itself `stats` and `metrics`. Who may touch a session (an owner's
+//! view, `E_FORBIDDEN`) is `scope`.
 
 mod evict;
 mod ingest;
@@ -12,6 +13,7 @@ mod notifications;
 mod registry;
 mod resumability;
 mod resume;
+mod scope;
 mod start;
 mod stats;
 mod stop;
@@ -20,6 +22,7 @@ mod wait;
 
 pub use ingest::RegisterOptions;
 pub use resumability::{CanResumeOptions, CanResumeReason, Resumability};
+pub use scope::Scope;
 pub use stats::{BackendStats, ListFilter, Stats};
 
 use crate::model::counters::Counters;

@@ -81,6 +81,7 @@ impl Manager {
         .filter(|i| f.backend.is_empty() || f.backend.contains(&i.backend))
         .filter(|i| !f.live_only || !i.status.is_terminal())
         .filter(|i| super::metadata::listed(i, f.metadata.as_ref()))
+        .filter(|i| f.owner.is_none() || i.owner_id() == f.owner.as_deref())
         .collect(),
     )
   }
@@ -179,8 +180,8 @@ impl Manager {
   }
 
   /// The spawn options of the new session: the stored ones, with the prompt, the conversation
-  /// to continue and the name (the given one, else the old one unless a live session has it
-  /// or this is a fork).
+  /// to continue and the name (the given one, else the old one unless a live session of the
+  /// same owner has it or this is a fork).
   fn resumed_options(
     &self,
     r: &str,
@@ -200,10 +201,11 @@ impl Manager {
       ))
     })?;
     let name_taken = |n: &str| {
-      self
-        .live_infos()
-        .iter()
-        .any(|i| !i.status.is_terminal() && i.name.as_deref() == Some(n))
+      self.live_infos().iter().any(|i| {
+        !i.status.is_terminal()
+          && i.name.as_deref() == Some(n)
+          && i.owner_id() == src.info.owner_id()
+      })
     };
     opts.name = o
       .name

@@ -160,7 +160,7 @@ impl Manager {
       workdir: opts.workdir.clone(),
       model: opts.model.clone(),
       first_prompt: plan.prompt.clone().unwrap_or_default(),
-      origin: opts.origin.clone(),
+      origin: opts.origin_with_owner(),
       resumed_from_id: plan.resumed_from_id.clone(),
       forked_from_id: plan.forked_from_id.clone(),
     });

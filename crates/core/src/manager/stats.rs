@@ -8,8 +8,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-/// Which sessions `list` returns (`list({ status, backend, liveOnly })`). Absent fields match
-/// everything.
+/// Which sessions `list` returns (`list({ status, backend, liveOnly, owner })`). Absent fields
+/// match everything.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ListFilter {
@@ -23,6 +23,8 @@ pub struct ListFilter {
   /// Only sessions whose metadata has each of these top-level keys with an equal value
   /// (`null` matches an absent key).
   pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+  /// Only the sessions of this owner (an owner's handle always sets its own).
+  pub owner: Option<String>,
 }
 
 /// A backend or a list of them.

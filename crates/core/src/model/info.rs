@@ -53,6 +53,10 @@ pub struct SessionInfo {
   pub exit_signal: Option<i32>,
   pub stderr_tail: Vec<String>,
   pub origin: Option<Origin>,
+  /// Who launched the session (`spawn({ owner })` or `origin.owner`); `None`: the operator's.
+  /// A `forOwner(owner)` handle sees only its owner's sessions.
+  #[serde(default)]
+  pub owner: Option<String>,
   /// Highest event sequence number so far.
   pub last_seq: u64,
   /// A graceful stop (`interrupt`) needed SIGKILL because the grace period expired.
@@ -83,6 +87,13 @@ pub struct SessionInfo {
   /// `total_cost_usd` leaves those tokens out (`model::pricing`).
   #[serde(default)]
   pub unpriced: bool,
+}
+
+impl SessionInfo {
+  /// The session's owner: `owner`, else `origin.owner` (a session stored before `owner` was).
+  pub fn owner_id(&self) -> Option<&str> {
+    (self.owner.as_deref()).or_else(|| self.origin.as_ref().and_then(|o| o.owner.as_deref()))
+  }
 }
 
 /// The mechanism that makes every process a session starts die with it

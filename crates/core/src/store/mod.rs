@@ -292,6 +292,13 @@ impl Store {
     Ok(row.and_then(|row| self.shared.decode(row)))
   }
 
+  /// As `find`, among the sessions of `owner` only.
+  pub fn find_owned(&self, r: &str, owner: &str) -> Result<Option<StoredSession>> {
+    let (r, owner) = (r.to_owned(), owner.to_owned());
+    let row = self.read(move |c, _| sessions::find_owned(c, &r, &owner))?;
+    Ok(row.and_then(|row| self.shared.decode(row)))
+  }
+
   /// Every session that is not a tombstone, oldest first.
   pub fn all(&self) -> Result<Vec<StoredSession>> {
     self.list(&Query::default())

@@ -62,6 +62,21 @@ pub(crate) fn find(c: &Connection, r: &str) -> Sql<Option<Row>> {
   .optional()
 }
 
+/// As `find`, among the sessions of `owner` only (`info.owner`, else `info.origin.owner` for
+/// rows written before the owner was).
+pub(crate) fn find_owned(c: &Connection, r: &str, owner: &str) -> Sql<Option<Row>> {
+  c.prepare_cached(
+    "WITH mine AS (SELECT id, name, backend_session_id, created_at, data FROM sessions
+       WHERE coalesce(json_extract(data, '$.info.owner'), json_extract(data, '$.info.origin.owner')) = ?2)
+     SELECT id, data FROM mine WHERE id = ?1
+     UNION ALL SELECT * FROM (SELECT id, data FROM mine WHERE name = ?1 ORDER BY created_at DESC LIMIT 1)
+     UNION ALL SELECT * FROM (SELECT id, data FROM mine WHERE backend_session_id = ?1 ORDER BY created_at DESC LIMIT 1)
+     LIMIT 1",
+  )?
+  .query_row(params![r, owner], |row| Ok((row.get(0)?, row.get(1)?)))
+  .optional()
+}
+
 /// Sessions that are not tombstones, oldest first, filtered and limited in SQL.
 pub(crate) fn list(c: &Connection, q: &Query) -> Sql<Vec<Row>> {
   let mut sql = String::from("SELECT id, data FROM sessions WHERE tombstone = 0");

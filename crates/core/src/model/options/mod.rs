@@ -17,6 +17,7 @@ pub use choices::{
 };
 pub use permission::{permission_answer, PermissionAnswer};
 pub use resume::ResumeOptions;
+pub(crate) use spawn::check_owner;
 pub(crate) use spawn::toml_value;
 pub use spawn::{is_uuid, SpawnOptions};
 

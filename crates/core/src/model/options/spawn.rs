@@ -15,7 +15,7 @@ pub struct SpawnOptions {
   pub prompt: String,
   /// Absolute path of an existing directory: the child's cwd.
   pub workdir: String,
-  /// Unique among live sessions; usable as a ref.
+  /// Unique among the owner's live sessions; usable as a ref.
   pub name: Option<String>,
   /// `--model`.
   pub model: Option<String>,
@@ -38,6 +38,9 @@ pub struct SpawnOptions {
   #[serde(default)]
   pub env: BTreeMap<String, String>,
   pub origin: Option<Origin>,
+  /// Who launched the session (e.g. a chat user id): the handle of `forOwner(owner)` sees
+  /// only sessions of its owner. Same as `origin.owner`; when both are given they must agree.
+  pub owner: Option<String>,
   /// Codex `--sandbox` / `thread/start.sandbox`.
   pub sandbox: Option<Sandbox>,
   /// Codex `approval_policy` / `thread/start.approvalPolicy`.
@@ -77,6 +80,7 @@ impl SpawnOptions {
         ));
       }
     }
+    check_owner(self.owner.as_deref(), self.origin.as_ref())?;
     if self
       .max_budget_usd
       .is_some_and(|b| !(b > 0.0 && b.is_finite()))
@@ -98,6 +102,50 @@ impl SpawnOptions {
       }
     }
     Ok(backend)
+  }
+}
+
+impl SpawnOptions {
+  /// The session's owner: `owner`, else `origin.owner`.
+  pub fn owner(&self) -> Option<&str> {
+    owner_of(self.owner.as_deref(), self.origin.as_ref())
+  }
+
+  /// `origin` with the owner in it (the session's `origin.owner` and `owner` agree).
+  pub fn origin_with_owner(&self) -> Option<Origin> {
+    with_owner(self.owner.as_deref(), self.origin.as_ref())
+  }
+}
+
+/// The owner given as `owner` or as `origin.owner` (`spawn`, `register`).
+pub(crate) fn owner_of<'a>(owner: Option<&'a str>, origin: Option<&'a Origin>) -> Option<&'a str> {
+  owner.or_else(|| origin.and_then(|o| o.owner.as_deref()))
+}
+
+/// `origin` carrying the owner (an origin is made for an owner given alone).
+pub(crate) fn with_owner(owner: Option<&str>, origin: Option<&Origin>) -> Option<Origin> {
+  match (owner_of(owner, origin), origin) {
+    (None, o) => o.cloned(),
+    (Some(who), o) => Some(Origin {
+      owner: Some(who.to_owned()),
+      ..o.cloned().unwrap_or_default()
+    }),
+  }
+}
+
+/// `E_INVALID_ARGUMENT` for a blank owner, or `owner` and `origin.owner` that differ.
+pub(crate) fn check_owner(owner: Option<&str>, origin: Option<&Origin>) -> Result<()> {
+  let inner = origin.and_then(|o| o.owner.as_deref());
+  for o in [owner, inner].into_iter().flatten() {
+    if o.trim().is_empty() {
+      return Err(bad("owner is empty: omit it or give the owner's id".into()));
+    }
+  }
+  match (owner, inner) {
+    (Some(a), Some(b)) if a != b => Err(bad(format!(
+      "owner `{a}` and origin.owner `{b}` differ: give one, or the same in both"
+    ))),
+    _ => Ok(()),
   }
 }
 

@@ -173,6 +173,8 @@ impl SessionState {
         exit_code: None,
         exit_signal: None,
         stderr_tail: Vec::new(),
+        // The manager puts the owner into the origin (`SpawnOptions::origin_with_owner`).
+        owner: n.origin.as_ref().and_then(|o| o.owner.clone()),
         origin: n.origin,
         last_seq: 0,
         forced_stop: false,
@@ -319,6 +321,11 @@ impl SessionState {
 
   pub fn name(&self) -> Option<&str> {
     self.info.name.as_deref()
+  }
+
+  /// Who launched the session (`None`: the operator's).
+  pub fn owner(&self) -> Option<&str> {
+    self.info.owner_id()
   }
 
   pub fn backend_session_id(&self) -> &str {
