@@ -152,5 +152,6 @@ fn registered_options(o: &RegisterOptions) -> SpawnOptions {
     resume: None,
     fork: false,
     max_budget_usd: None,
+    recovery: None,
   }
 }

@@ -8,6 +8,7 @@
 
 mod choices;
 mod permission;
+mod recovery;
 mod resume;
 mod spawn;
 
@@ -15,6 +16,7 @@ pub use choices::{
   ApprovalPolicy, Backend, OnMissing, PermissionBehavior, PermissionMode, PermissionPolicy, Sandbox,
 };
 pub use permission::{permission_answer, PermissionAnswer};
+pub use recovery::{RecoveryOptions, RetryOn};
 pub use resume::ResumeOptions;
 pub use spawn::{is_uuid, SpawnOptions};
 
@@ -101,6 +103,9 @@ pub struct ManagerOptions {
   pub notifications: NotificationOptions,
   /// How long a finished session stays in memory (`get`, `list`), ms. Default 3600000 (1 h).
   pub finished_ttl_ms: u64,
+  /// Automatic retry of a turn that failed on a transient model API error, for every session
+  /// (a spawn's own `recovery` wins). Default: off.
+  pub recovery: Option<RecoveryOptions>,
 }
 
 impl ManagerOptions {
@@ -146,6 +151,7 @@ impl Default for ManagerOptions {
       permission_timeout_ms: 120_000,
       request_timeout_ms: 60_000,
       startup_timeout_ms: 120_000,
+      recovery: None,
     }
   }
 }
@@ -299,6 +305,9 @@ impl ManagerOptions {
       )));
     }
     check_env("env", &self.env)?;
+    if let Some(r) = &self.recovery {
+      r.validate("recovery")?;
+    }
     if self.max_prompt_bytes == 0 || self.max_prompt_bytes > MAX_SAFE_INTEGER {
       return Err(bad("maxPromptBytes must be an integer from 1".into()));
     }

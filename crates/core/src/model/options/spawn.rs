@@ -53,6 +53,9 @@ pub struct SpawnOptions {
   /// Stop the session once its reported cost reaches this many USD (Claude: also passed as
   /// `--max-budget-usd`).
   pub max_budget_usd: Option<f64>,
+  /// Automatic retry of a turn that failed on a transient model API error; over the
+  /// manager's `recovery`. `{ maxAttempts: 0 }` turns it off for this session.
+  pub recovery: Option<super::RecoveryOptions>,
 }
 
 impl SpawnOptions {
@@ -82,6 +85,9 @@ impl SpawnOptions {
       return Err(bad("maxTurns must be at least 1".into()));
     }
     super::check_env("env", &self.env)?;
+    if let Some(r) = &self.recovery {
+      r.validate("recovery")?;
+    }
     for t in self.allowed_tools.iter().chain(&self.disallowed_tools) {
       if t.trim().is_empty() || t.contains(',') {
         return Err(bad(format!(

@@ -105,6 +105,10 @@ pub struct SessionState {
   last_turn: Option<crate::model::turn::EndedTurn>,
   /// The CLI said something (a payload was applied) since spawn.
   cli_spoke: bool,
+  /// Automatic recovery after transient model API errors (`recovery`; on when set).
+  recovery: Option<crate::model::options::RecoveryOptions>,
+  /// The model API's HTTP status of the last failed turn, when the CLI reported it.
+  api_status: Option<u16>,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -175,6 +179,7 @@ impl SessionState {
         evicted: false,
         external: false,
         containment: None,
+        recovery: None,
       },
       limits,
       events: VecDeque::new(),
@@ -199,6 +204,8 @@ impl SessionState {
       backend_id_changed: false,
       last_turn: None,
       cli_spoke: false,
+      recovery: None,
+      api_status: None,
     }
   }
 
@@ -407,6 +414,7 @@ mod apply;
 mod control;
 mod end;
 mod log;
+mod recovery;
 mod wait;
 
 #[cfg(test)]
