@@ -7,6 +7,7 @@
 mod ingest;
 mod metrics;
 mod notifications;
+mod recovery;
 mod registry;
 mod resume;
 mod start;
@@ -67,6 +68,7 @@ impl Manager {
     listeners.subscribe(Arc::new(move |ev: &crate::model::event::Ev| {
       observe.observe(ev)
     }));
+    recovery::watch(&registry, &store, &listeners);
     let notifications = tokio::runtime::Handle::try_current()
       .ok()
       .map(|_| notifications::start(&opts, &store, &registry, &listeners, &counters));
