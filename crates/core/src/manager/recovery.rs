@@ -54,11 +54,16 @@ async fn attempt(registry: Weak<Registry>, store: Weak<Store>, id: String, delay
     return;
   };
   if let Some(store) = store.upgrade() {
+    // One lock of the state at a time (a second `state()` in one expression would deadlock).
+    let (summary, thread_usage) = {
+      let st = s.state();
+      (st.summary(), st.thread_usage())
+    };
     let stored = StoredSession {
       info: link,
-      summary: s.state().summary(),
+      summary,
       options: s.stored_options(),
-      thread_usage: s.state().thread_usage(),
+      thread_usage,
       pid_start: None,
     };
     let written = tokio::task::spawn_blocking(move || store.upsert(&stored)).await;
