@@ -129,6 +129,22 @@ pub struct SessionInfo {
   /// `process-group` (the CLI's process group only, e.g. on macOS). See the README.
   #[napi(ts_type = "'cgroup' | 'subreaper' | 'process-group'")]
   pub containment: Option<String>,
+  /// Automatic recovery (opt-in `recovery`): set once a turn failed on a transient model API
+  /// error. Absent (`undefined`) otherwise.
+  pub recovery: Option<RecoveryInfo>,
+}
+
+/// Where a session's automatic recovery is (`SessionInfo.recovery`).
+#[napi(object)]
+pub struct RecoveryInfo {
+  /// Attempts started or scheduled so far (1 after the first failure).
+  pub attempt: u32,
+  /// The session's `recovery.maxAttempts`.
+  pub max_attempts: u32,
+  /// ms since the Unix epoch: when the next attempt starts, while `recovering`; else absent.
+  pub next_attempt_at: Option<f64>,
+  /// Every failed attempt's error, oldest first.
+  pub errors: Vec<String>,
 }
 
 /// What `gc()` removed.
@@ -219,6 +235,12 @@ impl From<core::SessionInfo> for SessionInfo {
       forked_from_id: i.forked_from_id,
       evicted: i.evicted,
       external: i.external,
+      recovery: i.recovery.map(|r| RecoveryInfo {
+        attempt: r.attempt,
+        max_attempts: r.max_attempts,
+        next_attempt_at: r.next_attempt_at.map(|t| t as f64),
+        errors: r.errors,
+      }),
     }
   }
 }
