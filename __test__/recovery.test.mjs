@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { SessionManager } from '../index.js'
 import { startScriptedModel } from 'openclaw-sessions/testing'
 import { claudeBin, claudeEnv, processesInGroup, waitForStatus } from './helpers/claude.mjs'
+import { codexBin, codexEnv } from './helpers/codex.mjs'
 
 let model
 let t
@@ -213,6 +214,36 @@ test('kill while recovering ends the session killed; no attempt runs after it', 
   assert.equal(requestsFor(prompt).length, 1)
   assert.equal(manager.resumeChain(s.id).length, 1)
   assert.deepEqual(processesInGroup(s.pid), [])
+})
+
+test('codex app-server: a 529 turn is resumed on the same thread with the prompt again', async () => {
+  const x = codexEnv(model.url)
+  const codex = new SessionManager({ codexPath: codexBin(), env: x.env, storePath: ':memory:', recovery: { backoffMs: 200 } })
+  try {
+    const prompt = 'codex flaky turn'
+    model.enqueue({ error: { status: 529, message: 'scripted overload' } }, { prompt })
+    model.enqueue({ text: 'Codex recovered.' }, { prompt })
+    const s = await codex.spawn({ backend: 'codex', prompt, workdir: x.workdir })
+    const turn = await codex.waitForTurn(s.id, { timeoutMs: 60000 })
+    assert.equal(turn.outcome, 'completed', turn.error ?? '')
+    assert.equal(turn.text, 'Codex recovered.')
+    const info = codex.get(s.id)
+    assert.equal(info.status, 'waiting-for-input')
+    assert.equal(info.recovery.attempt, 1)
+    assert.match(info.recovery.errors[0], /529/)
+    assert.equal(info.backendSessionId, s.backendSessionId, 'the same thread')
+    // Both requests carry the prompt; the retried one has the thread's history before it.
+    const reqs = model.responsesRequests().filter((r) => r.prompt === prompt)
+    assert.equal(reqs.length, 2)
+    assert.equal(new Set(reqs.map((r) => r.sessionId)).size, 1, 'one conversation')
+    const chain = codex.resumeChain(s.id)
+    assert.equal(chain.length, 2)
+    assert.equal(chain[1].status, 'failed')
+    assert.equal(chain[1].backendSessionId, s.backendSessionId)
+  } finally {
+    await codex.shutdown({ graceMs: 2000 })
+    x.cleanup()
+  }
 })
 
 test('bad recovery options are E_INVALID_ARGUMENT naming the key', async () => {
