@@ -197,54 +197,59 @@ test('after the last attempt the session fails with every attempt\'s error; the 
   assert.equal(got.filter((n) => n.sessionId === s.id && n.kind === 'recovering').length, 1)
 })
 
-test('kill while recovering ends the session killed; no attempt runs after it', async () => {
-  const prompt = 'overloaded then killed'
-  model.enqueue(overloaded, { prompt })
-  const s = await manager.spawn({ backend: 'claude', prompt, workdir: t.workdir, recovery: { backoffMs: 1500 } })
-  const recovering = await waitForStatus(manager, s.id, ['recovering', 'failed', 'waiting-for-input'])
-  assert.equal(recovering.status, 'recovering', recovering.lastError ?? '')
-  const killed = await manager.kill(s.id)
-  assert.equal(killed.status, 'killed')
-  assert.equal(killed.recovery.nextAttemptAt, undefined, 'no attempt is scheduled any more')
-  // No second request reaches the model, also well past the time the attempt was due.
-  const first = requestsFor(prompt)[0]
-  const waitMs = recovering.recovery.nextAttemptAt - Date.now() + 1000
-  await assert.rejects(model.waitForRequest((r) => r.prompt === prompt && r !== first, waitMs))
-  assert.equal(manager.get(s.id).status, 'killed')
-  assert.equal(requestsFor(prompt).length, 1)
-  assert.equal(manager.resumeChain(s.id).length, 1)
-  assert.deepEqual(processesInGroup(s.pid), [])
-})
+for (const [stop, ended] of [['kill', 'killed'], ['interrupt', 'interrupted'], ['close', 'completed']]) {
+  test(`${stop} while recovering ends the session ${ended}; no attempt runs after it`, async () => {
+    const prompt = `overloaded then ${stop}`
+    model.enqueue(overloaded, { prompt })
+    const s = await manager.spawn({ backend: 'claude', prompt, workdir: t.workdir, recovery: { backoffMs: 1500 } })
+    const recovering = await waitForStatus(manager, s.id, ['recovering', 'failed', 'waiting-for-input'])
+    assert.equal(recovering.status, 'recovering', recovering.lastError ?? '')
+    await assert.rejects(manager.send(s.id, 'too early'), (e) => e.code === 'E_STATE')
+    const stopped = await manager[stop](s.id)
+    assert.equal(stopped.status, ended)
+    assert.equal(stopped.recovery.nextAttemptAt, undefined, 'no attempt is scheduled any more')
+    // No second request reaches the model, also well past the time the attempt was due.
+    const first = requestsFor(prompt)[0]
+    const waitMs = recovering.recovery.nextAttemptAt - Date.now() + 1000
+    await assert.rejects(model.waitForRequest((r) => r.prompt === prompt && r !== first, waitMs))
+    assert.equal(manager.get(s.id).status, ended)
+    assert.equal(requestsFor(prompt).length, 1)
+    assert.equal(manager.resumeChain(s.id).length, 1)
+    assert.deepEqual(processesInGroup(s.pid), [])
+  })
+}
 
-test('codex app-server: a 529 turn is resumed on the same thread with the prompt again', async () => {
-  const x = codexEnv(model.url)
-  const codex = new SessionManager({ codexPath: codexBin(), env: x.env, storePath: ':memory:', recovery: { backoffMs: 200 } })
-  try {
-    const prompt = 'codex flaky turn'
-    model.enqueue({ error: { status: 529, message: 'scripted overload' } }, { prompt })
-    model.enqueue({ text: 'Codex recovered.' }, { prompt })
-    const s = await codex.spawn({ backend: 'codex', prompt, workdir: x.workdir })
-    const turn = await codex.waitForTurn(s.id, { timeoutMs: 60000 })
-    assert.equal(turn.outcome, 'completed', turn.error ?? '')
-    assert.equal(turn.text, 'Codex recovered.')
-    const info = codex.get(s.id)
-    assert.equal(info.status, 'waiting-for-input')
-    assert.equal(info.recovery.attempt, 1)
-    assert.match(info.recovery.errors[0], /529/)
-    assert.equal(info.backendSessionId, s.backendSessionId, 'the same thread')
-    // Both requests carry the prompt; the retried one has the thread's history before it.
-    const reqs = model.responsesRequests().filter((r) => r.prompt === prompt)
-    assert.equal(reqs.length, 2)
-    assert.equal(new Set(reqs.map((r) => r.sessionId)).size, 1, 'one conversation')
-    const chain = codex.resumeChain(s.id)
-    assert.equal(chain.length, 2)
-    assert.equal(chain[1].status, 'failed')
-    assert.equal(chain[1].backendSessionId, s.backendSessionId)
-  } finally {
-    await codex.shutdown({ graceMs: 2000 })
-    x.cleanup()
-  }
-})
+for (const backend of ['codex', 'codex-exec']) {
+  test(`${backend}: a 529 turn is resumed on the same thread with the prompt again`, async () => {
+    const x = codexEnv(model.url)
+    const codex = new SessionManager({ codexPath: codexBin(), env: x.env, storePath: ':memory:', recovery: { backoffMs: 200 } })
+    try {
+      const prompt = `${backend} flaky turn`
+      model.enqueue({ error: { status: 529, message: 'scripted overload' } }, { prompt })
+      model.enqueue({ text: 'Codex recovered.' }, { prompt })
+      const s = await codex.spawn({ backend, prompt, workdir: x.workdir })
+      const turn = await codex.waitForTurn(s.id, { timeoutMs: 60000 })
+      assert.equal(turn.outcome, 'completed', turn.error ?? '')
+      assert.equal(turn.text, 'Codex recovered.')
+      const info = codex.get(s.id)
+      assert.equal(info.status, 'waiting-for-input')
+      assert.equal(info.recovery.attempt, 1)
+      assert.match(info.recovery.errors[0], /529/)
+      assert.equal(info.backendSessionId, s.backendSessionId, 'the same thread')
+      // Both requests carry the prompt; the retried one has the thread's history before it.
+      const reqs = model.responsesRequests().filter((r) => r.prompt === prompt)
+      assert.equal(reqs.length, 2)
+      assert.equal(new Set(reqs.map((r) => r.sessionId)).size, 1, 'one conversation')
+      const chain = codex.resumeChain(s.id)
+      assert.equal(chain.length, 2)
+      assert.equal(chain[1].status, 'failed')
+      assert.equal(chain[1].backendSessionId, s.backendSessionId)
+    } finally {
+      await codex.shutdown({ graceMs: 2000 })
+      x.cleanup()
+    }
+  })
+}
 
 test('bad recovery options are E_INVALID_ARGUMENT naming the key', async () => {
   const bad = [
