@@ -24,9 +24,7 @@ impl SessionState {
   /// attempt's error, and `None` lets it fail.
   pub(super) fn recover_or_fail(&mut self) -> Option<Vec<Ev>> {
     let error = self.info.last_error.clone().unwrap_or_default();
-    let Some(r) = self.recovery.clone() else {
-      return None;
-    };
+    let r = self.recovery.clone()?;
     let made = self.info.recovery.as_ref().map_or(0, |i| i.attempt);
     if self.stop.is_some() || made >= r.max_attempts || !r.is_transient(self.api_status, &error) {
       self.fail_with_attempts(&error);
