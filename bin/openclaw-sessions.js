@@ -32,7 +32,7 @@ options:
 
 exit status: 0 done, 1 failed (the message names the error code), 2 bad usage`
 
-const STATUSES = ['starting', 'running', 'waiting-for-input', 'completed', 'failed', 'interrupted', 'killed']
+const STATUSES = ['starting', 'running', 'waiting-for-input', 'recovering', 'completed', 'failed', 'interrupted', 'killed']
 const BACKENDS = ['claude', 'codex', 'codex-exec']
 const OPTIONS = {
   store: { type: 'string' },

@@ -142,6 +142,22 @@ pub struct SessionInfo {
   /// Codex reported tokens for a model with no price (neither in the manager's `prices` nor
   /// the defaults): `totalCostUsd` leaves those tokens out.
   pub unpriced: bool,
+  /// Automatic recovery (opt-in `recovery`): set once a turn failed on a transient model API
+  /// error. Absent (`undefined`) otherwise.
+  pub recovery: Option<RecoveryInfo>,
+}
+
+/// Where a session's automatic recovery is (`SessionInfo.recovery`).
+#[napi(object)]
+pub struct RecoveryInfo {
+  /// Attempts started or scheduled so far (1 after the first failure).
+  pub attempt: u32,
+  /// The session's `recovery.maxAttempts`.
+  pub max_attempts: u32,
+  /// ms since the Unix epoch: when the next attempt starts, while `recovering`; else absent.
+  pub next_attempt_at: Option<f64>,
+  /// Every failed attempt's error, oldest first.
+  pub errors: Vec<String>,
 }
 
 /// What `gc()` removed.
@@ -236,6 +252,12 @@ impl From<core::SessionInfo> for SessionInfo {
       external: i.external,
       metadata: serde_json::Value::Object(i.metadata),
       unpriced: i.unpriced,
+      recovery: i.recovery.map(|r| RecoveryInfo {
+        attempt: r.attempt,
+        max_attempts: r.max_attempts,
+        next_attempt_at: r.next_attempt_at.map(|t| t as f64),
+        errors: r.errors,
+      }),
     }
   }
 }

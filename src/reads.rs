@@ -28,6 +28,7 @@ const EVENT_KINDS: &[&str] = &[
   "error",
   "budget-exhausted",
   "auto-respond-limit",
+  "recovering",
   "delivery-failed",
   "notification-dropped",
   "stderr",

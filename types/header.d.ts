@@ -11,11 +11,15 @@
  */
 export type Backend = 'claude' | 'codex' | 'codex-exec'
 
-/** A session's status. `completed`, `failed`, `interrupted` and `killed` are terminal. */
+/**
+ * A session's status. `completed`, `failed`, `interrupted` and `killed` are terminal. `recovering` (opt-in
+ * `recovery`) is live: a turn failed on a transient model API error and is sent again after a backoff.
+ */
 export type SessionStatus =
   | 'starting'
   | 'running'
   | 'waiting-for-input'
+  | 'recovering'
   | 'completed'
   | 'failed'
   | 'interrupted'
@@ -160,6 +164,30 @@ export interface ManagerOptions {
   prices?: Record<string, ModelPrice>
   /** How long a starting CLI may take to say anything (else `killed`, `endReason: 'startup-timeout'`) or to report its thread id (codex-exec spawn: `E_TIMEOUT`), in ms. Default 120000. */
   startupTimeoutMs?: number
+  /** Automatic retry of turns that fail on a transient model API error, for every session (a spawn's own `recovery` wins). Default: off. See {@link RecoveryOptions}. */
+  recovery?: RecoveryOptions
+}
+
+/**
+ * `recovery` of `ManagerOptions` and `SpawnOptions`: opt-in automatic retry of a turn that failed on a transient
+ * model API error. The session goes `recovering` (a live status; `SessionInfo.recovery` has `attempt` and
+ * `nextAttemptAt`; a `recovering` event per attempt; one `recovering` notification per session), and after the
+ * backoff a new process resumes the same conversation (Claude `--resume`, Codex `thread/resume`, `codex exec
+ * resume`) and is sent the failed turn's prompt again. Each failed attempt is kept as a `failed` link of the resume
+ * chain (`resumeChain`). After the last attempt the session ends `failed` with every attempt's error in `lastError`
+ * and `recovery.errors`. Unknown keys and bad values are `E_INVALID_ARGUMENT`.
+ */
+export interface RecoveryOptions {
+  /** Attempts after a failure, 0 to 100; 0 turns recovery off. Default 3. */
+  maxAttempts?: number
+  /** The pause before the first attempt, in ms; doubled for each next attempt, at most 300000 (5 min) unless `backoffMs` is larger. Default 2000. */
+  backoffMs?: number
+  /**
+   * What counts as transient: HTTP statuses of the model API (400 to 599) and texts the error message contains
+   * (case-insensitive). Default `[429, 500, 502, 503, 529, 'overloaded', 'connection error', 'stream disconnected']`.
+   * 400, 401 and 403 are never retried (giving them is `E_INVALID_ARGUMENT`).
+   */
+  retryOn?: Array<number | string>
 }
 
 /** USD per million tokens of one model (`ManagerOptions.prices`). */
@@ -231,6 +259,8 @@ export interface NotificationDataByKind {
   'long-running': { runningMs: number }
   'budget-exhausted': { totalCostUsd: number; maxBudgetUsd: number }
   'auto-respond-limit': { count: number; max: number }
+  /** The first transient model API error of a session that recovers (once per session, not per attempt). `nextAttemptAt`: ms since the Unix epoch. */
+  recovering: { attempt: number; maxAttempts: number; nextAttemptAt: number; error: string }
   /** Foreground output: lines `fromLine` to `toLine` (1-based, of the session's output). */
   output: { lines: string[]; fromLine: number; toLine: number }
   'tool-use': { toolUseId: string; name: string; input: unknown }
@@ -332,6 +362,8 @@ export interface SpawnOptions {
    * (`E_INVALID_ARGUMENT` over). The manager never reads it.
    */
   metadata?: Record<string, unknown>
+  /** Automatic retry of a turn that failed on a transient model API error, over the manager's `recovery`; `{ maxAttempts: 0 }` turns it off for this session. Default: the manager's (off). */
+  recovery?: RecoveryOptions
 }
 
 /**
@@ -503,6 +535,8 @@ export type AgentEvent = EventBase &
     | { kind: 'control-response'; requestId: string; subtype: string; error: string | null }
     | { kind: 'budget-exhausted'; totalCostUsd: number; maxBudgetUsd: number }
     | { kind: 'auto-respond-limit'; count: number; max: number }
+    /** A turn failed on a transient model API error (opt-in `recovery`): it is sent again at `nextAttemptAt` (ms since the Unix epoch), after `delayMs`. */
+    | { kind: 'recovering'; attempt: number; maxAttempts: number; nextAttemptAt: number; delayMs: number; error: string }
     /** A notification was given up on after every delivery attempt. */
     | { kind: 'delivery-failed'; key: string; notification: string; attempts: number; error: string }
     /** A notification had no channel (no origin channel, workdir prefix or fallback). */

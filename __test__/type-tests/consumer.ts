@@ -40,6 +40,8 @@ export function describeEvent(e: AgentEvent): string {
       return `budget ${e.totalCostUsd} / ${e.maxBudgetUsd}`
     case 'auto-respond-limit':
       return `auto ${e.count} / ${e.max}`
+    case 'recovering':
+      return `recovering ${e.attempt}/${e.maxAttempts} in ${e.delayMs} ms at ${e.nextAttemptAt}: ${e.error}`
     case 'delivery-failed':
       return `delivery failed ${e.key} after ${e.attempts}: ${e.error}`
     case 'notification-dropped':
@@ -65,7 +67,7 @@ export function describeEvent(e: AgentEvent): string {
 
 export function table(sessions: SessionInfo[]): string {
   return sessions
-    .map((s) => `${s.name ?? '-'} ${s.id.slice(0, 8)} ${s.backend} ${s.status} ${s.turns} $${s.totalCostUsd} ${s.resumedFromId ?? s.forkedFromId ?? ''}`)
+    .map((s) => `${s.name ?? '-'} ${s.id.slice(0, 8)} ${s.backend} ${s.status} ${s.turns} $${s.totalCostUsd} ${s.resumedFromId ?? s.forkedFromId ?? ''} ${s.recovery?.nextAttemptAt ?? ''}`)
     .join('\n')
 }
 
@@ -95,6 +97,8 @@ export function describeNotification(n: Notification): string {
       return `${n.data.count}/${n.data.max}`
     case 'long-running':
       return `${n.data.runningMs} ms`
+    case 'recovering':
+      return `retrying (${n.data.attempt}/${n.data.maxAttempts}) at ${n.data.nextAttemptAt}: ${n.data.error}`
     case 'launched':
       return n.text
     default: {

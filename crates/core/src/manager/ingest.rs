@@ -158,5 +158,6 @@ fn registered_options(o: &RegisterOptions) -> SpawnOptions {
     fork: false,
     max_budget_usd: None,
     metadata: None,
+    recovery: None,
   }
 }

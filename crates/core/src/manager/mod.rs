@@ -10,6 +10,7 @@ mod ingest;
 mod metadata;
 mod metrics;
 mod notifications;
+mod recovery;
 mod registry;
 mod resumability;
 mod resume;
@@ -80,6 +81,7 @@ impl Manager {
     listeners.subscribe(Arc::new(move |ev: &crate::model::event::Ev| {
       observe.observe(ev)
     }));
+    recovery::watch(&registry, &store, &listeners);
     let notifications = tokio::runtime::Handle::try_current()
       .ok()
       .map(|_| notifications::start(&opts, &store, &registry, &listeners, &counters));

@@ -132,6 +132,7 @@ pub(crate) fn start(
         | EventPayload::PermissionRequest { .. }
         | EventPayload::BudgetExhausted { .. }
         | EventPayload::AutoRespondLimit { .. }
+        | EventPayload::Recovering { .. }
     );
     if wanted {
       to_router.send(RouterInput::Event(Ev::clone(ev)));

@@ -175,6 +175,7 @@ impl Manager {
       state.set_metadata(m.clone());
     }
     state.set_max_budget(opts.max_budget_usd);
+    state.set_recovery(opts.recovery.clone().or_else(|| self.opts.recovery.clone()));
     state
   }
 

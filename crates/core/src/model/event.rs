@@ -164,6 +164,15 @@ pub enum EventPayload {
   },
   /// `send(..., { userInitiated: false })` was refused: `maxAutoResponds` in a row.
   AutoRespondLimit { count: u32, max: u32 },
+  /// A turn failed on a transient model API error: it is sent again at `next_attempt_at`
+  /// (ms since the Unix epoch), after `delay_ms` (opt-in `recovery`).
+  Recovering {
+    attempt: u32,
+    max_attempts: u32,
+    next_attempt_at: u64,
+    delay_ms: u64,
+    error: String,
+  },
   /// A notification could not be delivered after every attempt.
   DeliveryFailed {
     key: String,
@@ -227,6 +236,7 @@ impl EventPayload {
       EventPayload::Error { .. } => "error",
       EventPayload::BudgetExhausted { .. } => "budget-exhausted",
       EventPayload::AutoRespondLimit { .. } => "auto-respond-limit",
+      EventPayload::Recovering { .. } => "recovering",
       EventPayload::DeliveryFailed { .. } => "delivery-failed",
       EventPayload::NotificationDropped { .. } => "notification-dropped",
       EventPayload::Stderr { .. } => "stderr",

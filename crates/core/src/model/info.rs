@@ -87,6 +87,24 @@ pub struct SessionInfo {
   /// `total_cost_usd` leaves those tokens out (`model::pricing`).
   #[serde(default)]
   pub unpriced: bool,
+  /// Automatic recovery after transient model API errors (opt-in `recovery`): set once a
+  /// turn failed on one.
+  #[serde(default)]
+  pub recovery: Option<RecoveryInfo>,
+}
+
+/// Where a session's automatic recovery is (`SessionInfo.recovery`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryInfo {
+  /// Attempts started or scheduled so far (1 after the first failure).
+  pub attempt: u32,
+  /// The session's `recovery.maxAttempts`.
+  pub max_attempts: u32,
+  /// ms since the Unix epoch: when the next attempt starts, while `recovering`.
+  pub next_attempt_at: Option<u64>,
+  /// Every failed attempt's error, oldest first (the first failure first).
+  pub errors: Vec<String>,
 }
 
 impl SessionInfo {

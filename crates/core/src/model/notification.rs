@@ -11,7 +11,8 @@ use serde_json::Value;
 pub struct Notification {
   pub key: String,
   /// `launched`, `waiting-for-input`, `responded`, `completed`, `failed`, `interrupted`,
-  /// `killed`, `long-running`, `budget-exhausted`, `auto-respond-limit`, `output`, `tool-use`.
+  /// `killed`, `long-running`, `budget-exhausted`, `auto-respond-limit`, `recovering`,
+  /// `output`, `tool-use`.
   pub kind: String,
   pub session_id: String,
   pub session_name: Option<String>,

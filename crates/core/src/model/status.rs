@@ -14,6 +14,9 @@ pub enum Status {
   Running,
   /// A turn ended; the agent waits for the user (see [`WaitingReason`]).
   WaitingForInput,
+  /// A turn failed on a transient model API error and will be sent again after a backoff
+  /// (opt-in `recovery`; `SessionInfo.recovery` has the attempt). Live, with no process.
+  Recovering,
   /// The conversation ended normally (terminal).
   Completed,
   /// The agent or the manager hit an error (terminal).
@@ -39,6 +42,7 @@ impl Status {
       Status::Starting => "starting",
       Status::Running => "running",
       Status::WaitingForInput => "waiting-for-input",
+      Status::Recovering => "recovering",
       Status::Completed => "completed",
       Status::Failed => "failed",
       Status::Interrupted => "interrupted",
@@ -53,10 +57,11 @@ impl Status {
 }
 
 /// Every status, in lifecycle order.
-pub const ALL_STATUSES: [Status; 7] = [
+pub const ALL_STATUSES: [Status; 8] = [
   Status::Starting,
   Status::Running,
   Status::WaitingForInput,
+  Status::Recovering,
   Status::Completed,
   Status::Failed,
   Status::Interrupted,
@@ -130,5 +135,6 @@ mod tests {
     }
     assert!(Status::Killed.is_terminal());
     assert!(!Status::WaitingForInput.is_terminal());
+    assert!(!Status::Recovering.is_terminal());
   }
 }

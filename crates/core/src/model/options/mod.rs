@@ -8,6 +8,7 @@
 
 mod choices;
 mod permission;
+mod recovery;
 mod resume;
 mod spawn;
 
@@ -16,6 +17,7 @@ pub use choices::{
   PermissionPolicy, Sandbox,
 };
 pub use permission::{permission_answer, PermissionAnswer};
+pub use recovery::{RecoveryOptions, RetryOn};
 pub use resume::ResumeOptions;
 pub(crate) use spawn::check_owner;
 pub(crate) use spawn::toml_value;
@@ -113,6 +115,9 @@ pub struct ManagerOptions {
   /// USD per million tokens by model, over the dated defaults (`model::pricing`), for the
   /// estimated cost of Codex sessions.
   pub prices: BTreeMap<String, crate::model::pricing::Price>,
+  /// Automatic retry of a turn that failed on a transient model API error, for every session
+  /// (a spawn's own `recovery` wins). Default: off.
+  pub recovery: Option<RecoveryOptions>,
 }
 
 impl ManagerOptions {
@@ -161,6 +166,7 @@ impl Default for ManagerOptions {
       on_limit: OnLimit::Reject,
       resume_max_age_ms: 0,
       prices: BTreeMap::new(),
+      recovery: None,
     }
   }
 }
@@ -315,6 +321,9 @@ impl ManagerOptions {
     }
     check_env("env", &self.env)?;
     crate::model::pricing::check_prices(&self.prices)?;
+    if let Some(r) = &self.recovery {
+      r.validate("recovery")?;
+    }
     if self.max_prompt_bytes == 0 || self.max_prompt_bytes > MAX_SAFE_INTEGER {
       return Err(bad("maxPromptBytes must be an integer from 1".into()));
     }

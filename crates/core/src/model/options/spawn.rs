@@ -61,6 +61,9 @@ pub struct SpawnOptions {
   /// The caller's own JSON object, at most 4 KiB serialized (`model::metadata`).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+  /// Automatic retry of a turn that failed on a transient model API error; over the
+  /// manager's `recovery`. `{ maxAttempts: 0 }` turns it off for this session.
+  pub recovery: Option<super::RecoveryOptions>,
 }
 
 impl SpawnOptions {
@@ -93,6 +96,9 @@ impl SpawnOptions {
     super::check_env("env", &self.env)?;
     if let Some(m) = &self.metadata {
       crate::model::metadata::check(m)?;
+    }
+    if let Some(r) = &self.recovery {
+      r.validate("recovery")?;
     }
     for t in self.allowed_tools.iter().chain(&self.disallowed_tools) {
       if t.trim().is_empty() || t.contains(',') {

@@ -51,6 +51,13 @@ impl Task {
         max_budget_usd,
       } => self.budget_exhausted(id, *total_cost_usd, *max_budget_usd),
       EventPayload::AutoRespondLimit { count, max } => self.auto_respond_limit(id, *count, *max),
+      EventPayload::Recovering {
+        attempt,
+        max_attempts,
+        next_attempt_at,
+        error,
+        ..
+      } => self.recovering(id, *attempt, *max_attempts, *next_attempt_at, error),
       _ => {}
     }
   }
@@ -69,6 +76,12 @@ impl Task {
     match status {
       Status::Running => self.running(id),
       Status::WaitingForInput => self.waiting(id, reason),
+      Status::Recovering => {
+        // No turn runs until the attempt: nothing to wait for or to guard.
+        s.waiting_gen += 1;
+        s.safety_armed = false;
+        s.safety_gen += 1;
+      }
       Status::Starting => {}
       _ => {
         let end = end_reason
@@ -160,6 +173,28 @@ impl Task {
       format!("{id}:budget-exhausted"),
       format!("💸 Session {label} used its budget: ${total_cost_usd:.4} of ${max_budget_usd:.4}; it is being stopped"),
       json!({ "totalCostUsd": total_cost_usd, "maxBudgetUsd": max_budget_usd }),
+    );
+  }
+
+  /// The first `recovering` event of a session: one notification, whatever the attempts.
+  fn recovering(&mut self, id: &str, attempt: u32, max: u32, next_at: u64, error: &str) {
+    let Some(s) = self.sessions.get_mut(id) else {
+      return;
+    };
+    if std::mem::replace(&mut s.recovering_sent, true) {
+      return;
+    }
+    let label = s.label(id);
+    self.notify(
+      id,
+      "recovering",
+      format!("{id}:recovering"),
+      format!(
+        "🔁 Session {label} hit a transient model API error; retrying the turn automatically \
+         (up to {max} attempts): {}",
+        preview(error)
+      ),
+      json!({ "attempt": attempt, "maxAttempts": max, "nextAttemptAt": next_at, "error": error }),
     );
   }
 

@@ -22,6 +22,8 @@ pub(super) struct Session {
   pub(super) safety_armed: bool,
   pub(super) last_activity: Option<Instant>,
   pub(super) long_running_sent: bool,
+  /// The `recovering` notification went out (once per session, not per attempt).
+  pub(super) recovering_sent: bool,
   pub(super) started: u64,
   pub(super) turn_text: String,
   pub(super) lines: VecDeque<(u64, String)>,

@@ -185,6 +185,20 @@ impl Launch {
     }
   }
 
+  /// A recovery attempt (`manager::recovery`): a new process on the session's conversation
+  /// (Claude `--resume <id>`, Codex `thread/resume`, `codex exec resume`) that is sent
+  /// `prompt` again. The caller moved the session from `recovering` to `running`.
+  pub(crate) async fn retry(&self, s: &Arc<LiveSession>, prompt: &str) -> Result<()> {
+    let id = s.state().backend_session_id().to_owned();
+    let mut again = self.clone();
+    again.resume = Some(id.clone());
+    again.fork = false;
+    again.claude.resume = Some(id.clone());
+    again.claude.fork = false;
+    again.claude.session_id = id;
+    again.start(s, Some(prompt)).await
+  }
+
   /// Sends the next user message of a session that is waiting (the caller moved it to
   /// `running`).
   pub(crate) async fn next_turn(&self, s: &Arc<LiveSession>, text: &str) -> Result<()> {

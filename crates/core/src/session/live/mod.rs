@@ -353,6 +353,19 @@ impl LiveSession {
     true
   }
 
+  /// Ends a session that has no process as `failed` with `message` (a recovery attempt that
+  /// could not start). False if a process runs or the session already ended.
+  pub(crate) fn fail_without_process(&self, message: String) -> bool {
+    let pgid = lock(&self.pgid);
+    if pgid.is_some() || self.is_done() {
+      return false;
+    }
+    self.update(|st| ((), st.recovery_attempt_failed(message)));
+    drop(pgid);
+    self.finish();
+    true
+  }
+
   /// Ends a session whose process the caller owns (`ingest`): the status follows from what
   /// was ingested (a failed model call → `failed`) or the stop request.
   pub(crate) fn end_external(&self) {

@@ -169,6 +169,7 @@ impl SessionState {
     self.info.pending_permissions.clear();
     if *fatal {
       self.api_failed = true;
+      self.api_status = *api_error_status;
       TurnOutcome::ApiFailed
     } else {
       TurnOutcome::Waiting

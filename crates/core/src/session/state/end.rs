@@ -16,6 +16,10 @@ impl SessionState {
     ));
     self.info.pid = None;
     self.info.end_reason = Some(end);
+    if let Some(r) = self.info.recovery.as_mut() {
+      // Stopped while recovering: the scheduled attempt will not run.
+      r.next_attempt_at = None;
+    }
     self.set_status(status, Some(reason)).into_iter().collect()
   }
 
@@ -65,6 +69,13 @@ impl SessionState {
       }
     }
     let (status, reason, end) = self.final_status(code, signal);
+    if end == EndReason::ApiError {
+      // Opt-in recovery: a transient model API error is retried (`state::recovery`).
+      if let Some(evs) = self.recover_or_fail() {
+        out.extend(evs);
+        return out;
+      }
+    }
     if status == Status::Failed {
       out.push(self.exit_failure(code, signal));
     }

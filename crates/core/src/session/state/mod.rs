@@ -112,6 +112,10 @@ pub struct SessionState {
   cli_spoke: bool,
   /// Prices for the estimated cost of backends that report only tokens (Codex).
   prices: Option<std::sync::Arc<crate::model::pricing::PriceTable>>,
+  /// Automatic recovery after transient model API errors (`recovery`; on when set).
+  recovery: Option<crate::model::options::RecoveryOptions>,
+  /// The model API's HTTP status of the last failed turn, when the CLI reported it.
+  api_status: Option<u16>,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -186,6 +190,7 @@ impl SessionState {
         containment: None,
         metadata: Default::default(),
         unpriced: false,
+        recovery: None,
       },
       limits,
       events: VecDeque::new(),
@@ -212,6 +217,8 @@ impl SessionState {
       last_turn: None,
       cli_spoke: false,
       prices: None,
+      recovery: None,
+      api_status: None,
     }
   }
 
@@ -448,6 +455,7 @@ mod apply;
 mod control;
 mod end;
 mod log;
+mod recovery;
 mod wait;
 
 #[cfg(test)]

@@ -326,3 +326,75 @@ fn a_turn_waiter_stops_at_the_turn_end_a_permission_or_the_end() {
     (TurnEnd::Ended, Status::Failed)
   );
 }
+
+fn recovering_state(max_attempts: u32) -> SessionState {
+  let mut s = state();
+  s.set_recovery(Some(crate::model::options::RecoveryOptions {
+    max_attempts,
+    backoff_ms: 100,
+    ..Default::default()
+  }));
+  s
+}
+
+#[test]
+fn a_transient_api_error_recovers_then_fails_after_the_last_attempt_with_every_error() {
+  let mut s = recovering_state(1);
+  s.apply(result(0.0, true, "success", Some(529)));
+  let evs = s.exited(Some(1), None);
+  assert_eq!(statuses(&evs), vec![Status::Recovering]);
+  assert!(!s.status().is_terminal());
+  let r = s.info().recovery.unwrap();
+  assert_eq!((r.attempt, r.max_attempts, r.errors.len()), (1, 1, 1));
+  assert!(r.next_attempt_at.is_some());
+  assert!(matches!(
+    evs.last().unwrap().payload,
+    EventPayload::Recovering {
+      attempt: 1,
+      delay_ms: 100,
+      ..
+    }
+  ));
+  assert!(s.turn_result().is_none(), "a waiter goes on waiting");
+
+  let (prompt, link, evs) = s.begin_recovery_attempt("link-1".into()).unwrap();
+  assert_eq!(prompt, "hi");
+  assert_eq!(statuses(&evs), vec![Status::Running]);
+  assert_eq!(link.id, "link-1");
+  assert_eq!(link.status, Status::Failed);
+  assert_eq!(link.end_reason, Some(EndReason::ApiError));
+  assert_eq!(s.info().resumed_from_id.as_deref(), Some("link-1"));
+  assert!(s.begin_recovery_attempt("again".into()).is_none());
+
+  s.apply(result(0.0, true, "success", Some(503)));
+  let evs = s.exited(Some(1), None);
+  assert_eq!(statuses(&evs), vec![Status::Failed]);
+  let info = s.info();
+  assert_eq!(info.end_reason, Some(EndReason::ApiError));
+  let err = info.last_error.unwrap();
+  assert!(err.contains("529") && err.contains("503"), "{err}");
+  assert_eq!(info.recovery.unwrap().errors.len(), 2);
+}
+
+#[test]
+fn a_400_or_recovery_off_fails_at_once() {
+  let mut s = recovering_state(3);
+  s.apply(result(0.0, true, "success", Some(400)));
+  assert_eq!(statuses(&s.exited(Some(1), None)), vec![Status::Failed]);
+  assert!(s.info().recovery.is_none());
+
+  let mut s = recovering_state(0);
+  s.apply(result(0.0, true, "success", Some(529)));
+  assert_eq!(statuses(&s.exited(Some(1), None)), vec![Status::Failed]);
+}
+
+#[test]
+fn a_stop_while_recovering_wins_and_cancels_the_attempt() {
+  let mut s = recovering_state(3);
+  s.apply(result(0.0, true, "success", Some(529)));
+  s.exited(Some(1), None);
+  s.request_stop(StopRequest::Kill(EndReason::User));
+  assert_eq!(statuses(&s.ended_without_process()), vec![Status::Killed]);
+  assert!(s.info().recovery.unwrap().next_attempt_at.is_none());
+  assert!(s.begin_recovery_attempt("l".into()).is_none());
+}

@@ -12,7 +12,8 @@ impl SessionState {
   /// but it needs the caller).
   pub fn turn_result(&self) -> Option<TurnResult> {
     let outcome = match (self.info.status, self.info.status_reason) {
-      (Status::Starting | Status::Running, _) => return None,
+      // A recovering session's turn is sent again: its end is still to come.
+      (Status::Starting | Status::Running | Status::Recovering, _) => return None,
       (Status::WaitingForInput, Some(StatusReason::Permission)) => TurnEnd::Permission,
       (Status::WaitingForInput, _) => self
         .last_turn
