@@ -49,6 +49,9 @@ export type EndReason =
   | 'manager-restart'
   | 'budget-exhausted'
   | 'memory-limit'
+  | 'close-timeout'
+  /** Stopped gracefully (`interrupted`, resumable) to make room for a new session at `maxSessions` (`onLimit: 'evict-idle'`). */
+  | 'evicted'
 
 /** The `code` of every error the manager throws or rejects with. */
 export type ErrorCode =
@@ -141,6 +144,24 @@ export interface ManagerOptions {
   finishedTtlMs?: number
   /** How long a request to `codex app-server` may wait for its answer, in ms; then `E_TIMEOUT`. Default 60000. */
   requestTimeoutMs?: number
+  /**
+   * What a new session (`spawn`, `resume`) does when `maxSessions` sessions are live. `'reject'` (default): fail with
+   * `E_LIMIT`. `'evict-idle'`: stop the session that has waited for input longest (the oldest `updatedAt` among
+   * `waiting-for-input` sessions with no pending permission request) gracefully — `interrupted`, `endReason: 'evicted'`,
+   * resumable, with its `interrupted` notification — and start; a running session is never evicted, so with none
+   * waiting it is `E_LIMIT` all the same.
+   */
+  onLimit?: 'reject' | 'evict-idle'
+  /** A session that ended longer ago than this is not resumed: `canResume` says `too-old` and `resume` fails with `E_RESUME_NOT_FOUND` (or, with `onMissing: 'fresh'`, starts fresh from the stored summary), in ms. Default 0 (no age limit). */
+  resumeMaxAgeMs?: number
+  /**
+   * USD per million tokens by model, for the estimated cost of Codex sessions (Codex reports tokens, not USD), over
+   * the built-in defaults: OpenAI's list prices as of 2025-11 for `gpt-5`, `gpt-5-codex`, `gpt-5-mini`, `gpt-5-nano`,
+   * `gpt-5.1`, `gpt-5.1-codex`, `gpt-5.1-codex-mini`, `gpt-4.1`, `gpt-4.1-mini`, `o3`, `o4-mini`. A model matches its own
+   * key, else the longest key it extends with `-` (`gpt-5-2025-08-07` → `gpt-5`). A model with no price costs 0 and
+   * marks the session `unpriced`. A negative or non-finite price is `E_INVALID_ARGUMENT`.
+   */
+  prices?: Record<string, ModelPrice>
   /** How long a starting CLI may take to say anything (else `killed`, `endReason: 'startup-timeout'`) or to report its thread id (codex-exec spawn: `E_TIMEOUT`), in ms. Default 120000. */
   startupTimeoutMs?: number
   /** Automatic retry of turns that fail on a transient model API error, for every session (a spawn's own `recovery` wins). Default: off. See {@link RecoveryOptions}. */
@@ -167,6 +188,16 @@ export interface RecoveryOptions {
    * 400, 401 and 403 are never retried (giving them is `E_INVALID_ARGUMENT`).
    */
   retryOn?: Array<number | string>
+}
+
+/** USD per million tokens of one model (`ManagerOptions.prices`). */
+export interface ModelPrice {
+  /** Input tokens not served from the prompt cache. */
+  inputPerMTok: number
+  /** Input tokens served from the prompt cache (Codex `cached_input_tokens`). */
+  cachedInputPerMTok: number
+  /** Output tokens, reasoning included. */
+  outputPerMTok: number
 }
 
 /** `notifications` of `ManagerOptions`. Unknown keys are rejected. */
@@ -301,12 +332,19 @@ export interface SpawnOptions {
   /** Codex only: `--sandbox` / `thread/start.sandbox`: `read-only`, `workspace-write`, `danger-full-access`. Default: the user's Codex config. */
   sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'
   /**
-   * Codex only: `codex`: `thread/start.approvalPolicy`; `codex-exec`: `-c approval_policy=...` (where Codex 0.169 refuses
+   * Codex only: `codex`: `thread/start.approvalPolicy`; `codex-exec`: `approval_policy` in the session's profile (see `config`; where Codex 0.169 refuses
    * `untrusted`: `E_INVALID_ARGUMENT`). Approval requests that do come appear as `permission-request` events and are
    * declined for now. Default: the user's Codex config.
    */
   approvalPolicy?: 'untrusted' | 'on-failure' | 'on-request' | 'never'
-  /** Codex only: `-c key=value` overrides (dotted keys; values are strings, numbers, booleans or arrays of them, written as TOML). The user's own `config.toml` still applies underneath. Note: these are still on the CLI's command line (visible in `/proc/<pid>/cmdline`); put secrets in `CODEX_HOME`'s `config.toml` or `env` instead. */
+  /**
+   * Codex only: config overrides, as `-c key=value` would give them (dotted keys of `[A-Za-z0-9_-]`; values are strings,
+   * numbers, booleans or arrays of them; `a` and `a.b` together are `E_INVALID_ARGUMENT`). Never on the CLI's command
+   * line: `codex` sends them as `thread/start.config` (and `thread/resume` / `thread/fork`); `codex-exec` writes them as
+   * TOML to a 0600 file in a 0700 directory, linked as `$CODEX_HOME/ocs-<session id>.config.toml` and named with
+   * `--profile`, both removed when the session ends (after a crash, restart recovery removes the file; the link may
+   * dangle). The user's own `config.toml` still applies underneath. `E_SPAWN` if the profile cannot be written.
+   */
   config?: Record<string, string | number | boolean | Array<string | number | boolean>>
   /**
    * Continue this backend session id instead of starting a new conversation: Claude `--resume <id>` (run from the
@@ -316,8 +354,14 @@ export interface SpawnOptions {
   resume?: string
   /** With `resume`: continue a copy under a new id (Claude `--fork-session`, Codex `thread/fork`, `codex exec fork`). */
   fork?: boolean
-  /** Stop the session (`interrupted`, `endReason: 'budget-exhausted'`, a `budget-exhausted` notification) once its reported cost reaches this many USD. Claude also gets `--max-budget-usd`. Codex reports no cost, so it is not limited. */
+  /** Stop the session (`interrupted`, `endReason: 'budget-exhausted'`, a `budget-exhausted` notification) once its reported cost reaches this many USD. Claude also gets `--max-budget-usd`. Codex is limited by its estimated cost (see `ManagerOptions.prices`). */
   maxBudgetUsd?: number
+  /**
+   * The caller's own JSON object (ids, labels), kept as `SessionInfo.metadata`, stored with the session, carried over by
+   * `resume`, matched by `list({ metadata })` and patched with `setMetadata`. At most 4096 bytes of JSON
+   * (`E_INVALID_ARGUMENT` over). The manager never reads it.
+   */
+  metadata?: Record<string, unknown>
   /** Automatic retry of a turn that failed on a transient model API error, over the manager's `recovery`; `{ maxAttempts: 0 }` turns it off for this session. Default: the manager's (off). */
   recovery?: RecoveryOptions
 }
@@ -397,9 +441,35 @@ export interface ListFilter {
   backend?: Backend | Backend[]
   /** Only live (non-terminal) sessions. */
   liveOnly?: boolean
+  /** Only sessions whose `metadata` has each of these top-level keys with an equal (JSON) value; `null` matches an absent key. */
+  metadata?: Record<string, unknown>
   /** Only the sessions of this owner. A `forOwner(owner)` handle always lists its own only (naming another owner is `E_FORBIDDEN`). */
   owner?: string
 }
+
+/** `manager.canResume(ref, options)`. Unknown keys are rejected. */
+export interface CanResumeOptions {
+  /** As `resume(ref, prompt, { fork: true })`: a live session can be forked. Default false. */
+  fork?: boolean
+}
+
+/**
+ * Why a session can or cannot be resumed (`canResume(ref).reason`), and what `resume` does then: `ok` (resumable; also
+ * a session evicted at the limit, `endReason: 'evicted'`); `live` (`E_STATE`: send to it, or fork); `transcript-missing`
+ * (Claude Code has no transcript for the session's workdir, or it never got a session id: `E_RESUME_NOT_FOUND`);
+ * `rollout-missing` (the same for Codex's rollout file); `evicted` (retention reduced it to a tombstone,
+ * `SessionInfo.evicted`: `E_RESUME_NOT_FOUND`); `workdir-missing` (`E_STATE`: the CLI resumes only from the original
+ * workdir); `too-old` (ended longer ago than `resumeMaxAgeMs`: `E_RESUME_NOT_FOUND`). With `onMissing: 'fresh'`,
+ * `resume` starts fresh from the stored summary on `transcript-missing`, `rollout-missing` and `too-old`.
+ */
+export type CanResumeReason =
+  | 'ok'
+  | 'live'
+  | 'transcript-missing'
+  | 'rollout-missing'
+  | 'evicted'
+  | 'workdir-missing'
+  | 'too-old'
 
 /** Token counts of one turn (Anthropic names). */
 export interface EventUsage {
@@ -528,7 +598,8 @@ export declare class SessionManager {
    *
    * @throws `E_INVALID_ARGUMENT` (not an object, bad or unknown option, an option of another
    * backend, duplicate name, non-UUID `resume`, `waitTimeoutMs` without `wait: true`),
-   * `E_LIMIT` (`maxSessions` live sessions), `E_SPAWN` (CLI missing or not executable; the
+   * `E_LIMIT` (`maxSessions` live sessions; with `onLimit: 'evict-idle'`, only when none of
+   * them waits for input to be evicted), `E_SPAWN` (CLI missing or not executable; the
    * message names the paths tried and what to install or set), `E_RESUME_NOT_FOUND` (the
    * CLI has no such conversation; nothing is left running), `E_TIMEOUT` (the Codex
    * app-server did not complete its handshake; with `wait`, `waitTimeoutMs` passed: the
@@ -629,14 +700,18 @@ export declare class SessionManager {
    * Continues a finished session's conversation in a new live session: Claude `--resume <id>`
    * from the original workdir (`--fork-session` with `fork`), Codex `thread/resume` /
    * `thread/fork`, codex-exec `exec resume` / `exec fork`, with the original options. The CLI's
-   * record is checked first (Claude's transcript, Codex's rollout file). Without `prompt` the
-   * new session waits for `send`. It records `resumedFromId` (or `forkedFromId`).
+   * record is checked first (Claude's transcript, Codex's rollout file): the verdict of
+   * `canResume`, so the two never disagree. Without `prompt` the new session waits for `send`.
+   * It records `resumedFromId` (or `forkedFromId`) and carries the `metadata` over.
    *
-   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session), `E_RESUME_NOT_FOUND` (the CLI no longer has the conversation; the
-   * message says what was looked for; nothing is spawned — or with `onMissing: 'fresh'` a
-   * new conversation starts, seeded with the stored summary and linked into the chain),
-   * `E_STATE` (the session is live and `fork` is not set), `E_INVALID_ARGUMENT`, and the
-   * errors of `spawn`.
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session),
+   * `E_RESUME_NOT_FOUND` (`canResume` reasons `transcript-missing`,
+   * `rollout-missing`: the CLI no longer has the conversation, the message says what was
+   * looked for; `too-old`: it ended longer ago than `resumeMaxAgeMs`; `evicted`: retention left
+   * a tombstone; nothing is spawned — except that with `onMissing: 'fresh'` the first three
+   * start a new conversation, seeded with the stored summary and linked into the chain),
+   * `E_STATE` (`live`: the session is live and `fork` is not set; `workdir-missing`: its
+   * workdir is gone), `E_INVALID_ARGUMENT`, and the errors of `spawn`.
    */
   resume(ref: string, prompt?: string | null, options?: ResumeOptions): Promise<SessionInfo>
   /**
@@ -762,6 +837,33 @@ export declare class SessionManager {
    */
   stats(): Stats
   /**
+   * Whether `resume(ref, ..., { fork })` would continue the session's conversation, and why
+   * not — the same check `resume` runs first, so the two never disagree. Checked in order:
+   * a retention tombstone (`evicted`), a live session without `fork` (`live`), the age
+   * against `resumeMaxAgeMs` (`too-old`), the workdir (`workdir-missing`), the CLI's record
+   * (`transcript-missing`: `$CLAUDE_CONFIG_DIR/projects/<escaped workdir>/<id>.jsonl`;
+   * `rollout-missing`: `$CODEX_HOME/sessions/**\/rollout-*-<thread id>.jsonl`), else `ok`.
+   * A session stopped by eviction at the limit (`endReason: 'evicted'`) is resumable (`ok`).
+   * Reads only; never writes. `options.fork` (boolean, default false): as `resume`'s.
+   *
+   * @throws `E_NOT_FOUND` (no live or stored session with that ref), `E_FORBIDDEN` (on a
+   * `forOwner` handle: another owner's session), `E_INVALID_ARGUMENT` (a non-string ref, an
+   * unknown option), `E_STORE`.
+   */
+  canResume(ref: string, options?: CanResumeOptions): CanResumeVerdict
+  /**
+   * Patches the session's `metadata` and returns its snapshot: a shallow merge of `patch`'s
+   * top-level keys, where `null` deletes a key (`setMetadata(id, { ticket: null })`). The
+   * result must stay within 4096 bytes of JSON. A session this manager holds is written to
+   * the store in the background (at once); a stored finished one is rewritten in the store.
+   * `resume` carries the metadata over to the new session.
+   *
+   * @throws `E_NOT_FOUND`, `E_FORBIDDEN` (on a `forOwner` handle: another owner's session),
+   * `E_INVALID_ARGUMENT` (`patch` not an object, the result over 4096
+   * bytes), `E_STATE` (a session another manager runs, or a retention tombstone), `E_STORE`.
+   */
+  setMetadata(ref: string, patch: Record<string, unknown>): SessionInfo
+  /**
    * Sets the notification callback: it gets every notification (docs/design.md "Notifications")
    * for the channel the manager resolved. It may return nothing, a value, or a promise:
    * a return or a resolved promise counts as delivered; a throw, a rejection, or a promise
@@ -883,6 +985,44 @@ export declare class SessionStore {
   gc(maxSessions?: number, maxAgeMs?: number): GcReport
 }
 
+/** One backend's share of `stats()` (`byBackend`), over sessions in memory. */
+export interface BackendStats {
+  /** Sessions not in a terminal status. */
+  live: number
+  /** Sessions held in memory. */
+  total: number
+  /** Turns ended. */
+  turns: number
+  /** USD, an estimate (Claude: the CLI's reported cost; Codex: its tokens at `prices`). */
+  totalCostUsd: number
+  /** Tokens over all turns. */
+  usage: TokenUsage
+}
+
+/** Whether a session can be resumed (`canResume`): the verdict `resume` acts on. */
+export interface CanResumeVerdict {
+  /** `resume` would start the CLI on the conversation (`reason` is `ok`). */
+  resumable: boolean
+  /**
+   * `ok`; `live` (resume → `E_STATE`); `transcript-missing` / `rollout-missing` (Claude's
+   * transcript / Codex's rollout file is gone, or the session never got a backend id:
+   * `E_RESUME_NOT_FOUND`); `evicted` (retention left only a tombstone: `E_RESUME_NOT_FOUND`);
+   * `workdir-missing` (`E_STATE`); `too-old` (ended longer ago than `resumeMaxAgeMs`:
+   * `E_RESUME_NOT_FOUND`).
+   */
+  reason: CanResumeReason
+  /** For people: what was found or looked for (the paths, the status, the age). */
+  message: string
+  /** The manager's id of the session asked about. */
+  sessionId: string
+  backend: Backend
+  /** The conversation a resume continues: Claude's session id, Codex's thread id. */
+  backendSessionId: string
+  workdir: string
+  /** When the session ended, ms since the Unix epoch (absent while live). */
+  endedAt?: number
+}
+
 /** `events(ref, { sinceSeq, kinds })`. */
 export interface EventsQuery {
   /**
@@ -979,8 +1119,9 @@ export interface SessionInfo {
   statusReason?: StatusReason
   /**
    * Why a terminal session ended: `user`, `shutdown`, `exited`, `api-error`, `protocol-error`,
-   * `idle-timeout`, `startup-timeout`, `memory-limit`, `manager-restart` (the manager that ran
-   * it died; a new one found it live in the store).
+   * `idle-timeout`, `startup-timeout`, `memory-limit`, `close-timeout`, `budget-exhausted`,
+   * `manager-restart` (the manager that ran it died; a new one found it live in the store),
+   * `evicted` (interrupted to make room at `maxSessions`, `onLimit: 'evict-idle'`; resumable).
    * For `interrupted` and `killed` it says who stopped it (`user`, `shutdown`).
    */
   endReason?: EndReason
@@ -999,7 +1140,10 @@ export interface SessionInfo {
   turns: number
   /** Sum of the CLI's `num_turns` (not a count of API calls). */
   numTurns: number
-  /** USD, from the CLI's `total_cost_usd` (an estimate). */
+  /**
+   * USD, an estimate: Claude's from the CLI's `total_cost_usd`; Codex's from its token counts
+   * and the manager's `prices` (USD per million tokens by model; dated defaults).
+   */
   totalCostUsd: number
   /** Tokens over all turns. */
   usage: TokenUsage
@@ -1041,6 +1185,16 @@ export interface SessionInfo {
    * `process-group` (the CLI's process group only, e.g. on macOS). See the README.
    */
   containment?: 'cgroup' | 'subreaper' | 'process-group'
+  /**
+   * The caller's own JSON object (`spawn({ metadata })`, `setMetadata`), at most 4096 bytes
+   * of JSON; `{}` by default. Stored, carried over by `resume`, filterable in `list`.
+   */
+  metadata: Record<string, unknown>
+  /**
+   * Codex reported tokens for a model with no price (neither in the manager's `prices` nor
+   * the defaults): `totalCostUsd` leaves those tokens out.
+   */
+  unpriced: boolean
   /**
    * Automatic recovery (opt-in `recovery`): set once a turn failed on a transient model API
    * error. Absent (`undefined`) otherwise.
@@ -1085,6 +1239,11 @@ export interface Stats {
    * moved aside (both paths named) and a fresh one started. Empty for a healthy store.
    */
   storeWarnings: Array<string>
+  /**
+   * The session counts, turns, cost and tokens per backend, over sessions in memory; every
+   * backend is present.
+   */
+  byBackend: Record<Backend, BackendStats>
 }
 
 /** `interrupt(ref, { graceMs })`, `shutdown({ graceMs })`. */
