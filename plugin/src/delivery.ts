@@ -19,7 +19,10 @@ import { parseRoute } from './origin.js'
 
 type Kind = Notification['kind']
 
-/** Notifications that wake the launching agent (a system event plus a heartbeat request). */
+/**
+ * Notifications that wake the launching agent (a system event plus a heartbeat request). Not
+ * `recovering`: the addon retries on its own, and the agent is woken by how that ends.
+ */
 export const WAKE_KINDS: ReadonlySet<Kind> = new Set<Kind>(['waiting-for-input', 'completed', 'failed', 'interrupted', 'killed', 'budget-exhausted', 'auto-respond-limit'])
 
 /** Notifications about what the agent itself just did: not echoed into its own session. */

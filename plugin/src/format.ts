@@ -100,7 +100,7 @@ export function sessionTable(sessions: SessionInfo[], chainOf: (id: string) => S
   return chains.length ? `${out}\n\nResume chains (newest first):\n${chains.join('\n')}` : out
 }
 
-const STATUSES: readonly SessionStatus[] = ['starting', 'running', 'waiting-for-input', 'completed', 'failed', 'interrupted', 'killed']
+const STATUSES: readonly SessionStatus[] = ['starting', 'running', 'waiting-for-input', 'recovering', 'completed', 'failed', 'interrupted', 'killed']
 
 /** The manager's counters plus this backend family's share. */
 export function statsText(title: string, stats: Stats | undefined, mine: SessionInfo[]): string {

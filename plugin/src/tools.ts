@@ -19,7 +19,7 @@ type Params = Record<string, unknown>
 export type ToolResult = Awaited<ReturnType<AnyAgentTool['execute']>>
 
 export const STATUS_FILTERS: readonly StatusFilter[] = [
-  'all', 'live', 'starting', 'running', 'waiting-for-input', 'completed', 'failed', 'interrupted', 'killed',
+  'all', 'live', 'starting', 'running', 'waiting-for-input', 'recovering', 'completed', 'failed', 'interrupted', 'killed',
 ]
 
 const sessionParam: JsonSchema = { type: 'string', description: 'The session: its name, id, an id prefix (4+ characters), or the CLI session / thread id.' }

@@ -84,7 +84,8 @@ impl Manager {
 
 /// Starts a user turn in `st` if it may start: `E_AUTO_RESPOND_LIMIT` past `max` automatic
 /// messages in a row (with an `auto-respond-limit` event), `E_STATE` while a permission
-/// decision is pending or when the session is not `waiting-for-input`.
+/// decision is pending, when a stop was asked for, or when the session is not
+/// `waiting-for-input`.
 fn begin_turn(
   st: &mut SessionState,
   text: &str,
@@ -108,6 +109,17 @@ fn begin_turn(
     return (
       Err(Error::State(format!(
         "session `{}` waits for a permission decision; answer it with respondToPermission",
+        st.id()
+      ))),
+      vec![],
+    );
+  }
+  if st.stop_request().is_some() {
+    // A stop (close, interrupt, eviction at the limit) was asked for while the session
+    // waited: a new turn would only be cut short by it.
+    return (
+      Err(Error::State(format!(
+        "session `{}` is stopping; resume it once it has ended",
         st.id()
       ))),
       vec![],

@@ -143,8 +143,12 @@ impl SessionState {
     }
     self.info.num_turns += *num_turns;
     self.info.usage.add(usage);
-    let interrupted = self.turn_interrupt || subtype == "interrupted";
-    if *is_error && !self.turn_interrupt {
+    // The turn was cut short by us: `interruptTurn`, or a graceful stop (`interrupt()`, an
+    // eviction, a budget stop) whose protocol interrupt ends it with an error result (Claude:
+    // `error_during_execution`, `terminal_reason: aborted_streaming`). Not a turn error.
+    let ours = self.turn_interrupt || matches!(self.stop, Some(StopRequest::Interrupt(_)));
+    let interrupted = ours || subtype == "interrupted";
+    if *is_error && !ours {
       self.turn_error(subtype, result, *api_error_status, errors);
     }
     self.turn_interrupt = false;

@@ -136,6 +136,25 @@ fn turns_back_to_back_keep_only_their_own_text() {
 }
 
 #[test]
+fn a_graceful_stop_cuts_the_turn_short_without_an_error() {
+  // interrupt(): the CLI's aborted turn ends with an error result; that is the stop, not a
+  // failure, and leaves no `lastError`.
+  let mut s = state();
+  s.apply(EventPayload::AssistantText {
+    text: "Working".into(),
+    message_id: None,
+    parent_tool_use_id: None,
+  });
+  s.request_stop(StopRequest::Interrupt(EndReason::User));
+  let mut aborted = result(0.1, true, "error_during_execution", None);
+  if let EventPayload::TurnCompleted { errors, .. } = &mut aborted {
+    errors.push("[ede_diagnostic] result_type=user".into());
+  }
+  s.apply(aborted);
+  assert_eq!(s.info().last_error, None);
+}
+
+#[test]
 fn api_error_fails_with_context() {
   let mut s = state();
   let (_, outcome) = s.apply(result(0.0, true, "success", Some(400)));
