@@ -6,16 +6,26 @@ use crate::manager::{ListFilter, Manager};
 use crate::model::error::{Error, Result};
 use crate::model::options::{ResumeOptions, SpawnOptions};
 use crate::session::SessionInfo;
-use crate::store::{GcReport, StoredSession};
+use crate::store::{GcReport, Query, StoredSession};
 use nix::sys::signal::Signal;
+use std::collections::HashSet;
 
 impl Manager {
-  /// A session by ref: the live snapshot if this manager runs it, else the stored one.
+  /// A session by ref: the live snapshot if this manager runs it, else the stored one (read
+  /// on this thread: for the synchronous calls, `get` and `resumeChain`).
   pub(crate) fn lookup(&self, r: &str) -> Result<Option<StoredSession>> {
     if let Ok(s) = self.live_snapshot(r) {
       return Ok(Some(s));
     }
     self.store.find(r)
+  }
+
+  /// `lookup` for the async calls: the store is read off the runtime's threads.
+  pub(crate) async fn lookup_async(&self, r: &str) -> Result<Option<StoredSession>> {
+    if let Ok(s) = self.live_snapshot(r) {
+      return Ok(Some(s));
+    }
+    self.store.find_async(r).await
   }
 
   /// Marks sessions a dead manager left live as `interrupted` (`manager-restart`), tells whoever
@@ -56,30 +66,39 @@ impl Manager {
     }
   }
 
-  /// Live and stored sessions, oldest first, filtered.
-  pub fn list(&self, f: &ListFilter) -> Result<Vec<SessionInfo>> {
+  /// Live and stored sessions, oldest first, filtered; with `limit`, the newest `limit` of
+  /// them. The stored part is one SQL query (statuses, backends, live-only and the limit in its
+  /// `WHERE` / `LIMIT`, only each row's `SessionInfo` decoded) run on tokio's blocking pool;
+  /// the sessions this manager holds are merged in from memory (their live state wins).
+  pub async fn list(&self, f: &ListFilter) -> Result<Vec<SessionInfo>> {
     let live = self.live_infos();
-    let mut all: Vec<SessionInfo> = self
-      .store
-      .all()?
-      .into_iter()
-      .map(|s| s.info)
-      .filter(|i| !live.iter().any(|l| l.id == i.id))
-      .collect();
-    all.extend(live);
+    let live_ids: HashSet<String> = live.iter().map(|i| i.id.clone()).collect();
+    let mut all: Vec<SessionInfo> = match f.stored_statuses() {
+      None => Vec::new(), // live-only with terminal statuses: nothing stored can match
+      Some(statuses) => {
+        let q = Query {
+          statuses,
+          backends: f.backend.iter().map(|b| b.as_str().to_owned()).collect(),
+          // Stored rows of live sessions are replaced below: ask for enough.
+          limit: f.limit.map(|n| n.saturating_add(live.len() as u32)),
+        };
+        let stored = self.store.list_async(&q).await?;
+        stored
+          .into_iter()
+          .filter(|i| !live_ids.contains(&i.id))
+          .collect()
+      }
+    };
+    all.extend(live.into_iter().filter(|i| f.matches(i)));
     all.sort_by(|a, b| {
       a.created_at
         .cmp(&b.created_at)
         .then_with(|| a.id.cmp(&b.id))
     });
-    Ok(
-      all
-        .into_iter()
-        .filter(|i| f.statuses.is_empty() || f.statuses.contains(&i.status))
-        .filter(|i| f.backend.is_empty() || f.backend.contains(&i.backend))
-        .filter(|i| !f.live_only || !i.status.is_terminal())
-        .collect(),
-    )
+    if let Some(n) = f.limit {
+      all.drain(..all.len().saturating_sub(n as usize));
+    }
+    Ok(all)
   }
 
   /// The session and its ancestors back to the root (what it resumed or forked from), newest
@@ -120,7 +139,7 @@ impl Manager {
     if let Some(p) = prompt.as_deref() {
       crate::model::options::check_message("prompt (omit it to resume without one)", p)?;
     }
-    let src = self.resumable_source(r, o.fork)?;
+    let src = self.resumable_source(r, o.fork).await?;
     let mut opts = self.resumed_options(r, &src, prompt.as_deref(), &o)?;
     let mut plan = Plan {
       thread_usage: Some(src.thread_usage),
@@ -155,8 +174,8 @@ impl Manager {
   }
 
   /// The stored session `r` if it can be continued: finished (or forked), with a backend id.
-  fn resumable_source(&self, r: &str, fork: bool) -> Result<StoredSession> {
-    let src = self.lookup(r)?.ok_or_else(|| not_found(r))?;
+  async fn resumable_source(&self, r: &str, fork: bool) -> Result<StoredSession> {
+    let src = self.lookup_async(r).await?.ok_or_else(|| not_found(r))?;
     if !src.info.status.is_terminal() && !fork {
       return Err(Error::State(format!(
         "session `{r}` is {}: send to it, or resume with fork for a copy",

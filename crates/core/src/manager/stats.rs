@@ -8,8 +8,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-/// Which sessions `list` returns (`list({ status, backend, liveOnly })`). Absent fields match
-/// everything.
+/// Which sessions `list` returns (`list({ status, backend, liveOnly, limit })`). Absent fields
+/// match everything.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ListFilter {
@@ -20,6 +20,34 @@ pub struct ListFilter {
   pub backend: Vec<Backend>,
   /// Only live (non-terminal) sessions.
   pub live_only: bool,
+  /// At most this many sessions: the newest (by `createdAt`), still returned oldest first.
+  pub limit: Option<u32>,
+}
+
+impl ListFilter {
+  /// Whether `i` passes the filter (not the limit).
+  pub(crate) fn matches(&self, i: &SessionInfo) -> bool {
+    (self.statuses.is_empty() || self.statuses.contains(&i.status))
+      && (self.backend.is_empty() || self.backend.contains(&i.backend))
+      && (!self.live_only || !i.status.is_terminal())
+  }
+
+  /// The statuses the store's query selects (empty: all), `liveOnly` folded in; `None` when
+  /// no status can match (live-only of terminal statuses).
+  pub(crate) fn stored_statuses(&self) -> Option<Vec<String>> {
+    let mut s: Vec<Status> = if self.statuses.is_empty() && self.live_only {
+      ALL_STATUSES.to_vec()
+    } else {
+      self.statuses.clone()
+    };
+    if self.live_only {
+      s.retain(|s| !s.is_terminal());
+      if s.is_empty() {
+        return None;
+      }
+    }
+    Some(s.iter().map(|s| s.as_str().to_owned()).collect())
+  }
 }
 
 /// A backend or a list of them.

@@ -56,7 +56,23 @@ const MIGRATIONS: &[&str] = &[
   // 4: the boot the owning manager ran in (/proc/sys/kernel/random/boot_id): with pid and
   // start time it tells a dead manager from a live one across reboots.
   "ALTER TABLE sessions ADD COLUMN owner_boot TEXT;",
+  // 5: the listing apart from the rest. `info` (the `SessionInfo`, all a listing decodes)
+  // stays in the session's row; the last turns, spawn options and thread usage move to
+  // `session_details`, read only for one session. A row whose JSON no longer decodes keeps
+  // its text in `info` (still reported, still kept for inspection).
+  "CREATE TABLE session_details (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+   INSERT INTO session_details (id, data)
+     SELECT id, CASE WHEN json_valid(data) THEN json_remove(data, '$.info') ELSE '{}' END
+     FROM sessions;
+   ALTER TABLE sessions ADD COLUMN info TEXT;
+   UPDATE sessions SET info = CASE
+     WHEN json_valid(data) AND json_type(data, '$.info') = 'object' THEN json_extract(data, '$.info')
+     ELSE data END;
+   ALTER TABLE sessions DROP COLUMN data;",
 ];
+
+/// The first schema with `session_details` (a reader of an older store reads the old layout).
+pub(crate) const SPLIT_SCHEMA: usize = 5;
 
 #[cfg(test)]
 pub(crate) const MIGRATIONS_FOR_TESTS: &[&str] = MIGRATIONS;
@@ -141,7 +157,7 @@ fn check_ours(path: &str, legacy_ok: bool) -> Result<()> {
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(|e| explain(path, "cannot read", &e))?;
-      let ours = ["notifications", "sessions"];
+      let ours = ["notifications", "session_details", "sessions"];
       if tables.iter().all(|t| ours.contains(&t.as_str())) {
         Ok(())
       } else {
@@ -163,9 +179,7 @@ fn read_only_flags() -> OpenFlags {
 
 /// Refuses a schema newer than this release's.
 fn check_version(path: &str, conn: &Connection) -> Result<()> {
-  let v: usize = conn
-    .pragma_query_value(None, "user_version", |r| r.get(0))
-    .map_err(|e| explain(path, "cannot read", &e))?;
+  let v = version(conn).map_err(|e| explain(path, "cannot read", &e))?;
   if v > SCHEMA_VERSION {
     return Err(Error::Store(format!(
       "session store {path} was written by a newer release (schema {v}; this one knows up to \
@@ -173,6 +187,11 @@ fn check_version(path: &str, conn: &Connection) -> Result<()> {
     )));
   }
   Ok(())
+}
+
+/// The schema version of the file open on `conn`.
+pub(crate) fn version(conn: &Connection) -> rusqlite::Result<usize> {
+  conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }
 
 /// A read-only connection to an existing store of ours: never creates, migrates or renames
@@ -350,9 +369,14 @@ fn salvage(conn: &Connection, aside: &Path) -> (u64, u64) {
     }
     Ok(n)
   };
-  let (sessions, ledger) = (read("sessions"), read("notifications"));
+  let (sessions, details, ledger) = (
+    read("sessions"),
+    read("session_details"),
+    read("notifications"),
+  );
   let run = || -> rusqlite::Result<(u64, u64)> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
+    copy("session_details", &details)?;
     let n = (
       copy("sessions", &sessions)?,
       copy("notifications", &ledger)?,
