@@ -360,6 +360,8 @@ export interface ListFilter {
   backend?: Backend | Backend[]
   /** Only live (non-terminal) sessions. */
   liveOnly?: boolean
+  /** At most this many sessions: the newest (by `createdAt`), still returned oldest first. An integer from 0 to 4294967295; default: all. */
+  limit?: number
 }
 
 /** Token counts of one turn (Anthropic names). */
