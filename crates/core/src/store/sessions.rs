@@ -20,8 +20,8 @@ pub(crate) struct Row {
   pub details: Option<String>,
 }
 
-/// A listed session: its id and its `SessionInfo` JSON.
-pub(crate) type InfoRow = (String, Option<String>);
+/// A listed session: its id, its `SessionInfo` JSON and its creation time (ms).
+pub(crate) type InfoRow = (String, Option<String>, i64);
 
 /// Where a session's parts are read from: the split layout of schema 5 on, or (for a reader
 /// of a store an older release wrote, which it never migrates) the one `data` column of before.
@@ -167,18 +167,18 @@ pub(crate) fn list(c: &Connection, q: &Query, layout: Layout) -> Sql<Vec<InfoRow
       args.extend(values.iter().map(String::as_str));
     }
   }
-  let sql = match q.limit {
-    // The newest `n`, returned oldest first.
-    Some(n) => format!(
-      "SELECT * FROM ({sql} ORDER BY s.created_at DESC, s.id DESC LIMIT {n}) ORDER BY created_at, id"
-    ),
-    None => format!("{sql} ORDER BY s.created_at, s.id"),
-  };
+  if let Some(n) = q.limit {
+    // The newest `n` (SQLite keeps only those while it scans).
+    sql.push_str(&format!(" ORDER BY s.created_at DESC, s.id DESC LIMIT {n}"));
+  }
   let mut stmt = c.prepare_cached(&sql)?;
   let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-    Ok((r.get(0)?, r.get(1)?))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
   })?;
-  rows.collect()
+  let mut rows: Vec<InfoRow> = rows.collect::<Sql<_>>()?;
+  // Oldest first. Sorted here rather than by SQLite, whose sorter would copy every row's JSON.
+  rows.sort_unstable_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+  Ok(rows)
 }
 
 /// How many sessions the store holds (tombstones not counted).

@@ -92,7 +92,7 @@ impl Shared {
   }
 
   /// A listed session's `SessionInfo`, or `None` (reported once, as `decode`).
-  pub(crate) fn decode_info(&self, (id, info): InfoRow) -> Option<SessionInfo> {
+  pub(crate) fn decode_info(&self, (id, info, _): InfoRow) -> Option<SessionInfo> {
     let info = serde_json::from_str(info.as_deref().unwrap_or("null"));
     self.decoded(&id, "session", info)
   }
