@@ -300,15 +300,13 @@ impl Store {
   /// A row that no longer decodes counts as absent (reported, kept in the file).
   pub fn find(&self, r: &str) -> Result<Option<StoredSession>> {
     let r = r.to_owned();
-    self.read(move |c, sh| Ok(find_decoded(c, sh, &r)?))
+    self.read(move |c, sh| find_decoded(c, sh, &r))
   }
 
   /// `find`, awaited: read and decoded off the async runtime's threads.
   pub async fn find_async(&self, r: &str) -> Result<Option<StoredSession>> {
     let r = r.to_owned();
-    self
-      .read_async(move |c, sh| Ok(find_decoded(c, sh, &r)?))
-      .await
+    self.read_async(move |c, sh| find_decoded(c, sh, &r)).await
   }
 
   /// Every session that is not a tombstone, oldest first.

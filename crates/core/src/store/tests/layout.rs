@@ -147,9 +147,17 @@ async fn async_reads_run_off_the_runtime_threads() {
   let path = dir.join("s.db");
   let store = Arc::new(Store::open(path.to_str().unwrap()).unwrap());
   store.upsert_all(&three()).unwrap();
-  // Hold the read connection: an async read must wait for it on the blocking pool, and
-  // the runtime's one worker thread must stay free meanwhile.
-  let guard = store.shared.read.lock().unwrap();
+  // Hold the read connection (from another thread): an async read must wait for it on the
+  // blocking pool, and the runtime's one worker thread must stay free meanwhile.
+  let (locked_tx, locked) = std::sync::mpsc::channel();
+  let (release, release_rx) = std::sync::mpsc::channel::<()>();
+  let s = Arc::clone(&store);
+  let holder = std::thread::spawn(move || {
+    let _guard = s.shared.read.lock().unwrap();
+    locked_tx.send(()).unwrap();
+    let _ = release_rx.recv();
+  });
+  locked.recv().unwrap();
   let s = Arc::clone(&store);
   let listing = tokio::spawn(async move {
     s.list_async(&Query {
@@ -165,7 +173,8 @@ async fn async_reads_run_off_the_runtime_threads() {
     .unwrap();
   assert_eq!(ticked, 42);
   assert!(!listing.is_finished());
-  drop(guard);
+  release.send(()).unwrap();
+  holder.join().unwrap();
   let ids: Vec<_> = listing
     .await
     .unwrap()
