@@ -488,8 +488,7 @@ fn find_decoded(c: &Connection, sh: &Shared, r: &str) -> rusqlite::Result<Option
 }
 
 fn list_decoded(c: &Connection, sh: &Shared, q: &Query) -> rusqlite::Result<Vec<SessionInfo>> {
-  let rows = sessions::list(c, q, sh.layout)?;
-  Ok(rows.into_iter().filter_map(|r| sh.decode_info(r)).collect())
+  sessions::list(c, q, sh.layout, |id, info| sh.decode_info(id, info))
 }
 
 impl Drop for Store {

@@ -231,7 +231,7 @@ pub(crate) type Warnings = Vec<Error>;
 pub(crate) fn open_writer(path: &str) -> Result<(Connection, Warnings)> {
   if path == ":memory:" {
     let conn = Connection::open_in_memory().map_err(|e| explain(path, "cannot open", &e))?;
-    init(&conn, false).map_err(|e| explain(path, "cannot open", &e))?;
+    init(&conn, None).map_err(|e| explain(path, "cannot open", &e))?;
     return Ok((conn, Vec::new()));
   }
   let p = Path::new(path);
@@ -303,13 +303,19 @@ fn open_checked(path: &str) -> std::result::Result<Connection, Failure> {
   if check.first().map(String::as_str) != Some("ok") {
     return Err(Damaged(check.join("; ")));
   }
-  init(&conn, true).map_err(sorted)?;
+  init(&conn, Some(Path::new(path))).map_err(sorted)?;
   Ok(conn)
 }
 
 /// Migrations and our application id in one write transaction (proves the file is writable),
-/// then WAL; the checkpoint puts the header with our id into the main file for readers.
-fn init(conn: &Connection, wal: bool) -> rusqlite::Result<()> {
+/// then WAL for the file at `wal` (`None`: in memory). A checkpoint puts the header with our id
+/// into the main file for readers, when it is not there yet (a checkpoint at every open would
+/// cost a sync of the file).
+fn init(conn: &Connection, wal: Option<&Path>) -> rusqlite::Result<()> {
+  if wal.is_some() {
+    // Before the transaction, so it does not wait for a sync either (WAL: synced at checkpoints).
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+  }
   conn.execute_batch("BEGIN IMMEDIATE")?;
   let run = || -> rusqlite::Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -326,10 +332,15 @@ fn init(conn: &Connection, wal: bool) -> rusqlite::Result<()> {
       return Err(e);
     }
   }
-  if wal {
+  if let Some(path) = wal {
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    let ours = matches!(
+      header(path),
+      Ok(Header::Sqlite { application_id }) if application_id == APPLICATION_ID
+    );
+    if !ours {
+      let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    }
   }
   Ok(())
 }

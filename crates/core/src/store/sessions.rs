@@ -5,8 +5,9 @@
 //! rest on their read-only connection.
 
 use crate::model::event::{now_ms, EndReason, Status, Usage};
-use crate::model::info::SummaryTurn;
+use crate::model::info::{SessionInfo, SummaryTurn};
 use crate::store::{GcReport, Owner, Query, StoredSession};
+use rusqlite::types::ValueRef;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -19,9 +20,6 @@ pub(crate) struct Row {
   pub info: Option<String>,
   pub details: Option<String>,
 }
-
-/// A listed session: its id, its `SessionInfo` JSON and its creation time (ms).
-pub(crate) type InfoRow = (String, Option<String>, i64);
 
 /// Where a session's parts are read from: the split layout of schema 5 on, or (for a reader
 /// of a store an older release wrote, which it never migrates) the one `data` column of before.
@@ -153,10 +151,16 @@ pub(crate) fn find(c: &Connection, r: &str, layout: Layout) -> Sql<Option<Row>> 
 }
 
 /// The `SessionInfo` of the sessions `q` selects (tombstones left out), oldest first: filters
-/// and limit in SQL, nothing else read.
-pub(crate) fn list(c: &Connection, q: &Query, layout: Layout) -> Sql<Vec<InfoRow>> {
+/// and limit in SQL, nothing else read. `decode` turns a row's id and JSON (borrowed from
+/// SQLite, not copied) into the info, or `None` to skip it.
+pub(crate) fn list(
+  c: &Connection,
+  q: &Query,
+  layout: Layout,
+  mut decode: impl FnMut(&str, Option<&str>) -> Option<SessionInfo>,
+) -> Sql<Vec<SessionInfo>> {
   let mut sql = format!(
-    "SELECT s.id, {}, s.created_at FROM sessions s WHERE s.tombstone = 0",
+    "SELECT s.id, {} FROM sessions s WHERE s.tombstone = 0",
     layout.info()
   );
   let mut args: Vec<&str> = Vec::new();
@@ -172,13 +176,22 @@ pub(crate) fn list(c: &Connection, q: &Query, layout: Layout) -> Sql<Vec<InfoRow
     sql.push_str(&format!(" ORDER BY s.created_at DESC, s.id DESC LIMIT {n}"));
   }
   let mut stmt = c.prepare_cached(&sql)?;
-  let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-  })?;
-  let mut rows: Vec<InfoRow> = rows.collect::<Sql<_>>()?;
+  let mut rows = stmt.query(params_from_iter(args.iter()))?;
+  let mut out = Vec::new();
+  while let Some(r) = rows.next()? {
+    let text = |i: usize| -> Sql<Option<&str>> {
+      match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        v => v.as_str().map(Some).map_err(Into::into),
+      }
+    };
+    if let Some(info) = decode(text(0)?.unwrap_or_default(), text(1)?) {
+      out.push(info);
+    }
+  }
   // Oldest first. Sorted here rather than by SQLite, whose sorter would copy every row's JSON.
-  rows.sort_unstable_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
-  Ok(rows)
+  out.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+  Ok(out)
 }
 
 /// How many sessions the store holds (tombstones not counted).

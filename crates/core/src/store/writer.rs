@@ -9,7 +9,7 @@
 use crate::model::error::{Error, Result};
 use crate::model::info::SessionInfo;
 use crate::store::open::{explain, identity, open_writer};
-use crate::store::sessions::{InfoRow, Layout};
+use crate::store::sessions::Layout;
 use crate::store::{sessions, Owner, Reporter, Row, StoredSession};
 use rusqlite::Connection;
 use std::collections::HashSet;
@@ -92,9 +92,8 @@ impl Shared {
   }
 
   /// A listed session's `SessionInfo`, or `None` (reported once, as `decode`).
-  pub(crate) fn decode_info(&self, (id, info, _): InfoRow) -> Option<SessionInfo> {
-    let info = serde_json::from_str(info.as_deref().unwrap_or("null"));
-    self.decoded(&id, "session", info)
+  pub(crate) fn decode_info(&self, id: &str, info: Option<&str>) -> Option<SessionInfo> {
+    self.decoded(id, "session", serde_json::from_str(info.unwrap_or("null")))
   }
 
   pub(crate) fn decode_as<T: serde::de::DeserializeOwned>(
