@@ -495,15 +495,6 @@ impl Drop for Store {
   fn drop(&mut self) {
     if self.jobs.is_some() {
       registry().remove(&self.shared.owner.token);
-      // The read connection closes first, so the writer's connection is the last one open
-      // on the file: its close checkpoints the WAL into the file and removes it, and the next
-      // open does not have to read it.
-      self
-        .shared
-        .read
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take();
     }
   }
 }
