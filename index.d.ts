@@ -445,6 +445,8 @@ export interface ListFilter {
   metadata?: Record<string, unknown>
   /** Only the sessions of this owner. A `forOwner(owner)` handle always lists its own only (naming another owner is `E_FORBIDDEN`). */
   owner?: string
+  /** At most this many sessions: the newest (by `createdAt`), still returned oldest first. An integer from 0 to 4294967295; default: all. */
+  limit?: number
 }
 
 /** `manager.canResume(ref, options)`. Unknown keys are rejected. */
@@ -759,12 +761,19 @@ export declare class SessionManager {
   get(ref: string): SessionInfo
   /**
    * Snapshots of the live and stored sessions, oldest first (a session this manager runs
-   * shows its live state). On a `forOwner` handle: only the handle's owner's sessions.
+   * shows its live state). `filter`: `status` (any of these), `backend` (one or several),
+   * `liveOnly`, `metadata` (top-level keys equal), `owner`, `limit` (the newest `limit`
+   * sessions, still oldest first; an integer from 0 to 4294967295; default: all). The stored
+   * part is one SQL query with the filters and the limit (owner and metadata are matched after
+   * it), read and decoded on a worker thread (only each session's snapshot is decoded), so the
+   * JS thread does not wait on the store; the promise resolves with the merged list. On a
+   * `forOwner` handle: only the handle's owner's sessions.
    *
-   * @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status,
-   * `E_FORBIDDEN` (on a `forOwner` handle: a filter naming another owner).
+   * @throws (rejects) `E_INVALID_ARGUMENT` on a non-object, an unknown filter key, status or
+   * backend, a bad `limit`; `E_FORBIDDEN` (on a `forOwner` handle: a filter naming another
+   * owner); `E_STORE` when the store cannot be read.
    */
-  list(filter?: ListFilter): Array<SessionInfo>
+  list(filter?: ListFilter): Promise<SessionInfo[]>
   /**
    * The last lines of assistant text (default: every kept line, at most `outputLines`).
    * `options.lines`: an integer from 0 to `Number.MAX_SAFE_INTEGER`.
@@ -948,14 +957,16 @@ export declare class SessionStore {
   get path(): string
   /**
    * The stored sessions (tombstones left out), oldest first, filtered in SQL: `status` (one
-   * status or several), `backend`, and `limit` (the newest `limit` sessions, an integer from 0
-   * to 4294967295; default: all). A row that no longer decodes is skipped (logged, `E_STORE`)
-   * and left in the file.
+   * status or several), `backend` (one backend or several), and `limit` (the newest `limit`
+   * sessions, an integer from 0 to 4294967295; default: all). Read and decoded on a worker
+   * thread (only each session's snapshot is decoded, not its last turns or options); the
+   * promise resolves with the list. A row that no longer decodes is skipped (logged,
+   * `E_STORE`) and left in the file.
    *
-   * @throws `E_STORE`; `E_INVALID_ARGUMENT` (not an object, an unknown key, an unknown status
-   * or backend, a `limit` that is not such an integer).
+   * @throws (rejects) `E_STORE`; `E_INVALID_ARGUMENT` (not an object, an unknown key, an
+   * unknown status or backend, a `limit` that is not such an integer).
    */
-  list(filter?: StoreFilter): Array<SessionInfo>
+  list(filter?: StoreFilter): Promise<SessionInfo[]>
   /**
    * One session by id, name or backend session id, or `null`.
    *
@@ -1260,8 +1271,8 @@ export interface StopOptions {
 export interface StoreFilter {
   /** Only sessions in this status (or any of these). */
   status?: SessionStatus | SessionStatus[]
-  /** Only sessions of this backend: `claude`, `codex` or `codex-exec`. */
-  backend?: string
+  /** Only sessions of this backend (`claude`, `codex` or `codex-exec`), or of any of these. */
+  backend?: Backend | Backend[]
   /** At most this many: the newest ones (still returned oldest first); an integer from 0 to 4294967295. */
   limit?: number
 }

@@ -164,7 +164,7 @@ for (const backend of ['codex', 'codex-exec']) {
       return true
     })
     assert.equal(manager.stats().live, live, 'nothing is left running')
-    assert.equal(manager.list().filter((i) => i.backendSessionId === unknown).length, 0)
+    assert.equal((await manager.list()).filter((i) => i.backendSessionId === unknown).length, 0)
   })
 }
 

@@ -83,7 +83,7 @@ test('spawn({ resume }) of a conversation a live session runs is E_STATE; the li
     assert.match(e.message, new RegExp(s.id))
     return true
   })
-  assert.equal(m.list({ liveOnly: true }).length, 1, 'no second process on the conversation')
+  assert.equal((await m.list({ liveOnly: true })).length, 1, 'no second process on the conversation')
   await m.send(s.id, "What's my name?")
   assert.equal((await settled(s.id)).lastAssistantText, 'Your name is Ann.')
 })

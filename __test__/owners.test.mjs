@@ -72,13 +72,13 @@ test('owner B cannot list, read, send to, stop or resume owner A\'s session; bot
   assert.deepEqual(alice.output('fix-auth'), ['Nice to meet you, John!'])
   // The operator sees both; a name two owners use finds the newest.
   assert.equal(manager.get('fix-auth').id, b.session.id)
-  assert.deepEqual(new Set(manager.list().map((s) => s.id)), new Set([a.session.id, b.session.id]))
-  assert.deepEqual(manager.list({ owner: 'alice' }).map((s) => s.id), [a.session.id])
+  assert.deepEqual(new Set((await manager.list()).map((s) => s.id)), new Set([a.session.id, b.session.id]))
+  assert.deepEqual((await manager.list({ owner: 'alice' })).map((s) => s.id), [a.session.id])
 
   // List: each owner sees only theirs.
-  assert.deepEqual(bob.list().map((s) => s.id), [b.session.id])
-  assert.deepEqual(alice.list().map((s) => s.id), [a.session.id])
-  assert.throws(() => bob.list({ owner: 'alice' }), { code: 'E_FORBIDDEN' })
+  assert.deepEqual((await bob.list()).map((s) => s.id), [b.session.id])
+  assert.deepEqual((await alice.list()).map((s) => s.id), [a.session.id])
+  await assert.rejects(bob.list({ owner: 'alice' }), { code: 'E_FORBIDDEN' })
 
   // Read, send, stop, resume: refused, by id and by backend session id, revealing nothing.
   const aid = a.session.id
@@ -155,13 +155,13 @@ test('stored sessions are scoped after a restart; manager-wide calls are the ope
   assert.equal(alice.get('fix-auth').id, a.session.id)
   assert.equal(alice.get('fix-auth').owner, 'alice')
   assert.equal(bob.get('fix-auth').id, b.session.id)
-  assert.deepEqual(alice.list().map((s) => s.id), [a.session.id])
+  assert.deepEqual((await alice.list()).map((s) => s.id), [a.session.id])
   await refused(() => bob.get(a.session.id), ['John'])
   await refused(() => bob.resume(a.session.id, 'go on'), ['John'])
   await refused(() => bob.waitForTurn(a.session.id), ['John'])
   // spawn with resume of a conversation this manager knows as another owner's.
   await refused(() => bob.spawn({ backend: 'claude', prompt: 'go on', workdir: t.workdir, resume: a.session.backendSessionId }), ['John'])
-  assert.equal(manager.list().length, 2, 'the operator sees every stored session')
+  assert.equal((await manager.list()).length, 2, 'the operator sees every stored session')
 
   // Manager-wide calls are the operator's.
   assert.throws(() => alice.stats(), { code: 'E_FORBIDDEN' })

@@ -66,7 +66,7 @@ test('claude: resume continues a finished session, fork copies it, and a chain o
   const chain = m.resumeChain(c.id)
   assert.deepEqual(chain.map((s) => s.id), [c.id, b.id, a.id])
   assert.deepEqual(m.resumeChain(fork.id).map((s) => s.id), [fork.id, a.id])
-  const listed = m.list()
+  const listed = await m.list()
   assert.deepEqual(new Set(listed.map((s) => s.id)), new Set([a.id, b.id, fork.id, c.id]))
   const storedA = m.get(a.id)
   assert.equal(storedA.status, 'completed')
@@ -199,7 +199,7 @@ test('after the manager process is SIGKILLed mid-turn, a new manager recovers it
 
   const m = new SessionManager({ claudePath: claudeBin(), env: t.env, storePath, notifications: { fallbackChannel: 'main' } })
   try {
-    const [s] = m.list()
+    const [s] = await m.list()
     assert.equal(s.id, spawned.spawned)
     assert.equal(s.status, 'interrupted')
     assert.equal(s.endReason, 'manager-restart')
@@ -255,7 +255,7 @@ test('store failure modes: corrupt file moved aside, unwritable path, two manage
   assert.ok(bytes.length > 4096, 'the store has more than its first page')
   writeFileSync(damaged, Buffer.concat([bytes.subarray(0, 4096), Buffer.alloc(bytes.length - 4096, 0x5a)]))
   const fresh = new SessionManager({ storePath: damaged })
-  assert.deepEqual(fresh.list(), [])
+  assert.deepEqual(await fresh.list(), [])
   const [warning, ...more] = fresh.stats().storeWarnings
   assert.equal(more.length, 0)
   assert.match(warning, /^\[E_STORE\] .*damaged.*moved aside/)
@@ -285,7 +285,7 @@ test('store failure modes: corrupt file moved aside, unwritable path, two manage
   assert.notEqual(seen.status, 'interrupted', 'a live manager’s session is not recovered')
   const s2 = await m2.spawn({ backend: 'claude', prompt: "Hello, I'm Eve", workdir: t.workdir })
   await turnEnd(m2, s2.id)
-  assert.deepEqual(new Set(m1.list().map((s) => s.id)), new Set([s1.id, s2.id]))
+  assert.deepEqual(new Set((await m1.list()).map((s) => s.id)), new Set([s1.id, s2.id]))
   await m2.shutdown()
   await m1.shutdown()
   assert.ok(existsSync(shared))

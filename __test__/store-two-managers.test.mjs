@@ -92,7 +92,7 @@ test('two managers on one store across a SIGKILL of one: no notification deliver
 
   a.kill('SIGKILL')
   assert.equal(await exited, 'SIGKILL')
-  const aIds = b.list().filter((s) => /^a\d$/.test(s.name)).map((s) => s.id)
+  const aIds = (await b.list()).filter((s) => /^a\d$/.test(s.name)).map((s) => s.id)
   assert.equal(aIds.length, 5)
   const aKeys = aIds.map((id) => `${id}:launched`)
   assert.equal(byA.length, 2)

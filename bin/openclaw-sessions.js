@@ -152,7 +152,7 @@ function show(s) {
   return fields.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')
 }
 
-function main(argv) {
+async function main(argv) {
   const opts = parse(argv)
   if (opts.help) {
     console.log(USAGE)
@@ -168,7 +168,7 @@ function main(argv) {
   }
   switch (command) {
     case 'list': {
-      const rows = store.list({ status: opts.status, backend: opts.backend, limit: opts.limit })
+      const rows = await store.list({ status: opts.status, backend: opts.backend, limit: opts.limit })
       print(rows, (r) => (r.length ? table(r, COLUMNS) : `no sessions in ${store.path}`))
       return 0
     }
@@ -208,15 +208,17 @@ function main(argv) {
   }
 }
 
-try {
-  const code = main(process.argv.slice(2))
-  if (code !== null) process.exitCode = code
-} catch (err) {
-  if (err instanceof UsageError) {
-    console.error(`openclaw-sessions: ${err.message}\n\n${USAGE}`)
-    process.exitCode = 2
-  } else {
-    console.error(`openclaw-sessions: ${err.code ? `[${err.code}] ` : ''}${err.message}`)
-    process.exitCode = 1
-  }
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== null) process.exitCode = code
+  },
+  (err) => {
+    if (err instanceof UsageError) {
+      console.error(`openclaw-sessions: ${err.message}\n\n${USAGE}`)
+      process.exitCode = 2
+    } else {
+      console.error(`openclaw-sessions: ${err.code ? `[${err.code}] ` : ''}${err.message}`)
+      process.exitCode = 1
+    }
+  },
+)

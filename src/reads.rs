@@ -1,9 +1,10 @@
-//! `SessionManager`'s synchronous methods: queries, `background`, and the registered-session
-//! calls. Bad input throws `E_INVALID_ARGUMENT` naming the argument.
+//! `SessionManager`'s queries, `background`, and the registered-session calls: synchronous
+//! except `list`, which reads the store off the JS thread and returns a promise. Bad input
+//! throws `E_INVALID_ARGUMENT` naming the argument (`list` rejects instead).
 
 use crate::args::{self, R};
 use crate::convert::{throw, Code, GcReport, SessionInfo, Stats};
-use crate::{or_empty, SessionManager};
+use crate::{or_empty, promise, SessionManager};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use openclaw_sessions_core as core;
@@ -60,18 +61,34 @@ impl SessionManager {
   }
 
   /// Snapshots of the live and stored sessions, oldest first (a session this manager runs
-  /// shows its live state). On a `forOwner` handle: only the handle's owner's sessions.
+  /// shows its live state). `filter`: `status` (any of these), `backend` (one or several),
+  /// `liveOnly`, `metadata` (top-level keys equal), `owner`, `limit` (the newest `limit`
+  /// sessions, still oldest first; an integer from 0 to 4294967295; default: all). The stored
+  /// part is one SQL query with the filters and the limit (owner and metadata are matched after
+  /// it), read and decoded on a worker thread (only each session's snapshot is decoded), so the
+  /// JS thread does not wait on the store; the promise resolves with the merged list. On a
+  /// `forOwner` handle: only the handle's owner's sessions.
   ///
-  /// @throws `E_INVALID_ARGUMENT` on a non-object, an unknown filter key or status,
-  /// `E_FORBIDDEN` (on a `forOwner` handle: a filter naming another owner).
-  #[napi(catch_unwind, ts_args_type = "filter?: ListFilter")]
-  pub fn list(&self, env: Env, filter: Unknown<'_>) -> Result<Vec<SessionInfo>, Code> {
-    let mut f: core::ListFilter = args::json(&env, &filter, "list filter")
-      .and_then(|v| core::model::options::from_json("list filter", or_empty(v)))
-      .map_err(throw)?;
-    self.inner.scope_list(&self.scope, &mut f).map_err(throw)?;
-    let list = self.inner.list(&f).map_err(throw)?;
-    Ok(list.into_iter().map(SessionInfo::from).collect())
+  /// @throws (rejects) `E_INVALID_ARGUMENT` on a non-object, an unknown filter key, status or
+  /// backend, a bad `limit`; `E_FORBIDDEN` (on a `forOwner` handle: a filter naming another
+  /// owner); `E_STORE` when the store cannot be read.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "filter?: ListFilter",
+    ts_return_type = "Promise<SessionInfo[]>"
+  )]
+  pub fn list<'env>(
+    &self,
+    env: &'env Env,
+    filter: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, Vec<SessionInfo>>> {
+    let (inner, scope) = self.view();
+    let f = args::json(env, &filter, "list filter")
+      .and_then(|v| core::model::options::from_json::<core::ListFilter>("list filter", or_empty(v)))
+      .and_then(|mut f| inner.scope_list(&scope, &mut f).map(|()| f));
+    promise(env, async move { inner.list(&f?).await }, |list| {
+      list.into_iter().map(SessionInfo::from).collect()
+    })
   }
 
   /// The last lines of assistant text (default: every kept line, at most `outputLines`).

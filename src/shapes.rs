@@ -57,8 +57,9 @@ pub struct StoreFilter {
   /// Only sessions in this status (or any of these).
   #[napi(ts_type = "SessionStatus | SessionStatus[]")]
   pub status: Option<napi::Either<String, Vec<String>>>,
-  /// Only sessions of this backend: `claude`, `codex` or `codex-exec`.
-  pub backend: Option<String>,
+  /// Only sessions of this backend (`claude`, `codex` or `codex-exec`), or of any of these.
+  #[napi(ts_type = "Backend | Backend[]")]
+  pub backend: Option<napi::Either<String, Vec<String>>>,
   /// At most this many: the newest ones (still returned oldest first); an integer from 0 to 4294967295.
   pub limit: Option<f64>,
 }

@@ -4,16 +4,18 @@
 
 use crate::args::{self, R};
 use crate::convert::{throw, Code, GcReport, SessionInfo};
-use napi::bindgen_prelude::{Result, Unknown};
+use crate::promise;
+use napi::bindgen_prelude::{PromiseRaw, Result, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use openclaw_sessions_core as core;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The session store read directly, without starting a manager: no recovery, no processes.
 #[napi]
 pub struct SessionStore {
-  inner: core::store::Store,
+  inner: Arc<core::store::Store>,
 }
 
 #[napi]
@@ -33,7 +35,7 @@ impl SessionStore {
       .map_err(throw)?
       .unwrap_or_else(|| core::store::default_path().to_string_lossy().into_owned());
     Ok(SessionStore {
-      inner: core::store::Store::open_read_only(&path).map_err(throw)?,
+      inner: Arc::new(core::store::Store::open_read_only(&path).map_err(throw)?),
     })
   }
 
@@ -44,24 +46,29 @@ impl SessionStore {
   }
 
   /// The stored sessions (tombstones left out), oldest first, filtered in SQL: `status` (one
-  /// status or several), `backend`, and `limit` (the newest `limit` sessions, an integer from 0
-  /// to 4294967295; default: all). A row that no longer decodes is skipped (logged, `E_STORE`)
-  /// and left in the file.
+  /// status or several), `backend` (one backend or several), and `limit` (the newest `limit`
+  /// sessions, an integer from 0 to 4294967295; default: all). Read and decoded on a worker
+  /// thread (only each session's snapshot is decoded, not its last turns or options); the
+  /// promise resolves with the list. A row that no longer decodes is skipped (logged,
+  /// `E_STORE`) and left in the file.
   ///
-  /// @throws `E_STORE`; `E_INVALID_ARGUMENT` (not an object, an unknown key, an unknown status
-  /// or backend, a `limit` that is not such an integer).
-  #[napi(catch_unwind, ts_args_type = "filter?: StoreFilter")]
-  pub fn list(&self, env: Env, filter: Unknown<'_>) -> Result<Vec<SessionInfo>, Code> {
-    let q = store_query(&env, &filter).map_err(throw)?;
-    Ok(
-      self
-        .inner
-        .list(&q)
-        .map_err(throw)?
-        .into_iter()
-        .map(|s| SessionInfo::from(s.info))
-        .collect(),
-    )
+  /// @throws (rejects) `E_STORE`; `E_INVALID_ARGUMENT` (not an object, an unknown key, an
+  /// unknown status or backend, a `limit` that is not such an integer).
+  #[napi(
+    catch_unwind,
+    ts_args_type = "filter?: StoreFilter",
+    ts_return_type = "Promise<SessionInfo[]>"
+  )]
+  pub fn list<'env>(
+    &self,
+    env: &'env Env,
+    filter: Unknown<'_>,
+  ) -> Result<PromiseRaw<'env, Vec<SessionInfo>>> {
+    let inner = Arc::clone(&self.inner);
+    let q = store_query(env, &filter);
+    promise(env, async move { inner.list_async(&q?).await }, |list| {
+      list.into_iter().map(SessionInfo::from).collect()
+    })
   }
 
   /// One session by id, name or backend session id, or `null`.
@@ -171,12 +178,15 @@ fn store_query(env: &Env, filter: &Unknown<'_>) -> R<core::store::Query> {
       v.clone(),
     )?],
   };
-  let backend: Option<core::Backend> = match o.get("backend") {
-    None | Some(Value::Null) => None,
-    Some(v) => Some(core::model::options::from_json(
+  let backends: Vec<core::Backend> = match o.get("backend") {
+    None | Some(Value::Null) => Vec::new(),
+    Some(v @ Value::Array(_)) => {
+      core::model::options::from_json(&format!("{what} `backend`"), v.clone())?
+    }
+    Some(v) => vec![core::model::options::from_json(
       &format!("{what} `backend`"),
       v.clone(),
-    )?),
+    )?],
   };
   let limit = match args::count(&o, "limit", what, "sessions")? {
     Some(n) if n > u32::MAX as u64 => {
@@ -188,7 +198,7 @@ fn store_query(env: &Env, filter: &Unknown<'_>) -> R<core::store::Query> {
   };
   Ok(core::store::Query {
     statuses: statuses.iter().map(|s| s.as_str().to_owned()).collect(),
-    backend: backend.map(|b| b.as_str().to_owned()),
+    backends: backends.iter().map(|b| b.as_str().to_owned()).collect(),
     limit,
   })
 }

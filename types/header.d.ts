@@ -445,6 +445,8 @@ export interface ListFilter {
   metadata?: Record<string, unknown>
   /** Only the sessions of this owner. A `forOwner(owner)` handle always lists its own only (naming another owner is `E_FORBIDDEN`). */
   owner?: string
+  /** At most this many sessions: the newest (by `createdAt`), still returned oldest first. An integer from 0 to 4294967295; default: all. */
+  limit?: number
 }
 
 /** `manager.canResume(ref, options)`. Unknown keys are rejected. */

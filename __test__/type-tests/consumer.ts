@@ -116,8 +116,8 @@ export async function converse(backend: 'claude' | 'codex' | 'codex-exec'): Prom
   const info: SessionInfo = await manager.send(r.session.id, 'and again', { userInitiated: true })
   const waited: TurnResult = await manager.waitForTurn(info.id, { timeoutMs: 1000 })
   const cost: number = waited.costUsd + waited.usage.outputTokens
-  const listed: SessionInfo[] = manager.list({ backend: ['codex', 'codex-exec'] })
-  return `${outcome} ${r.text} ${cost} ${listed.length} ${manager.list({ backend: 'claude' }).length}`
+  const listed: SessionInfo[] = await manager.list({ backend: ['codex', 'codex-exec'], limit: 20 })
+  return `${outcome} ${r.text} ${cost} ${listed.length} ${(await manager.list({ backend: 'claude' })).length}`
 }
 
 export async function main(send: (channel: string, text: string) => Promise<void>): Promise<Stats> {

@@ -97,14 +97,14 @@ export class SessionActions {
   }
 
   /** A session of this family by id, id prefix (4+ characters), name or backend session id. */
-  resolve(ref: string): SessionInfo {
+  async resolve(ref: string): Promise<SessionInfo> {
     const m = this.manager
     let found: SessionInfo | undefined
     try {
       found = m.get(ref)
     } catch (e) {
       if (errorDetails(e).code !== 'E_NOT_FOUND' || ref.length < 4) throw e
-      const hits = m.list().filter((s) => this.mine(s) && s.id.startsWith(ref))
+      const hits = (await m.list()).filter((s) => this.mine(s) && s.id.startsWith(ref))
       if (hits.length > 1) throw new PluginError('E_NOT_FOUND', `'${ref}' matches ${hits.length} sessions (${hits.map(label).join(', ')}); give more of the id`)
       found = hits[0]
       if (!found) throw e
@@ -141,9 +141,9 @@ export class SessionActions {
     return done(`Launched ${describe(s)} in ${s.workdir}.${to}`, s)
   }
 
-  sessions(filter: StatusFilter = 'all', limit = 50): Done {
+  async sessions(filter: StatusFilter = 'all', limit = 50): Promise<Done> {
     const m = this.manager
-    const all = m.list().filter((s) => this.mine(s))
+    const all = (await m.list()).filter((s) => this.mine(s))
     const picked = all.filter((s) => (filter === 'all' ? true : filter === 'live' ? isLive(s) : s.status === filter))
     const shown = picked.slice(-limit)
     const more = picked.length > shown.length ? `\n(${picked.length - shown.length} older not shown)` : ''
@@ -152,35 +152,35 @@ export class SessionActions {
   }
 
   async kill(ref: string, mode: KillMode = 'interrupt'): Promise<Done> {
-    const id = this.resolve(ref).id
+    const id = (await this.resolve(ref)).id
     const s = mode === 'kill' ? await this.manager.kill(id) : await this.manager.interrupt(id)
     return done(`${mode === 'kill' ? 'Killed' : 'Stopped'}: ${describe(s)}.${s.status === 'interrupted' ? ' It can be resumed.' : ''}`, s)
   }
 
   /** The last `lines` lines of assistant text (default 50); `full`: every line kept. */
-  output(ref: string, lines?: number, full = false): Done {
-    const s = this.resolve(ref)
+  async output(ref: string, lines?: number, full = false): Promise<Done> {
+    const s = await this.resolve(ref)
     const out = this.manager.output(s.id, full ? {} : { lines: lines ?? 50 })
     const body = out.length ? out.join('\n') : '(no output yet)'
     return done(`${describe(s)}\n---\n${body}`, { session: s, lines: out })
   }
 
   async foreground(ref: string, channel: string): Promise<Done> {
-    const s = this.resolve(ref)
+    const s = await this.resolve(ref)
     const missed = await this.manager.foreground(s.id, channel)
     const catchUp = missed.length ? `\n---\n${missed.join('\n')}` : ''
     return done(`Session ${label(s)} is now in the foreground on ${channel}: its output streams there.${catchUp}`, { session: s, lines: missed })
   }
 
-  background(ref: string, channel: string): Done {
-    const s = this.resolve(ref)
+  async background(ref: string, channel: string): Promise<Done> {
+    const s = await this.resolve(ref)
     this.manager.background(s.id, channel)
     return done(`Session ${label(s)} is back in the background on ${channel}; you will still be told when it waits or ends.`, s)
   }
 
   async respond(ref: string, input: RespondInput): Promise<Done> {
     const m = this.manager
-    let s = this.resolve(ref)
+    let s = await this.resolve(ref)
     if (input.permission) {
       const pending = s.pendingPermissions
       const req = input.requestId ? pending.find((p) => p.requestId === input.requestId) : pending[0]
@@ -204,7 +204,7 @@ export class SessionActions {
   }
 
   async resume(ref: string, prompt?: string, fork?: boolean): Promise<Done> {
-    const old = this.resolve(ref)
+    const old = await this.resolve(ref)
     const s = await this.manager.resume(old.id, prompt ?? null, defined({ fork }))
     const how = fork ? 'Forked' : 'Resumed'
     const wait = prompt ? '' : ' It waits for a message (respond to it).'
@@ -212,10 +212,10 @@ export class SessionActions {
   }
 
   /** The family's sessions in this view; the manager-wide counters for the operator only. */
-  stats(): Done {
+  async stats(): Promise<Done> {
     const m = this.manager
     const stats = this.requester.kind === 'operator' ? m.stats() : undefined
-    const mine = m.list().filter((s) => this.mine(s))
+    const mine = (await m.list()).filter((s) => this.mine(s))
     return done(statsText(this.family.title, stats, mine), { stats, sessions: mine.length })
   }
 

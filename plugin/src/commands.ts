@@ -104,12 +104,12 @@ function commandSpecs(a: SessionActions): CommandSpec[] {
       suffix: '_respond',
       usage: `/${f}_respond <session> <message | allow | deny>`,
       description: `Answer a waiting ${t} session (or its pending permission request with allow / deny).`,
-      run: (a, ctx) => {
+      run: async (a, ctx) => {
         const u = `/${f}_respond <session> <message | allow | deny>`
         const { ref: r, rest } = ref(ctx, u)
         if (rest === '') usage(u)
         const answer = rest.toLowerCase()
-        if ((answer === 'allow' || answer === 'deny') && a.resolve(r).pendingPermissions.length > 0) {
+        if ((answer === 'allow' || answer === 'deny') && (await a.resolve(r)).pendingPermissions.length > 0) {
           return a.respond(r, { userInitiated: true, permission: answer })
         }
         return a.respond(r, { userInitiated: true, message: rest })

@@ -521,6 +521,7 @@ async fn retention_keeps_the_newest_and_never_a_live_session() {
   .unwrap();
   let kept: Vec<String> = other
     .list(&Default::default())
+    .await
     .unwrap()
     .into_iter()
     .map(|i| i.id)

@@ -136,8 +136,9 @@ impl Manager {
 
   /// For operations on a session this manager does not run: the stored one's snapshot if it
   /// is finished (a no-op), else `E_NOT_FOUND`.
-  fn stored_finished(&self, r: &str, e: Error) -> Result<SessionInfo> {
-    match self.store.find(r)? {
+  /// The store is read off the runtime's threads.
+  async fn stored_finished(&self, r: &str, e: Error) -> Result<SessionInfo> {
+    match self.store.find_async(r).await? {
       Some(s) if s.info.status.is_terminal() => Ok(s.info),
       _ => Err(e),
     }

@@ -6,16 +6,26 @@ use crate::manager::{ListFilter, Manager};
 use crate::model::error::{Error, Result};
 use crate::model::options::{ResumeOptions, SpawnOptions};
 use crate::session::SessionInfo;
-use crate::store::{GcReport, StoredSession};
+use crate::store::{GcReport, Query, StoredSession};
 use nix::sys::signal::Signal;
+use std::collections::HashSet;
 
 impl Manager {
-  /// A session by ref: the live snapshot if this manager runs it, else the stored one.
+  /// A session by ref: the live snapshot if this manager runs it, else the stored one (read
+  /// on this thread: for the synchronous calls, `get` and `resumeChain`).
   pub(crate) fn lookup(&self, r: &str) -> Result<Option<StoredSession>> {
     if let Ok(s) = self.live_snapshot(r) {
       return Ok(Some(s));
     }
     self.store.find(r)
+  }
+
+  /// `lookup` for the async calls: the store is read off the runtime's threads.
+  pub(crate) async fn lookup_async(&self, r: &str) -> Result<Option<StoredSession>> {
+    if let Ok(s) = self.live_snapshot(r) {
+      return Ok(Some(s));
+    }
+    self.store.find_async(r).await
   }
 
   /// Marks sessions a dead manager left live as `interrupted` (`manager-restart`), tells whoever
@@ -58,32 +68,43 @@ impl Manager {
     }
   }
 
-  /// Live and stored sessions, oldest first, filtered.
-  pub fn list(&self, f: &ListFilter) -> Result<Vec<SessionInfo>> {
+  /// Live and stored sessions, oldest first, filtered; with `limit`, the newest `limit` of
+  /// them. The stored part is one SQL query (statuses, backends, live-only and the limit in its
+  /// `WHERE` / `LIMIT`, only each row's `SessionInfo` decoded) run on tokio's blocking pool;
+  /// the sessions this manager holds are merged in from memory (their live state wins).
+  pub async fn list(&self, f: &ListFilter) -> Result<Vec<SessionInfo>> {
     let live = self.live_infos();
-    let mut all: Vec<SessionInfo> = self
-      .store
-      .all()?
-      .into_iter()
-      .map(|s| s.info)
-      .filter(|i| !live.iter().any(|l| l.id == i.id))
-      .collect();
-    all.extend(live);
+    let live_ids: HashSet<String> = live.iter().map(|i| i.id.clone()).collect();
+    let mut all: Vec<SessionInfo> = match f.stored_statuses() {
+      None => Vec::new(), // live-only with terminal statuses: nothing stored can match
+      Some(statuses) => {
+        let q = Query {
+          statuses,
+          backends: f.backend.iter().map(|b| b.as_str().to_owned()).collect(),
+          // Stored rows of live sessions are replaced below: ask for enough. Owner and
+          // metadata are matched here, after the query: then the limit is applied after too.
+          limit: f
+            .limit
+            .filter(|_| !f.post_filters())
+            .map(|n| n.saturating_add(live.len() as u32)),
+        };
+        let stored = self.store.list_async(&q).await?;
+        stored
+          .into_iter()
+          .filter(|i| !live_ids.contains(&i.id) && f.matches(i))
+          .collect()
+      }
+    };
+    all.extend(live.into_iter().filter(|i| f.matches(i)));
     all.sort_by(|a, b| {
       a.created_at
         .cmp(&b.created_at)
         .then_with(|| a.id.cmp(&b.id))
     });
-    Ok(
-      all
-        .into_iter()
-        .filter(|i| f.statuses.is_empty() || f.statuses.contains(&i.status))
-        .filter(|i| f.backend.is_empty() || f.backend.contains(&i.backend))
-        .filter(|i| !f.live_only || !i.status.is_terminal())
-        .filter(|i| super::metadata::listed(i, f.metadata.as_ref()))
-        .filter(|i| f.owner.is_none() || i.owner_id() == f.owner.as_deref())
-        .collect(),
-    )
+    if let Some(n) = f.limit {
+      all.drain(..all.len().saturating_sub(n as usize));
+    }
+    Ok(all)
   }
 
   /// The session and its ancestors back to the root (what it resumed or forked from), newest
@@ -126,7 +147,7 @@ impl Manager {
     if let Some(p) = prompt.as_deref() {
       crate::model::options::check_message("prompt (omit it to resume without one)", p)?;
     }
-    let src = self.lookup(r)?.ok_or_else(|| not_found(r))?;
+    let src = self.lookup_async(r).await?.ok_or_else(|| not_found(r))?;
     let verdict = self.verdict(&src, o.fork);
     if let Some(e) = verdict.error() {
       if verdict.reason.fresh_start_helps() && o.fresh_on_missing() {

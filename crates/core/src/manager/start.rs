@@ -55,7 +55,8 @@ impl Manager {
     if let Some(from) = &opts.resume {
       self.refuse_live_resume(from, opts.fork)?;
       if let Some(src) = self
-        .lookup(from)?
+        .lookup_async(from)
+        .await?
         .filter(|s| s.info.backend_session_id == *from)
       {
         if opts.fork {

@@ -8,8 +8,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-/// Which sessions `list` returns (`list({ status, backend, liveOnly, owner })`). Absent fields
-/// match everything.
+/// Which sessions `list` returns (`list({ status, backend, liveOnly, metadata, owner,
+/// limit })`). Absent fields match everything.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ListFilter {
@@ -25,6 +25,42 @@ pub struct ListFilter {
   pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
   /// Only the sessions of this owner (an owner's handle always sets its own).
   pub owner: Option<String>,
+  /// At most this many sessions: the newest (by `createdAt`), still returned oldest first.
+  pub limit: Option<u32>,
+}
+
+impl ListFilter {
+  /// Whether `i` passes the filter (not the limit).
+  pub(crate) fn matches(&self, i: &SessionInfo) -> bool {
+    (self.statuses.is_empty() || self.statuses.contains(&i.status))
+      && (self.backend.is_empty() || self.backend.contains(&i.backend))
+      && (!self.live_only || !i.status.is_terminal())
+      && super::metadata::listed(i, self.metadata.as_ref())
+      && (self.owner.is_none() || i.owner_id() == self.owner.as_deref())
+  }
+
+  /// Whether some of the filter is matched after the store's query (owner, metadata), so
+  /// that the query cannot apply the limit.
+  pub(crate) fn post_filters(&self) -> bool {
+    self.owner.is_some() || self.metadata.is_some()
+  }
+
+  /// The statuses the store's query selects (empty: all), `liveOnly` folded in; `None` when
+  /// no status can match (live-only of terminal statuses).
+  pub(crate) fn stored_statuses(&self) -> Option<Vec<String>> {
+    let mut s: Vec<Status> = if self.statuses.is_empty() && self.live_only {
+      ALL_STATUSES.to_vec()
+    } else {
+      self.statuses.clone()
+    };
+    if self.live_only {
+      s.retain(|s| !s.is_terminal());
+      if s.is_empty() {
+        return None;
+      }
+    }
+    Some(s.iter().map(|s| s.as_str().to_owned()).collect())
+  }
 }
 
 /// A backend or a list of them.

@@ -16,7 +16,7 @@ impl Manager {
   pub async fn close(&self, r: &str) -> Result<SessionInfo> {
     let (s, _) = match self.registry.find(r) {
       Ok(found) => found,
-      Err(e) => return self.stored_finished(r, e),
+      Err(e) => return self.stored_finished(r, e).await,
     };
     if !s.is_done() {
       self.close_live(&s).await;
@@ -50,7 +50,7 @@ impl Manager {
   pub async fn interrupt(&self, r: &str, grace: Option<Duration>) -> Result<SessionInfo> {
     let (s, launch) = match self.registry.find(r) {
       Ok(found) => found,
-      Err(e) => return self.stored_finished(r, e),
+      Err(e) => return self.stored_finished(r, e).await,
     };
     let grace = grace.unwrap_or(Duration::from_millis(self.opts.interrupt_grace_ms));
     stop_gracefully(&s, &launch, EndReason::User, grace).await;
@@ -64,7 +64,7 @@ impl Manager {
   pub async fn kill(&self, r: &str) -> Result<SessionInfo> {
     let (s, _) = match self.registry.find(r) {
       Ok(found) => found,
-      Err(e) => return self.stored_finished(r, e),
+      Err(e) => return self.stored_finished(r, e).await,
     };
     stop_hard(&s, EndReason::User);
     s.wait_done().await;

@@ -18,7 +18,7 @@ impl Manager {
     let (s, launch) = match self.registry.find(r) {
       Ok(found) => found,
       Err(e) => {
-        let info = self.stored_finished(r, e)?;
+        let info = self.stored_finished(r, e).await?;
         return Err(Error::State(format!(
           "session `{r}` is {}; resume it to continue the conversation",
           info.status.as_str()
@@ -67,7 +67,7 @@ impl Manager {
   pub async fn interrupt_turn(&self, r: &str) -> Result<SessionInfo> {
     let (s, launch) = match self.registry.find(r) {
       Ok(found) => found,
-      Err(e) => return self.stored_finished(r, e),
+      Err(e) => return self.stored_finished(r, e).await,
     };
     if s.state().is_external() {
       return Err(Error::State(format!(

@@ -16,7 +16,7 @@ impl Manager {
   pub async fn wait_for_turn(&self, r: &str, timeout: Option<Duration>) -> Result<TurnResult> {
     match self.registry.find(r) {
       Ok((s, _)) => wait(&s, r, timeout).await,
-      Err(e) => match self.store.find(r)? {
+      Err(e) => match self.store.find_async(r).await? {
         Some(stored) if stored.info.status.is_terminal() => Ok(ended(stored.info)),
         _ => Err(e),
       },

@@ -6,7 +6,10 @@
 
 use crate::model::event::now_ms;
 use crate::model::notification::Notification;
-use crate::store::{Owner, Row};
+use crate::store::Owner;
+
+/// A ledger entry as read: its key and its JSON.
+type Row = (String, String);
 use rusqlite::{params, Connection, OptionalExtension};
 
 type Sql<T> = rusqlite::Result<T>;

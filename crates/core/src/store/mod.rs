@@ -14,6 +14,7 @@ use crate::model::info::{SessionInfo, SummaryTurn};
 use crate::model::notification::Notification;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
+use sessions::Layout;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -56,11 +57,12 @@ pub struct GcReport {
   pub tombstoned: u32,
 }
 
-/// A `list` query, run in SQL: statuses (any of; empty: all), backend, and the newest `limit`.
+/// A `list` query, run in SQL: statuses (any of; empty: all), backends (any of; empty: all),
+/// and the newest `limit`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
   pub statuses: Vec<String>,
-  pub backend: Option<String>,
+  pub backends: Vec<String>,
   pub limit: Option<u32>,
 }
 
@@ -164,7 +166,7 @@ impl Store {
     for w in &warnings {
       tracing::warn!(code = w.code(), path, "{w}");
     }
-    let shared = Arc::new(Shared::new(path, owner, read, warnings));
+    let shared = Arc::new(Shared::new(path, owner, read, Layout::Split, warnings));
     let jobs = writer::start(conn, Arc::clone(&shared))?;
     Ok(Store {
       shared,
@@ -177,6 +179,11 @@ impl Store {
   /// our store, or of a newer schema.
   pub fn open_read_only(path: &str) -> Result<Store> {
     let conn = open::open_reader(path)?;
+    // A store an older release wrote is read as it is (a reader never migrates).
+    let layout = match open::version(&conn) {
+      Ok(v) if v < open::SPLIT_SCHEMA => Layout::Legacy,
+      _ => Layout::Split,
+    };
     let owner = Owner {
       pid: std::process::id(),
       start: None,
@@ -184,7 +191,7 @@ impl Store {
       boot: None,
     };
     Ok(Store {
-      shared: Arc::new(Shared::new(path, owner, Some(conn), Vec::new())),
+      shared: Arc::new(Shared::new(path, owner, Some(conn), layout, Vec::new())),
       jobs: None,
     })
   }
@@ -225,11 +232,7 @@ impl Store {
     &self,
     f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
   ) -> Result<T> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    writer::submit(self.writer()?, f, move |r| {
-      let _ = tx.send(r);
-    })?;
-    rx.recv().map_err(|_| self.shared.stopped())?
+    write_waiting(self.writer()?, &self.shared, f)
   }
 
   /// As `write`, awaited (for the async runtime: never blocks a runtime thread on SQLite).
@@ -244,21 +247,30 @@ impl Store {
     rx.await.map_err(|_| self.shared.stopped())?
   }
 
-  /// Runs `f` on the read-only connection (the writer's for `:memory:`).
+  /// Runs `f` on the read-only connection (the writer's for `:memory:`), on this thread.
   fn read<T: Send + 'static>(
     &self,
     f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
   ) -> Result<T> {
-    let guard = self.shared.read.lock().unwrap_or_else(|e| e.into_inner());
-    match guard.as_ref() {
-      Some(c) => {
-        f(c, &self.shared).map_err(|e| open::explain(&self.shared.path, "cannot read", &e))
-      }
-      None => {
-        drop(guard);
-        self.write(f)
-      }
-    }
+    read_on(&self.shared, self.jobs.as_ref(), f)
+  }
+
+  /// As `read`, awaited: runs on tokio's blocking pool (`spawn_blocking`), never on an async
+  /// runtime thread, so a slow read (or a wait for the read connection) blocks no other task.
+  async fn read_async<T: Send + 'static>(
+    &self,
+    f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
+  ) -> Result<T> {
+    let shared = Arc::clone(&self.shared);
+    let jobs = self.jobs.clone();
+    tokio::task::spawn_blocking(move || read_on(&shared, jobs.as_ref(), f))
+      .await
+      .map_err(|e| {
+        Error::Store(format!(
+          "session store {}: a read failed: {e}",
+          self.shared.path
+        ))
+      })?
   }
 
   /// Writes one session's snapshot now (tests, benchmarks; sessions go through `Writer`).
@@ -288,33 +300,40 @@ impl Store {
   /// A row that no longer decodes counts as absent (reported, kept in the file).
   pub fn find(&self, r: &str) -> Result<Option<StoredSession>> {
     let r = r.to_owned();
-    let row = self.read(move |c, _| sessions::find(c, &r))?;
-    Ok(row.and_then(|row| self.shared.decode(row)))
+    self.read(move |c, sh| find_decoded(c, sh, &r))
+  }
+
+  /// `find`, awaited: read and decoded off the async runtime's threads.
+  pub async fn find_async(&self, r: &str) -> Result<Option<StoredSession>> {
+    let r = r.to_owned();
+    self.read_async(move |c, sh| find_decoded(c, sh, &r)).await
   }
 
   /// As `find`, among the sessions of `owner` only.
   pub fn find_owned(&self, r: &str, owner: &str) -> Result<Option<StoredSession>> {
     let (r, owner) = (r.to_owned(), owner.to_owned());
-    let row = self.read(move |c, _| sessions::find_owned(c, &r, &owner))?;
-    Ok(row.and_then(|row| self.shared.decode(row)))
+    self.read(move |c, sh| {
+      Ok(sessions::find_owned(c, &r, &owner, sh.layout)?.and_then(|row| sh.decode(row)))
+    })
   }
 
   /// Every session that is not a tombstone, oldest first.
-  pub fn all(&self) -> Result<Vec<StoredSession>> {
+  pub fn all(&self) -> Result<Vec<SessionInfo>> {
     self.list(&Query::default())
   }
 
-  /// The sessions `q` selects (filters and limit in SQL), oldest first; undecodable rows are
-  /// skipped and reported.
-  pub fn list(&self, q: &Query) -> Result<Vec<StoredSession>> {
+  /// The sessions `q` selects (filters and limit in SQL), oldest first, as their `SessionInfo`
+  /// (their last turns and options are neither read nor decoded); undecodable rows are skipped
+  /// and reported.
+  pub fn list(&self, q: &Query) -> Result<Vec<SessionInfo>> {
     let q = q.clone();
-    let rows = self.read(move |c, _| sessions::list(c, &q))?;
-    Ok(
-      rows
-        .into_iter()
-        .filter_map(|r| self.shared.decode(r))
-        .collect(),
-    )
+    self.read(move |c, sh| list_decoded(c, sh, &q))
+  }
+
+  /// `list`, awaited: read and decoded off the async runtime's threads.
+  pub async fn list_async(&self, q: &Query) -> Result<Vec<SessionInfo>> {
+    let q = q.clone();
+    self.read_async(move |c, sh| list_decoded(c, sh, &q)).await
   }
 
   /// How many sessions the store holds (tombstones not counted).
@@ -441,6 +460,43 @@ impl Store {
     let key = key.to_owned();
     self.read(move |c, _| ledger::status(c, &key))
   }
+}
+
+/// Runs `f` on `shared`'s read-only connection, or (`:memory:`) on the writer thread.
+fn read_on<T: Send + 'static>(
+  shared: &Shared,
+  jobs: Option<&std::sync::mpsc::Sender<Job>>,
+  f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
+) -> Result<T> {
+  let guard = shared.read.lock().unwrap_or_else(|e| e.into_inner());
+  match guard.as_ref() {
+    Some(c) => f(c, shared).map_err(|e| open::explain(&shared.path, "cannot read", &e)),
+    None => {
+      drop(guard);
+      write_waiting(jobs.ok_or_else(|| shared.stopped())?, shared, f)
+    }
+  }
+}
+
+/// Runs `f` in one transaction on the writer thread and waits for it.
+fn write_waiting<T: Send + 'static>(
+  jobs: &std::sync::mpsc::Sender<Job>,
+  shared: &Shared,
+  f: impl FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
+) -> Result<T> {
+  let (tx, rx) = std::sync::mpsc::sync_channel(1);
+  writer::submit(jobs, f, move |r| {
+    let _ = tx.send(r);
+  })?;
+  rx.recv().map_err(|_| shared.stopped())?
+}
+
+fn find_decoded(c: &Connection, sh: &Shared, r: &str) -> rusqlite::Result<Option<StoredSession>> {
+  Ok(sessions::find(c, r, sh.layout)?.and_then(|row| sh.decode(row)))
+}
+
+fn list_decoded(c: &Connection, sh: &Shared, q: &Query) -> rusqlite::Result<Vec<SessionInfo>> {
+  sessions::list(c, q, sh.layout, |id, info| sh.decode_info(id, info))
 }
 
 impl Drop for Store {

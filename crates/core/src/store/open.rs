@@ -56,7 +56,23 @@ const MIGRATIONS: &[&str] = &[
   // 4: the boot the owning manager ran in (/proc/sys/kernel/random/boot_id): with pid and
   // start time it tells a dead manager from a live one across reboots.
   "ALTER TABLE sessions ADD COLUMN owner_boot TEXT;",
+  // 5: the listing apart from the rest. `info` (the `SessionInfo`, all a listing decodes)
+  // stays in the session's row; the last turns, spawn options and thread usage move to
+  // `session_details`, read only for one session. A row whose JSON no longer decodes keeps
+  // its text in `info` (still reported, still kept for inspection).
+  "CREATE TABLE session_details (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+   INSERT INTO session_details (id, data)
+     SELECT id, CASE WHEN json_valid(data) THEN json_remove(data, '$.info') ELSE '{}' END
+     FROM sessions;
+   ALTER TABLE sessions ADD COLUMN info TEXT;
+   UPDATE sessions SET info = CASE
+     WHEN json_valid(data) AND json_type(data, '$.info') = 'object' THEN json_extract(data, '$.info')
+     ELSE data END;
+   ALTER TABLE sessions DROP COLUMN data;",
 ];
+
+/// The first schema with `session_details` (a reader of an older store reads the old layout).
+pub(crate) const SPLIT_SCHEMA: usize = 5;
 
 #[cfg(test)]
 pub(crate) const MIGRATIONS_FOR_TESTS: &[&str] = MIGRATIONS;
@@ -141,7 +157,7 @@ fn check_ours(path: &str, legacy_ok: bool) -> Result<()> {
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(|e| explain(path, "cannot read", &e))?;
-      let ours = ["notifications", "sessions"];
+      let ours = ["notifications", "session_details", "sessions"];
       if tables.iter().all(|t| ours.contains(&t.as_str())) {
         Ok(())
       } else {
@@ -163,9 +179,7 @@ fn read_only_flags() -> OpenFlags {
 
 /// Refuses a schema newer than this release's.
 fn check_version(path: &str, conn: &Connection) -> Result<()> {
-  let v: usize = conn
-    .pragma_query_value(None, "user_version", |r| r.get(0))
-    .map_err(|e| explain(path, "cannot read", &e))?;
+  let v = version(conn).map_err(|e| explain(path, "cannot read", &e))?;
   if v > SCHEMA_VERSION {
     return Err(Error::Store(format!(
       "session store {path} was written by a newer release (schema {v}; this one knows up to \
@@ -173,6 +187,11 @@ fn check_version(path: &str, conn: &Connection) -> Result<()> {
     )));
   }
   Ok(())
+}
+
+/// The schema version of the file open on `conn`.
+pub(crate) fn version(conn: &Connection) -> rusqlite::Result<usize> {
+  conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }
 
 /// A read-only connection to an existing store of ours: never creates, migrates or renames
@@ -212,7 +231,7 @@ pub(crate) type Warnings = Vec<Error>;
 pub(crate) fn open_writer(path: &str) -> Result<(Connection, Warnings)> {
   if path == ":memory:" {
     let conn = Connection::open_in_memory().map_err(|e| explain(path, "cannot open", &e))?;
-    init(&conn, false).map_err(|e| explain(path, "cannot open", &e))?;
+    init(&conn, None).map_err(|e| explain(path, "cannot open", &e))?;
     return Ok((conn, Vec::new()));
   }
   let p = Path::new(path);
@@ -271,20 +290,32 @@ fn open_checked(path: &str) -> std::result::Result<Connection, Failure> {
     .busy_timeout(std::time::Duration::from_secs(5))
     .map_err(sorted)?;
   check_version(path, &conn).map_err(Other)?;
+  // Memory-mapped for the check only (it reads every page; about twice as fast so). Not kept
+  // on: a file truncated by someone else under a mapping would be SIGBUS, not an error.
+  conn
+    .pragma_update(None, "mmap_size", 1i64 << 30)
+    .map_err(sorted)?;
   let check: Vec<String> = conn
     .prepare("PRAGMA quick_check")
     .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
     .map_err(sorted)?;
+  conn.pragma_update(None, "mmap_size", 0).map_err(sorted)?;
   if check.first().map(String::as_str) != Some("ok") {
     return Err(Damaged(check.join("; ")));
   }
-  init(&conn, true).map_err(sorted)?;
+  init(&conn, Some(Path::new(path))).map_err(sorted)?;
   Ok(conn)
 }
 
 /// Migrations and our application id in one write transaction (proves the file is writable),
-/// then WAL; the checkpoint puts the header with our id into the main file for readers.
-fn init(conn: &Connection, wal: bool) -> rusqlite::Result<()> {
+/// then WAL for the file at `wal` (`None`: in memory). A checkpoint puts the header with our id
+/// into the main file for readers, when it is not there yet (a checkpoint at every open would
+/// cost a sync of the file).
+fn init(conn: &Connection, wal: Option<&Path>) -> rusqlite::Result<()> {
+  if wal.is_some() {
+    // Before the transaction, so it does not wait for a sync either (WAL: synced at checkpoints).
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+  }
   conn.execute_batch("BEGIN IMMEDIATE")?;
   let run = || -> rusqlite::Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -301,10 +332,15 @@ fn init(conn: &Connection, wal: bool) -> rusqlite::Result<()> {
       return Err(e);
     }
   }
-  if wal {
+  if let Some(path) = wal {
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    let ours = matches!(
+      header(path),
+      Ok(Header::Sqlite { application_id }) if application_id == APPLICATION_ID
+    );
+    if !ours {
+      let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    }
   }
   Ok(())
 }
@@ -350,9 +386,14 @@ fn salvage(conn: &Connection, aside: &Path) -> (u64, u64) {
     }
     Ok(n)
   };
-  let (sessions, ledger) = (read("sessions"), read("notifications"));
+  let (sessions, details, ledger) = (
+    read("sessions"),
+    read("session_details"),
+    read("notifications"),
+  );
   let run = || -> rusqlite::Result<(u64, u64)> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
+    copy("session_details", &details)?;
     let n = (
       copy("sessions", &sessions)?,
       copy("notifications", &ledger)?,

@@ -1,30 +1,102 @@
-//! The sessions table: one row per session (its latest snapshot as JSON plus the columns
-//! queries need). Plain functions over a connection; the writer thread runs the writing ones
-//! inside its transactions, readers run the rest on their read-only connection.
+//! The sessions tables: one row per session in `sessions` (the columns queries need and the
+//! `SessionInfo` as JSON, all a listing reads) and one in `session_details` (the last turns,
+//! spawn options and thread usage, read only for one session). Plain functions over a
+//! connection; the writer thread runs the writing ones inside its transactions, readers run the
+//! rest on their read-only connection.
 
-use crate::model::event::{now_ms, EndReason, Status};
+use crate::model::event::{now_ms, EndReason, Status, Usage};
+use crate::model::info::{SessionInfo, SummaryTurn};
 use crate::store::{GcReport, Owner, Query, StoredSession};
+use rusqlite::types::ValueRef;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
 
 type Sql<T> = rusqlite::Result<T>;
 
-/// A row as read: its id and its JSON (decoded by the caller, which skips and reports an
-/// undecodable one).
-pub(crate) type Row = (String, String);
+/// A session as read: its id, its `SessionInfo` JSON and its details JSON (decoded by the
+/// caller, which skips and reports an undecodable one).
+pub(crate) struct Row {
+  pub id: String,
+  pub info: Option<String>,
+  pub details: Option<String>,
+}
+
+/// Where a session's parts are read from: the split layout of schema 5 on, or (for a reader
+/// of a store an older release wrote, which it never migrates) the one `data` column of before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+  Split,
+  Legacy,
+}
+
+impl Layout {
+  /// The `SessionInfo` JSON of row `s`.
+  fn info(self) -> &'static str {
+    match self {
+      Layout::Split => "s.info",
+      Layout::Legacy => {
+        "CASE WHEN json_valid(s.data) AND json_type(s.data, '$.info') = 'object' \
+         THEN json_extract(s.data, '$.info') ELSE s.data END"
+      }
+    }
+  }
+
+  /// The details JSON of row `s` and where it comes from.
+  fn details(self) -> (&'static str, &'static str) {
+    match self {
+      Layout::Split => (
+        "d.data",
+        "sessions s LEFT JOIN session_details d ON d.id = s.id",
+      ),
+      Layout::Legacy => (
+        "CASE WHEN json_valid(s.data) THEN json_remove(s.data, '$.info') END",
+        "sessions s",
+      ),
+    }
+  }
+}
+
+/// What a session stores besides its `SessionInfo` (`session_details.data`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DetailsRef<'a> {
+  summary: &'a [SummaryTurn],
+  options: &'a serde_json::Value,
+  thread_usage: &'a Usage,
+  pid_start: Option<u64>,
+}
+
+/// `DetailsRef` read back (absent fields: their defaults).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct Details {
+  pub summary: Vec<SummaryTurn>,
+  pub options: serde_json::Value,
+  pub thread_usage: Usage,
+  pub pid_start: Option<u64>,
+}
+
+fn json<T: Serialize>(v: &T) -> Sql<String> {
+  serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
+}
 
 /// Writes one session's latest snapshot (insert or replace), owned by `owner`.
 pub(crate) fn upsert(c: &Connection, s: &StoredSession, owner: &Owner) -> Sql<()> {
-  let data =
-    serde_json::to_string(s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
   let i = &s.info;
+  let details = json(&DetailsRef {
+    summary: &s.summary,
+    options: &s.options,
+    thread_usage: &s.thread_usage,
+    pid_start: s.pid_start,
+  })?;
   c.prepare_cached(
     "INSERT INTO sessions (id, name, backend_session_id, status, created_at, ended_at,
-       resumed_from_id, forked_from_id, tombstone, owner_pid, owner_start, data, backend,
+       resumed_from_id, forked_from_id, tombstone, owner_pid, owner_start, info, backend,
        owner_boot)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13)
      ON CONFLICT(id) DO UPDATE SET name = ?2, backend_session_id = ?3, status = ?4,
        ended_at = ?6, resumed_from_id = ?7, forked_from_id = ?8, tombstone = 0,
-       owner_pid = ?9, owner_start = ?10, data = ?11, backend = ?12, owner_boot = ?13",
+       owner_pid = ?9, owner_start = ?10, info = ?11, backend = ?12, owner_boot = ?13",
   )?
   .execute(params![
     i.id,
@@ -37,72 +109,114 @@ pub(crate) fn upsert(c: &Connection, s: &StoredSession, owner: &Owner) -> Sql<()
     i.forked_from_id,
     owner.pid as i64,
     owner.start.map(|t| t as i64),
-    data,
+    json(i)?,
     i.backend.as_str(),
     owner.boot,
-  ])
+  ])?;
+  c.prepare_cached(
+    "INSERT INTO session_details (id, data) VALUES (?1, ?2)
+     ON CONFLICT(id) DO UPDATE SET data = ?2",
+  )?
+  .execute(params![i.id, details])
   .map(|_| ())
 }
 
 /// Removes a session and its settled ledger entries.
 pub(crate) fn delete(c: &Connection, id: &str) -> Sql<()> {
   c.execute("DELETE FROM sessions WHERE id = ?1", params![id])?;
+  c.execute("DELETE FROM session_details WHERE id = ?1", params![id])?;
   crate::store::ledger::prune(c, id)
 }
 
 /// One session by id, name (newest) or backend session id (newest); tombstones included.
-pub(crate) fn find(c: &Connection, r: &str) -> Sql<Option<Row>> {
-  c.prepare_cached(
-    "SELECT id, data FROM sessions WHERE id = ?1
-     UNION ALL SELECT * FROM (SELECT id, data FROM sessions WHERE name = ?1 ORDER BY created_at DESC LIMIT 1)
-     UNION ALL SELECT * FROM (SELECT id, data FROM sessions WHERE backend_session_id = ?1 ORDER BY created_at DESC LIMIT 1)
-     LIMIT 1",
-  )?
-  .query_row(params![r], |row| Ok((row.get(0)?, row.get(1)?)))
-  .optional()
+pub(crate) fn find(c: &Connection, r: &str, layout: Layout) -> Sql<Option<Row>> {
+  let (details, from) = layout.details();
+  let sql = format!(
+    "SELECT s.id, {}, {details} FROM {from} WHERE s.id = (
+       SELECT id FROM sessions WHERE id = ?1
+       UNION ALL SELECT * FROM (SELECT id FROM sessions WHERE name = ?1 ORDER BY created_at DESC LIMIT 1)
+       UNION ALL SELECT * FROM (SELECT id FROM sessions WHERE backend_session_id = ?1 ORDER BY created_at DESC LIMIT 1)
+       LIMIT 1)",
+    layout.info()
+  );
+  c.prepare_cached(&sql)?
+    .query_row(params![r], |row| {
+      Ok(Row {
+        id: row.get(0)?,
+        info: row.get(1)?,
+        details: row.get(2)?,
+      })
+    })
+    .optional()
 }
 
 /// As `find`, among the sessions of `owner` only (`info.owner`, else `info.origin.owner` for
 /// rows written before the owner was).
-pub(crate) fn find_owned(c: &Connection, r: &str, owner: &str) -> Sql<Option<Row>> {
-  c.prepare_cached(
-    "WITH mine AS (SELECT id, name, backend_session_id, created_at, data FROM sessions
-       WHERE coalesce(json_extract(data, '$.info.owner'), json_extract(data, '$.info.origin.owner')) = ?2)
-     SELECT id, data FROM mine WHERE id = ?1
-     UNION ALL SELECT * FROM (SELECT id, data FROM mine WHERE name = ?1 ORDER BY created_at DESC LIMIT 1)
-     UNION ALL SELECT * FROM (SELECT id, data FROM mine WHERE backend_session_id = ?1 ORDER BY created_at DESC LIMIT 1)
-     LIMIT 1",
-  )?
-  .query_row(params![r, owner], |row| Ok((row.get(0)?, row.get(1)?)))
-  .optional()
+pub(crate) fn find_owned(c: &Connection, r: &str, owner: &str, layout: Layout) -> Sql<Option<Row>> {
+  let (details, from) = layout.details();
+  let info = layout.info();
+  let sql = format!(
+    "WITH mine AS (SELECT s.id, s.name, s.backend_session_id, s.created_at FROM sessions s
+       WHERE coalesce(json_extract({info}, '$.owner'), json_extract({info}, '$.origin.owner')) = ?2)
+     SELECT s.id, {info}, {details} FROM {from} WHERE s.id = (
+       SELECT id FROM mine WHERE id = ?1
+       UNION ALL SELECT * FROM (SELECT id FROM mine WHERE name = ?1 ORDER BY created_at DESC LIMIT 1)
+       UNION ALL SELECT * FROM (SELECT id FROM mine WHERE backend_session_id = ?1 ORDER BY created_at DESC LIMIT 1)
+       LIMIT 1)"
+  );
+  c.prepare_cached(&sql)?
+    .query_row(params![r, owner], |row| {
+      Ok(Row {
+        id: row.get(0)?,
+        info: row.get(1)?,
+        details: row.get(2)?,
+      })
+    })
+    .optional()
 }
 
-/// Sessions that are not tombstones, oldest first, filtered and limited in SQL.
-pub(crate) fn list(c: &Connection, q: &Query) -> Sql<Vec<Row>> {
-  let mut sql = String::from("SELECT id, data FROM sessions WHERE tombstone = 0");
-  let mut args: Vec<String> = Vec::new();
-  if !q.statuses.is_empty() {
-    let marks = vec!["?"; q.statuses.len()].join(", ");
-    sql.push_str(&format!(" AND status IN ({marks})"));
-    args.extend(q.statuses.iter().cloned());
+/// The `SessionInfo` of the sessions `q` selects (tombstones left out), oldest first: filters
+/// and limit in SQL, nothing else read. `decode` turns a row's id and JSON (borrowed from
+/// SQLite, not copied) into the info, or `None` to skip it.
+pub(crate) fn list(
+  c: &Connection,
+  q: &Query,
+  layout: Layout,
+  mut decode: impl FnMut(&str, Option<&str>) -> Option<SessionInfo>,
+) -> Sql<Vec<SessionInfo>> {
+  let mut sql = format!(
+    "SELECT s.id, {} FROM sessions s WHERE s.tombstone = 0",
+    layout.info()
+  );
+  let mut args: Vec<&str> = Vec::new();
+  for (column, values) in [("status", &q.statuses), ("backend", &q.backends)] {
+    if !values.is_empty() {
+      let marks = vec!["?"; values.len()].join(", ");
+      sql.push_str(&format!(" AND s.{column} IN ({marks})"));
+      args.extend(values.iter().map(String::as_str));
+    }
   }
-  if let Some(b) = &q.backend {
-    sql.push_str(" AND backend = ?");
-    args.push(b.clone());
+  if let Some(n) = q.limit {
+    // The newest `n` (SQLite keeps only those while it scans).
+    sql.push_str(&format!(" ORDER BY s.created_at DESC, s.id DESC LIMIT {n}"));
   }
-  sql = match q.limit {
-    // The newest `n`, returned oldest first.
-    Some(n) => format!(
-      "SELECT id, data FROM ({} ORDER BY created_at DESC, id DESC LIMIT {n}) ORDER BY created_at, id",
-      sql.replacen("SELECT id, data", "SELECT id, data, created_at", 1)
-    ),
-    None => format!("{sql} ORDER BY created_at, id"),
-  };
   let mut stmt = c.prepare_cached(&sql)?;
-  let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-    Ok((r.get(0)?, r.get(1)?))
-  })?;
-  rows.collect()
+  let mut rows = stmt.query(params_from_iter(args.iter()))?;
+  let mut out = Vec::new();
+  while let Some(r) = rows.next()? {
+    let text = |i: usize| -> Sql<Option<&str>> {
+      match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        v => v.as_str().map(Some).map_err(Into::into),
+      }
+    };
+    if let Some(info) = decode(text(0)?.unwrap_or_default(), text(1)?) {
+      out.push(info);
+    }
+  }
+  // Oldest first. Sorted here rather than by SQLite, whose sorter would copy every row's JSON.
+  out.sort_unstable_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+  Ok(out)
 }
 
 /// How many sessions the store holds (tombstones not counted).
@@ -118,13 +232,24 @@ pub(crate) fn count(c: &Connection) -> Sql<u64> {
 /// A live row and its owner (pid, start time, boot id), for recovery.
 pub(crate) type LiveRow = (Row, Option<i64>, Option<i64>, Option<String>);
 
+/// The rows left live (the writer's connection: always the split layout).
 pub(crate) fn live_rows(c: &Connection) -> Sql<Vec<LiveRow>> {
   let mut stmt = c.prepare(
-    "SELECT id, data, owner_pid, owner_start, owner_boot FROM sessions
-     WHERE status IN ('starting', 'running', 'waiting-for-input')",
+    "SELECT s.id, s.info, d.data, s.owner_pid, s.owner_start, s.owner_boot
+     FROM sessions s LEFT JOIN session_details d ON d.id = s.id
+     WHERE s.status IN ('starting', 'running', 'waiting-for-input')",
   )?;
   let rows = stmt.query_map([], |r| {
-    Ok(((r.get(0)?, r.get(1)?), r.get(2)?, r.get(3)?, r.get(4)?))
+    Ok((
+      Row {
+        id: r.get(0)?,
+        info: r.get(1)?,
+        details: r.get(2)?,
+      },
+      r.get(3)?,
+      r.get(4)?,
+      r.get(5)?,
+    ))
   })?;
   rows.collect()
 }
@@ -153,24 +278,31 @@ pub(crate) fn gc(c: &Connection, max: u64, max_age_ms: u64, owner: &Owner) -> Sq
   };
   let total = count(c)? as i64;
   let excess = (total - max as i64).max(0);
-  let victims: Vec<(String, String, bool)> = {
+  let victims: Vec<(Row, bool)> = {
     let mut stmt = c.prepare_cached(
-      "SELECT id, data, EXISTS(SELECT 1 FROM sessions c WHERE c.resumed_from_id = s.id OR c.forked_from_id = s.id)
-       FROM sessions s
-       WHERE tombstone = 0 AND status IN ('completed', 'failed', 'interrupted', 'killed')
-         AND (ended_at <= ?1 OR id IN (
+      "SELECT s.id, s.info, d.data,
+         EXISTS(SELECT 1 FROM sessions c WHERE c.resumed_from_id = s.id OR c.forked_from_id = s.id)
+       FROM sessions s LEFT JOIN session_details d ON d.id = s.id
+       WHERE s.tombstone = 0 AND s.status IN ('completed', 'failed', 'interrupted', 'killed')
+         AND (s.ended_at <= ?1 OR s.id IN (
            SELECT id FROM sessions WHERE tombstone = 0
              AND status IN ('completed', 'failed', 'interrupted', 'killed')
            ORDER BY created_at LIMIT ?2))",
     )?;
     let rows = stmt.query_map(params![cutoff, excess], |r| {
-      Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+      let row = Row {
+        id: r.get(0)?,
+        info: r.get(1)?,
+        details: r.get(2)?,
+      };
+      Ok((row, r.get(3)?))
     })?;
     rows.collect::<Sql<_>>()?
   };
-  for (id, data, linked) in victims {
+  for (row, linked) in victims {
+    let id = row.id.clone();
     if linked {
-      let Ok(mut s) = serde_json::from_str::<StoredSession>(&data) else {
+      let Ok(mut s) = decode(row) else {
         continue; // kept for inspection; reported where it is read
       };
       s.info.evicted = true;
@@ -191,4 +323,20 @@ pub(crate) fn gc(c: &Connection, max: u64, max_age_ms: u64, owner: &Owner) -> Sq
     }
   }
   Ok(report)
+}
+
+/// A session's row decoded (its details default when missing).
+pub(crate) fn decode(row: Row) -> serde_json::Result<StoredSession> {
+  let info = serde_json::from_str(row.info.as_deref().unwrap_or("null"))?;
+  let d: Details = match row.details.as_deref() {
+    Some(text) => serde_json::from_str(text)?,
+    None => Details::default(),
+  };
+  Ok(StoredSession {
+    info,
+    summary: d.summary,
+    options: d.options,
+    thread_usage: d.thread_usage,
+    pid_start: d.pid_start,
+  })
 }

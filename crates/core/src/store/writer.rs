@@ -7,7 +7,9 @@
 //! reported, and recreated with the live sessions written again.
 
 use crate::model::error::{Error, Result};
+use crate::model::info::SessionInfo;
 use crate::store::open::{explain, identity, open_writer};
+use crate::store::sessions::Layout;
 use crate::store::{sessions, Owner, Reporter, Row, StoredSession};
 use rusqlite::Connection;
 use std::collections::HashSet;
@@ -36,6 +38,8 @@ pub(crate) struct Shared {
   pub owner: Owner,
   /// The read-only connection; `None` for `:memory:` (reads go to the writer).
   pub read: Mutex<Option<Connection>>,
+  /// Where sessions are read from (`Legacy` only for a reader of an older store).
+  pub layout: Layout,
   pub warnings: Vec<Error>,
   pub reporter: RwLock<Option<Reporter>>,
   /// Rows already reported as undecodable (reported once each).
@@ -47,12 +51,14 @@ impl Shared {
     path: &str,
     owner: Owner,
     read: Option<Connection>,
+    layout: Layout,
     warnings: Vec<Error>,
   ) -> Shared {
     Shared {
       path: path.to_owned(),
       owner,
       read: Mutex::new(read),
+      layout,
       warnings,
       reporter: RwLock::new(None),
       reported: Mutex::new(HashSet::new()),
@@ -80,8 +86,14 @@ impl Shared {
   }
 
   /// A session row decoded, or `None` (reported once, left in the file for inspection).
-  pub(crate) fn decode(&self, (id, data): Row) -> Option<StoredSession> {
-    self.decode_as(&id, "session", &data)
+  pub(crate) fn decode(&self, row: Row) -> Option<StoredSession> {
+    let id = row.id.clone();
+    self.decoded(&id, "session", sessions::decode(row))
+  }
+
+  /// A listed session's `SessionInfo`, or `None` (reported once, as `decode`).
+  pub(crate) fn decode_info(&self, id: &str, info: Option<&str>) -> Option<SessionInfo> {
+    self.decoded(id, "session", serde_json::from_str(info.unwrap_or("null")))
   }
 
   pub(crate) fn decode_as<T: serde::de::DeserializeOwned>(
@@ -90,7 +102,11 @@ impl Shared {
     what: &str,
     data: &str,
   ) -> Option<T> {
-    match serde_json::from_str(data) {
+    self.decoded(id, what, serde_json::from_str(data))
+  }
+
+  fn decoded<T>(&self, id: &str, what: &str, r: serde_json::Result<T>) -> Option<T> {
+    match r {
       Ok(v) => Some(v),
       Err(e) => {
         let first = self

@@ -173,7 +173,7 @@ fn an_undecodable_row_is_skipped_reported_and_kept() {
     .unwrap();
   sql(
     &store,
-    "UPDATE sessions SET data = '{\"info\": 42}', owner_pid = 1, owner_start = 1 WHERE id = 'bad'",
+    "UPDATE sessions SET info = '{\"id\": 42}', owner_pid = 1, owner_start = 1 WHERE id = 'bad'",
   );
   let reports = Arc::new(Mutex::new(Vec::new()));
   let r = Arc::clone(&reports);
@@ -184,12 +184,7 @@ fn an_undecodable_row_is_skipped_reported_and_kept() {
     store.recover().unwrap().is_empty(),
     "a live undecodable row is not fatal"
   );
-  let ids: Vec<_> = store
-    .all()
-    .unwrap()
-    .into_iter()
-    .map(|s| s.info.id)
-    .collect();
+  let ids: Vec<_> = store.all().unwrap().into_iter().map(|i| i.id).collect();
   assert_eq!(ids, ["good"]);
   assert!(store.find("bad").unwrap().is_none());
   let reports = reports.lock().unwrap();
@@ -201,10 +196,10 @@ fn an_undecodable_row_is_skipped_reported_and_kept() {
   );
   let raw: String = store
     .read(|c, _| {
-      c.query_row("SELECT data FROM sessions WHERE id = 'bad'", [], |r| {
+      c.query_row("SELECT info FROM sessions WHERE id = 'bad'", [], |r| {
         r.get(0)
       })
     })
     .unwrap();
-  assert_eq!(raw, "{\"info\": 42}", "kept for inspection");
+  assert_eq!(raw, "{\"id\": 42}", "kept for inspection");
 }

@@ -8,6 +8,7 @@ use crate::session::{Limits, NewSession, SessionState};
 use std::path::Path;
 
 mod files;
+mod layout;
 
 pub(super) fn scratch(tag: &str) -> PathBuf {
   let d = std::env::temp_dir().join(format!("ocs-store-{tag}-{}", std::process::id()));
@@ -118,7 +119,8 @@ fn chains_read_back_newest_first_and_survive_eviction_as_tombstones() {
     "the chain is still readable"
   );
   assert!(chain[1].info.evicted && chain[2].info.evicted && !chain[0].info.evicted);
-  assert_eq!(ids(store.all().unwrap()), ["c"]);
+  let listed: Vec<_> = store.all().unwrap().into_iter().map(|i| i.id).collect();
+  assert_eq!(listed, ["c"]);
   assert_eq!(store.count().unwrap(), 1);
 }
 
@@ -209,14 +211,8 @@ fn list_filters_and_limits_in_sql() {
     store.upsert(&session(id, None, st)).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(2));
   }
-  let ids = |q: Query| -> Vec<String> {
-    store
-      .list(&q)
-      .unwrap()
-      .into_iter()
-      .map(|s| s.info.id)
-      .collect()
-  };
+  let ids =
+    |q: Query| -> Vec<String> { store.list(&q).unwrap().into_iter().map(|i| i.id).collect() };
   let done = vec!["completed".to_string()];
   assert_eq!(
     ids(Query {
@@ -234,14 +230,14 @@ fn list_filters_and_limits_in_sql() {
   );
   assert_eq!(
     ids(Query {
-      backend: Some("codex".into()),
+      backends: vec!["codex".into()],
       ..Query::default()
     }),
     Vec::<String>::new()
   );
   assert_eq!(
     ids(Query {
-      backend: Some("claude".into()),
+      backends: vec!["claude".into(), "codex-exec".into()],
       limit: Some(1),
       statuses: done
     }),
