@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { nodeIngest } from './bench/node-baseline.mjs'
+import { acpTable } from './bench/acp.mjs'
 
 const require = createRequire(import.meta.url)
 const { SessionManager } = require('../index.js')
@@ -252,8 +253,8 @@ function storeTable() {
 }
 
 // Each section runs in its own Node process, so one's garbage does not blur another's memory
-// numbers. BENCH_ONLY=ingest,sessions,cli,store runs a subset.
-const sections = { ingest: ingestTable, sessions: manySessions, cli: realCli, store: storeTable }
+// numbers. BENCH_ONLY=ingest,sessions,cli,store,acp runs a subset.
+const sections = { ingest: ingestTable, sessions: manySessions, cli: realCli, store: storeTable, acp: acpTable }
 try {
   const section = process.env.BENCH_SECTION
   if (section) {

@@ -1,0 +1,126 @@
+// One path of the ACP comparison, run as its own process so the bench can sample its process
+// tree: N concurrent sessions of the same two-turn conversation, all at once.
+//   node acp-driver.mjs <addon-claude|addon-codex|acp-claude|acp-codex|idle> <N>
+// Reads BENCH_ACP_ENV (JSON: the offline env and workdir); prints one JSON line of results.
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+import { Readable, Writable } from 'node:stream'
+
+const require = createRequire(import.meta.url)
+const [path, nArg] = process.argv.slice(2)
+const N = Number(nArg)
+const cfg = JSON.parse(process.env.BENCH_ACP_ENV ?? '{}')
+export const TURNS = ["Hello, I'm John", "What's my name?"]
+// Codex reports an unknown model slug as a warning item that codex-acp streams as message text
+// (the addon reports it as an error item): not the model's first token, so it is skipped.
+const isNotice = (text) => /^Model metadata for `/.test(text)
+
+/** Per session and turn: ms from the prompt to the first text chunk, and to the turn's end. */
+function newTiming() {
+  return { firstToken: [], turnEnd: [], text: [] }
+}
+
+async function addon(backend) {
+  const { SessionManager } = require('../../index.js')
+  const m = new SessionManager({ env: cfg.env, storePath: ':memory:', maxSessions: N + 10, claudePath: cfg.claudeBin, codexPath: cfg.codexBin })
+  // Events can arrive before `spawn` resolves: note them by session id and look them up after.
+  const seen = new Map()
+  const waiters = new Map()
+  m.onEvent((e) => {
+    if (e.kind !== 'assistant-text' && e.kind !== 'turn-completed') return
+    if (e.kind === 'assistant-text' && isNotice(e.text)) return
+    const s = seen.get(e.sessionId) ?? seen.set(e.sessionId, { first: [], end: [], text: [] }).get(e.sessionId)
+    const now = performance.now()
+    if (e.kind === 'assistant-text') {
+      if (s.first.length === s.end.length) s.first.push(now)
+      s.text[s.end.length] = (s.text[s.end.length] ?? '') + e.text
+    } else {
+      s.end.push(now)
+      waiters.get(e.sessionId)?.()
+    }
+  })
+  const turnEnded = (id, k) => new Promise((r) => { const chk = () => ((seen.get(id)?.end.length ?? 0) >= k ? r() : waiters.set(id, chk)); chk() })
+  const one = async () => {
+    const t = newTiming()
+    const t0 = performance.now()
+    const { id } = await m.spawn({ backend, prompt: TURNS[0], workdir: cfg.workdir })
+    await turnEnded(id, 1)
+    const t1 = performance.now()
+    await m.send(id, TURNS[1])
+    await turnEnded(id, 2)
+    const s = seen.get(id)
+    for (const [k, start] of [t0, t1].entries()) {
+      t.firstToken.push(s.first[k] - start)
+      t.turnEnd.push(s.end[k] - start)
+      t.text.push(s.text[k])
+    }
+    return t
+  }
+  const results = await Promise.all(Array.from({ length: N }, one))
+  process.stdout.write(JSON.stringify({ results, ready: true }) + '\n')
+  await new Promise((r) => process.stdin.once('data', r)) // the bench samples once more, then says go
+  await m.shutdown({ graceMs: 2000 })
+}
+
+async function acp(kind) {
+  const acpSdk = await import('@agentclientprotocol/sdk')
+  const { client, methods, ndJsonStream, PROTOCOL_VERSION } = acpSdk
+  const children = []
+  const one = async () => {
+    const t = newTiming()
+    const t0 = performance.now()
+    const [cmd, args] = kind === 'claude' ? [process.execPath, [cfg.claudeAcp]] : [cfg.codexAcp, []]
+    const env = { PATH: process.env.PATH, ...cfg.env, ...(kind === 'claude' ? { CLAUDE_CODE_EXECUTABLE: cfg.claudeBin } : {}) }
+    const child = spawn(cmd, args, { cwd: cfg.workdir, env, stdio: ['pipe', 'pipe', 'ignore'] })
+    children.push(child)
+    const stream = ndJsonStream(Writable.toWeb(child.stdin), Readable.toWeb(child.stdout))
+    let first = null
+    let text = ''
+    const app = client({ name: 'openclaw-sessions-bench' })
+      .onNotification(methods.client.session.update, ({ params }) => {
+        const u = params.update
+        if (u.sessionUpdate === 'agent_message_chunk' && u.content?.type === 'text' && !isNotice(u.content.text)) {
+          first ??= performance.now()
+          text += u.content.text
+        }
+      })
+      .onRequest(methods.client.session.requestPermission, ({ params }) => ({ outcome: { outcome: 'selected', optionId: params.options[0].optionId } }))
+    const conn = app.connect(stream)
+    const agent = conn.agent
+    await agent.request(methods.agent.initialize, { protocolVersion: PROTOCOL_VERSION, clientCapabilities: {} })
+    const { sessionId } = await agent.request(methods.agent.session.new, { cwd: cfg.workdir, mcpServers: [] })
+    let start = t0
+    for (const prompt of TURNS) {
+      first = null
+      text = ''
+      await agent.request(methods.agent.session.prompt, { sessionId, prompt: [{ type: 'text', text: prompt }] })
+      const end = performance.now()
+      t.firstToken.push(first - start)
+      t.turnEnd.push(end - start)
+      t.text.push(text)
+      start = performance.now()
+    }
+    return { t, conn }
+  }
+  const done = await Promise.all(Array.from({ length: N }, one))
+  process.stdout.write(JSON.stringify({ results: done.map((d) => d.t), ready: true }) + '\n')
+  await new Promise((r) => process.stdin.once('data', r))
+  for (const d of done) d.conn.close()
+  await Promise.all(
+    children.map((c) => new Promise((r) => {
+      if (c.exitCode !== null || c.signalCode !== null) return r()
+      const hard = setTimeout(() => c.kill('SIGKILL'), 5000)
+      c.once('exit', () => (clearTimeout(hard), r()))
+      c.kill('SIGTERM')
+    })),
+  )
+}
+
+if (path === 'idle') {
+  // A bare Node of the same version: the baseline subtracted from each path's own Node process.
+  process.stdout.write(JSON.stringify({ results: [], ready: true }) + '\n')
+  await new Promise((r) => process.stdin.once('data', r))
+} else if (path.startsWith('addon-')) await addon(path.slice(6))
+else await acp(path.slice(4))
+process.exit(0)
