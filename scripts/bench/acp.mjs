@@ -71,6 +71,13 @@ export async function acpTable() {
     for (const n of ns) {
       for (const path of paths) {
         const claude = path.endsWith('claude')
+        // Each Claude Code CLI needs ~250 MB, a Codex ~150 MB: never push this shared machine into swap.
+        const need = n * (claude ? 300 : 200) + 3072
+        const avail = Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]) / 1024
+        if (avail < need) {
+          rows.push({ path, n, skipped: `skipped: ${f0(avail)} MiB available, wants ${need}` })
+          continue
+        }
         const e = claude ? claudeOfflineEnv(model.url) : codexOfflineEnv(model.url)
         try {
           const { results, usage } = await runDriver(path, n, { ...bins, env: e.env, workdir: e.workdir })
@@ -100,10 +107,14 @@ export async function acpTable() {
     'acp-codex': 'codex-acp (Codex built in)',
   }
   console.log(`\n## Per session: this addon next to the ACP adapters (N concurrent two-turn sessions, scripted model, node ${process.version})\n`)
-  console.log(`Versions: claude-code ${version('@anthropic-ai/claude-code')}, codex ${version('@openai/codex')}, @zed-industries/claude-code-acp ${version('@zed-industries/claude-code-acp')} (its Agent SDK ${version('@zed-industries/claude-code-acp/node_modules/@anthropic-ai/claude-agent-sdk')}), @zed-industries/codex-acp ${version('@zed-industries/codex-acp')}, @agentclientprotocol/sdk ${version('@agentclientprotocol/sdk')} (client side). "Own" is everything the path starts beyond the CLI: for the addon its Node process minus a bare Node (${f1(idle.rssKiB.rest / 1024)} MiB, ${idle.cpuS.rest.toFixed(2)} s CPU), for ACP the client's Node process minus the same plus the adapter processes. Times are medians (p90) over the N sessions; turn 1 counts from asking for the session, so it includes the start-up.\n`)
-  console.log('| N | path | turn 1: first token | turn 1: end | turn 2: first token | turn 2: end | own RSS / session | own CPU / session | CLI RSS / session | CLI CPU / session |')
+  console.log(`Versions: claude-code ${version('@anthropic-ai/claude-code')}, codex ${version('@openai/codex')}, @zed-industries/claude-code-acp ${version('@zed-industries/claude-code-acp')} (its Agent SDK ${version('@zed-industries/claude-code-acp/node_modules/@anthropic-ai/claude-agent-sdk')}), @zed-industries/codex-acp ${version('@zed-industries/codex-acp')}, @agentclientprotocol/sdk ${version('@agentclientprotocol/sdk')} (client side). "Own" is everything the path starts beyond the CLI: for the addon its Node process minus a bare Node (${f1(idle.rssKiB.rest / 1024)} MiB, ${idle.cpuS.rest.toFixed(2)} s CPU), for ACP the client's Node process minus the same plus the adapter processes. Memory is the peak PSS of the process tree (shared pages split among the processes sharing them), sampled every 100 ms; CPU is user+sys from /proc. Times are medians (p90) over the N sessions; turn 1 counts from asking for the session, so it includes the start-up.\n`)
+  console.log('| N | path | turn 1: first token | turn 1: end | turn 2: first token | turn 2: end | own memory / session | own CPU / session | CLI memory / session | CLI CPU / session |')
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|')
-  for (const { path, n, results, usage } of rows) {
+  for (const { path, n, results, usage, skipped } of rows) {
+    if (skipped) {
+      console.log(`| ${n} | ${names[path]} | ${skipped} | | | | | | | |`)
+      continue
+    }
     const col = (k, turn) => {
       const v = results.map((r) => r[k][turn])
       return `${f0(pct(v, 0.5))} (${f0(pct(v, 0.9))}) ms`

@@ -1,4 +1,4 @@
-// Process-tree sampling from /proc (Linux): resident memory and CPU time of a process and
+// Process-tree sampling from /proc (Linux): memory (PSS) and CPU time of a process and
 // everything it started, split into "the CLI and what it runs" and "everything else".
 import { readdirSync, readFileSync } from 'node:fs'
 
@@ -17,9 +17,13 @@ function stat(pid) {
   }
 }
 
-function rssKiB(pid) {
+/**
+ * Proportional set size: resident pages, each shared page split among the processes that map
+ * it. Fifty CLIs map the same 240 MB executable; their RSS would count it fifty times.
+ */
+function pssKiB(pid) {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
     return m ? Number(m[1]) : 0
   } catch {
     return 0
@@ -34,7 +38,7 @@ function cmdline(pid) {
   }
 }
 
-/** Every live descendant of `root` (and root), as stat records with `rss` (KiB) and `cmd`. */
+/** Every live descendant of `root` (and root), as stat records with `rss` (PSS, KiB) and `cmd`. */
 export function tree(root) {
   const all = []
   for (const d of readdirSync('/proc')) if (/^\d+$/.test(d)) { const s = stat(Number(d)); if (s) all.push(s) }
@@ -42,7 +46,7 @@ export function tree(root) {
   for (const s of all) kids.set(s.ppid, [...(kids.get(s.ppid) ?? []), s])
   const out = []
   const walk = (s, depth) => {
-    out.push({ ...s, depth, rss: rssKiB(s.pid), cmd: cmdline(s.pid) })
+    out.push({ ...s, depth, rss: pssKiB(s.pid), cmd: cmdline(s.pid) })
     for (const k of kids.get(s.pid) ?? []) walk(k, depth + 1)
   }
   const r = all.find((s) => s.pid === root)
@@ -51,7 +55,7 @@ export function tree(root) {
 }
 
 /**
- * Samples the tree of `root` every `everyMs` until `stop()`: peak RSS (sum over the sampled
+ * Samples the tree of `root` every `everyMs` until `stop()`: peak PSS (sum over the sampled
  * processes) and CPU seconds (each process's last seen utime+stime, summed over every process
  * ever seen), split by `isCli(proc)`: a process is the CLI's if it or an ancestor matches.
  * A process that exits between two samples loses the CPU it used since the last one.
