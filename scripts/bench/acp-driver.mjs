@@ -1,6 +1,6 @@
 // One path of the ACP comparison, run as its own process so the bench can sample its process
 // tree: N concurrent sessions of the same two-turn conversation, all at once.
-//   node acp-driver.mjs <addon-claude|addon-codex|acp-claude|acp-codex|idle> <N>
+//   node acp-driver.mjs <addon-claude|addon-codex|acp-claude|acp-codex|acpx-claude|acpx-codex|idle> <N>
 // Reads BENCH_ACP_ENV (JSON: the offline env and workdir); prints one JSON line of results.
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -117,10 +117,65 @@ async function acp(kind) {
   )
 }
 
+/** The same conversation through the `acpx` CLI: a named session, then one `acpx prompt` per turn. */
+async function acpx(kind) {
+  const agent = kind === 'claude' ? `${process.execPath} ${cfg.claudeAcp}` : cfg.codexAcp
+  // The tag lets the bench find acpx's queue owner, which leaves this process's tree.
+  const env = { PATH: process.env.PATH, BENCH_ACP_TAG: process.env.BENCH_ACP_TAG, ...cfg.env, ...(kind === 'claude' ? { CLAUDE_CODE_EXECUTABLE: cfg.claudeBin } : {}) }
+  const run = (args, onLine) =>
+    new Promise((resolve, reject) => {
+      const c = spawn(process.execPath, [cfg.acpx, '--agent', agent, '--cwd', cfg.workdir, '--approve-all', '--format', 'json', ...args], { cwd: cfg.workdir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      let buf = ''
+      let err = ''
+      c.stderr.on('data', (d) => (err = (err + d).slice(-2000)))
+      c.stdout.on('data', (d) => {
+        err = (err + d).slice(-2000)
+        buf += d
+        let i
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i)
+          buf = buf.slice(i + 1)
+          try {
+            onLine?.(JSON.parse(line))
+          } catch {}
+        }
+      })
+      c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`acpx ${args.join(' ')}: exit ${code}: ${err}`))))
+    })
+  const one = async (i) => {
+    const t = newTiming()
+    const name = `bench-${i}`
+    let start = performance.now()
+    await run(['sessions', 'new', '--name', name])
+    for (const prompt of TURNS) {
+      let first = null
+      let text = ''
+      await run(['prompt', '-s', name, prompt], (m) => {
+        const u = m.params?.update
+        if (m.method === 'session/update' && u?.sessionUpdate === 'agent_message_chunk' && u.content?.type === 'text' && u.content.text && !isNotice(u.content.text)) {
+          first ??= performance.now()
+          text += u.content.text
+        }
+      })
+      const end = performance.now()
+      t.firstToken.push(first - start)
+      t.turnEnd.push(end - start)
+      t.text.push(text)
+      start = performance.now()
+    }
+    return { t, name }
+  }
+  const done = await Promise.all(Array.from({ length: N }, (_, i) => one(i)))
+  process.stdout.write(JSON.stringify({ results: done.map((d) => d.t), ready: true }) + '\n')
+  await new Promise((r) => process.stdin.once('data', r))
+  await Promise.all(done.map((d) => run(['sessions', 'close', d.name]).catch(() => {})))
+}
+
 if (path === 'idle') {
   // A bare Node of the same version: the baseline subtracted from each path's own Node process.
   process.stdout.write(JSON.stringify({ results: [], ready: true }) + '\n')
   await new Promise((r) => process.stdin.once('data', r))
 } else if (path.startsWith('addon-')) await addon(path.slice(6))
+else if (path.startsWith('acpx-')) await acpx(path.slice(5))
 else await acp(path.slice(4))
 process.exit(0)

@@ -9,7 +9,9 @@
 // gateway runs the acpx runtime inside its own process, so its client side is a library in a
 // Node process, as here. Each path runs in a driver process of its own (acp-driver.mjs); this
 // process serves the model and samples the driver's process tree from /proc.
-//   BENCH_ACP_N=1,10,50   BENCH_ACP_PATHS=addon-claude,acp-claude,addon-codex,acp-codex
+// and through the `acpx` CLI (`acpx --agent <adapter> sessions new`, then `acpx prompt -s` per turn).
+//   BENCH_ACP_N=1,10,50   BENCH_ACPX_MAX_N=10
+//   BENCH_ACP_PATHS=addon-claude,acp-claude,acpx-claude,addon-codex,acp-codex,acpx-codex
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -34,6 +36,7 @@ async function binaries() {
     claudeBin: claudeBin(),
     codexBin: join(dirname(require.resolve(`@openai/codex-linux-x64/package.json`)), 'vendor/x86_64-unknown-linux-musl/bin/codex'),
     claudeAcp: require.resolve('@zed-industries/claude-code-acp/dist/index.js'),
+    acpx: join(root, 'node_modules/acpx/dist/cli.js'),
     codexAcp: join(dirname(require.resolve(`@zed-industries/codex-acp-${process.platform}-${process.arch}/package.json`)), 'bin/codex-acp'),
   }
 }
@@ -41,8 +44,10 @@ async function binaries() {
 /** Runs one driver, sampling its tree until its sessions are done; `{ results, usage }`. */
 function runDriver(path, n, cfg) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [driver, path, String(n)], { cwd: root, env: { ...process.env, BENCH_ACP_ENV: JSON.stringify(cfg) }, stdio: ['pipe', 'pipe', 'inherit'] })
-    const sampler = sampleTree(child.pid, isCli)
+    // acpx's queue owner leaves the driver's process tree: the tag in the environment finds it.
+    const tag = `BENCH_ACP_TAG=${process.pid}-${path}-${n}-${Date.now()}`
+    const child = spawn(process.execPath, [driver, path, String(n)], { cwd: root, env: { ...process.env, BENCH_ACP_ENV: JSON.stringify(cfg), BENCH_ACP_TAG: tag.split('=')[1] }, stdio: ['pipe', 'pipe', 'inherit'] })
+    const sampler = sampleTree(child.pid, isCli, 100, tag)
     let out = ''
     let results = null
     let usage = null
@@ -62,7 +67,12 @@ function runDriver(path, n, cfg) {
 export async function acpTable() {
   const { startScriptedModel, claudeOfflineEnv, codexOfflineEnv } = require('../../testing/index.js')
   const ns = (process.env.BENCH_ACP_N ?? '1,10,50').split(',').map(Number)
-  const paths = (process.env.BENCH_ACP_PATHS ?? 'addon-claude,acp-claude,addon-codex,acp-codex').split(',')
+  const paths = (process.env.BENCH_ACP_PATHS ?? 'addon-claude,acp-claude,acpx-claude,addon-codex,acp-codex,acpx-codex').split(',')
+  // acpx runs on Node >= 22.13 only (its engines, and commander 15's); each of its sessions
+  // starts the adapter twice, a queue owner, and one acpx process per prompt: N <= 10 by default.
+  const [major, minor] = process.versions.node.split('.').map(Number)
+  const acpxRuns = major > 22 || (major === 22 && minor >= 13)
+  const acpxMax = Number(process.env.BENCH_ACPX_MAX_N ?? 10)
   const bins = await binaries()
   const model = await startScriptedModel()
   const idle = (await runDriver('idle', 0, {})).usage
@@ -71,6 +81,10 @@ export async function acpTable() {
     for (const n of ns) {
       for (const path of paths) {
         const claude = path.endsWith('claude')
+        if (path.startsWith('acpx-') && (!acpxRuns || n > acpxMax)) {
+          rows.push({ path, n, skipped: acpxRuns ? `not run: N > BENCH_ACPX_MAX_N (${acpxMax})` : `not run: acpx ${version('acpx')} needs Node >= 22.13` })
+          continue
+        }
         // Each Claude Code CLI needs ~250 MB, a Codex ~150 MB: never push this shared machine into swap.
         const need = n * (claude ? 300 : 200) + 3072
         const avail = Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]) / 1024
@@ -103,11 +117,13 @@ export async function acpTable() {
   const names = {
     'addon-claude': 'this addon → Claude Code',
     'acp-claude': 'claude-code-acp → Claude Code (Agent SDK)',
+    'acpx-claude': '`acpx` CLI → claude-code-acp → Claude Code',
     'addon-codex': 'this addon → Codex (`app-server`)',
+    'acpx-codex': '`acpx` CLI → codex-acp',
     'acp-codex': 'codex-acp (Codex built in)',
   }
   console.log(`\n## Per session: this addon next to the ACP adapters (N concurrent two-turn sessions, scripted model, node ${process.version})\n`)
-  console.log(`Versions: claude-code ${version('@anthropic-ai/claude-code')}, codex ${version('@openai/codex')}, @zed-industries/claude-code-acp ${version('@zed-industries/claude-code-acp')} (its Agent SDK ${version('@zed-industries/claude-code-acp/node_modules/@anthropic-ai/claude-agent-sdk')}), @zed-industries/codex-acp ${version('@zed-industries/codex-acp')}, @agentclientprotocol/sdk ${version('@agentclientprotocol/sdk')} (client side). "Own" is everything the path starts beyond the CLI: for the addon its Node process minus a bare Node (${f1(idle.rssKiB.rest / 1024)} MiB, ${idle.cpuS.rest.toFixed(2)} s CPU), for ACP the client's Node process minus the same plus the adapter processes. Memory is the peak PSS of the process tree (shared pages split among the processes sharing them), sampled every 100 ms; CPU is user+sys from /proc. Times are medians (p90) over the N sessions; turn 1 counts from asking for the session, so it includes the start-up.\n`)
+  console.log(`Versions: claude-code ${version('@anthropic-ai/claude-code')}, codex ${version('@openai/codex')}, @zed-industries/claude-code-acp ${version('@zed-industries/claude-code-acp')} (its Agent SDK ${version('@zed-industries/claude-code-acp/node_modules/@anthropic-ai/claude-agent-sdk')}), @zed-industries/codex-acp ${version('@zed-industries/codex-acp')}, @agentclientprotocol/sdk ${version('@agentclientprotocol/sdk')} (client side), acpx ${version('acpx')}. "Own" is everything the path starts beyond the CLI: for the addon its Node process minus a bare Node (${f1(idle.rssKiB.rest / 1024)} MiB, ${idle.cpuS.rest.toFixed(2)} s CPU), for ACP the client's Node process minus the same plus the adapter processes; for acpx the driver (a bare Node, subtracted) plus every acpx process (one per call, a queue owner per session) and the adapters; the gateway runs the acpx runtime inside its own process instead. Memory is the peak PSS of the process tree (shared pages split among the processes sharing them), sampled every 100 ms; CPU is user+sys from /proc. Times are medians (p90) over the N sessions; turn 1 counts from asking for the session, so it includes the start-up.\n`)
   console.log('| N | path | turn 1: first token | turn 1: end | turn 2: first token | turn 2: end | own memory / session | own CPU / session | CLI memory / session | CLI CPU / session |')
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const { path, n, results, usage, skipped } of rows) {

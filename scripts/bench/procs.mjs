@@ -38,8 +38,24 @@ function cmdline(pid) {
   }
 }
 
-/** Every live descendant of `root` (and root), as stat records with `rss` (PSS, KiB) and `cmd`. */
-export function tree(root) {
+const tagged = new Map() // pid -> whether its environment holds the tag (read once per pid)
+function hasTag(pid, tag) {
+  if (!tagged.has(pid)) {
+    let yes = false
+    try {
+      yes = readFileSync(`/proc/${pid}/environ`, 'utf8').includes(tag)
+    } catch {}
+    tagged.set(pid, yes)
+  }
+  return tagged.get(pid)
+}
+
+/**
+ * Every live descendant of `root` (and root), as stat records with `rss` (PSS, KiB) and `cmd`;
+ * with `tag`, also every process whose environment holds it and its descendants (a daemon that
+ * detached from the tree, such as acpx's queue owner, keeps the environment it was given).
+ */
+export function tree(root, tag) {
   const all = []
   for (const d of readdirSync('/proc')) if (/^\d+$/.test(d)) { const s = stat(Number(d)); if (s) all.push(s) }
   const kids = new Map()
@@ -51,6 +67,15 @@ export function tree(root) {
   }
   const r = all.find((s) => s.pid === root)
   if (r) walk(r, 0)
+  if (tag) {
+    const inTree = new Set(out.map((p) => p.pid))
+    for (const s of all) {
+      if (inTree.has(s.pid) || !hasTag(s.pid, tag)) continue
+      const from = out.length
+      walk(s, 0)
+      for (const p of out.slice(from)) inTree.add(p.pid)
+    }
+  }
   return out
 }
 
@@ -60,11 +85,11 @@ export function tree(root) {
  * ever seen), split by `isCli(proc)`: a process is the CLI's if it or an ancestor matches.
  * A process that exits between two samples loses the CPU it used since the last one.
  */
-export function sampleTree(root, isCli, everyMs = 100) {
+export function sampleTree(root, isCli, everyMs = 100, tag = undefined) {
   const cpu = new Map() // pid -> { cpu, cli }
   const peak = { cli: 0, rest: 0, procs: 0 }
   const once = () => {
-    const t = tree(root)
+    const t = tree(root, tag)
     const cliPids = new Set()
     let cli = 0
     let rest = 0
