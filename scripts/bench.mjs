@@ -263,6 +263,12 @@ function storeTable() {
 // numbers. BENCH_ONLY=ingest,sessions,cli,store,acp runs a subset. The Node-facing sections run
 // under this Node (the gateway's plugins run on its Node) and under the pinned Node 24
 // (scripts/lib/node24.mjs); BENCH_NODES=current runs only this one. `store` is Rust only: once.
+/** CPU seconds (user+sys) of this process's children that have been waited for, from /proc. */
+function childCpuSeconds() {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+  return (Number(f[13]) + Number(f[14])) / 100 // cutime, cstime (fields 16 and 17) in 1/100 s
+}
+
 const sections = { ingest: ingestTable, sessions: manySessions, cli: realCli, store: storeTable, acp: acpTable }
 const nodeOnce = new Set(['store'])
 try {
@@ -280,8 +286,12 @@ try {
     for (const name of (process.env.BENCH_ONLY ?? Object.keys(sections).join(',')).split(',')) {
       for (const [i, node] of (nodeOnce.has(name) ? nodes.slice(0, 1) : nodes).entries()) {
         if (!nodeOnce.has(name)) console.log(`\n### ${name}: node ${versions[i]}`)
+        const c0 = childCpuSeconds()
+        const w0 = performance.now()
         const r = spawnSync(node, ['--expose-gc', fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, BENCH_SECTION: name } })
         if (r.status !== 0) process.exitCode = 1
+        // How busy the machine was: this section's CPU next to its wall time, and the load average.
+        console.log(`\n_${name} on node ${versions[i]}: ${f1((performance.now() - w0) / 1000)} s wall, ${f1(childCpuSeconds() - c0)} s CPU (user+sys of the processes it waited for), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${os.cpus().length} cores_`)
       }
     }
   }

@@ -21,13 +21,29 @@ function newTiming() {
   return { firstToken: [], turnEnd: [], text: [] }
 }
 
+/** A session that fails or takes longer than BENCH_ACP_TIMEOUT_S (300) becomes `{ error }`. */
+function guarded(run) {
+  const ms = Number(process.env.BENCH_ACP_TIMEOUT_S ?? 300) * 1000
+  let timer
+  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms)))
+  return Promise.race([run(), timeout]).then(
+    (r) => (clearTimeout(timer), r),
+    (e) => (clearTimeout(timer), { error: String(e?.message ?? e).slice(0, 300) }),
+  )
+}
+
 async function addon(backend) {
   const { SessionManager } = require('../../index.js')
   const m = new SessionManager({ env: cfg.env, storePath: ':memory:', maxSessions: N + 10, claudePath: cfg.claudeBin, codexPath: cfg.codexBin })
   // Events can arrive before `spawn` resolves: note them by session id and look them up after.
   const seen = new Map()
   const waiters = new Map()
+  const failed = new Map()
   m.onEvent((e) => {
+    if (e.kind === 'status' && ['failed', 'killed', 'completed', 'interrupted'].includes(e.status)) {
+      failed.set(e.sessionId, `${e.status}: ${m.get(e.sessionId)?.lastError ?? ''}`)
+      waiters.get(e.sessionId)?.()
+    }
     if (e.kind !== 'assistant-text' && e.kind !== 'turn-completed') return
     if (e.kind === 'assistant-text' && isNotice(e.text)) return
     const s = seen.get(e.sessionId) ?? seen.set(e.sessionId, { first: [], end: [], text: [] }).get(e.sessionId)
@@ -40,7 +56,11 @@ async function addon(backend) {
       waiters.get(e.sessionId)?.()
     }
   })
-  const turnEnded = (id, k) => new Promise((r) => { const chk = () => ((seen.get(id)?.end.length ?? 0) >= k ? r() : waiters.set(id, chk)); chk() })
+  const turnEnded = (id, k) =>
+    new Promise((resolve, reject) => {
+      const chk = () => ((seen.get(id)?.end.length ?? 0) >= k ? resolve() : failed.has(id) ? reject(new Error(failed.get(id))) : waiters.set(id, chk))
+      chk()
+    })
   const one = async () => {
     const t = newTiming()
     const t0 = performance.now()
@@ -57,7 +77,7 @@ async function addon(backend) {
     }
     return t
   }
-  const results = await Promise.all(Array.from({ length: N }, one))
+  const results = await Promise.all(Array.from({ length: N }, () => guarded(one)))
   process.stdout.write(JSON.stringify({ results, ready: true }) + '\n')
   await new Promise((r) => process.stdin.once('data', r)) // the bench samples once more, then says go
   await m.shutdown({ graceMs: 2000 })
@@ -103,10 +123,10 @@ async function acp(kind) {
     }
     return { t, conn }
   }
-  const done = await Promise.all(Array.from({ length: N }, one))
-  process.stdout.write(JSON.stringify({ results: done.map((d) => d.t), ready: true }) + '\n')
+  const done = await Promise.all(Array.from({ length: N }, () => guarded(one)))
+  process.stdout.write(JSON.stringify({ results: done.map((d) => d.t ?? d), ready: true }) + '\n')
   await new Promise((r) => process.stdin.once('data', r))
-  for (const d of done) d.conn.close()
+  for (const d of done) d.conn?.close()
   await Promise.all(
     children.map((c) => new Promise((r) => {
       if (c.exitCode !== null || c.signalCode !== null) return r()
@@ -165,10 +185,10 @@ async function acpx(kind) {
     }
     return { t, name }
   }
-  const done = await Promise.all(Array.from({ length: N }, (_, i) => one(i)))
-  process.stdout.write(JSON.stringify({ results: done.map((d) => d.t), ready: true }) + '\n')
+  const done = await Promise.all(Array.from({ length: N }, (_, i) => guarded(() => one(i))))
+  process.stdout.write(JSON.stringify({ results: done.map((d) => d.t ?? d), ready: true }) + '\n')
   await new Promise((r) => process.stdin.once('data', r))
-  await Promise.all(done.map((d) => run(['sessions', 'close', d.name]).catch(() => {})))
+  await Promise.all(Array.from({ length: N }, (_, i) => run(['sessions', 'close', `bench-${i}`]).catch(() => {})))
 }
 
 if (path === 'idle') {
