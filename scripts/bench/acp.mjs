@@ -140,7 +140,7 @@ export async function acpTable() {
     }
     const ownRss = (usage.rssKiB.rest - idle.rssKiB.rest) / 1024 / n
     const ownCpu = (usage.cpuS.rest - idle.cpuS.rest) / n
-    console.log(`| ${n} | ${names[path]} | ${results.length}/${n} | ${col('firstToken', 0)} | ${col('turnEnd', 0)} | ${col('firstToken', 1)} | ${col('turnEnd', 1)} | ${f1(ownRss)} MiB | ${(ownCpu * 1000).toFixed(0)} ms | ${f1(usage.rssKiB.cli / 1024 / n)} MiB | ${(usage.cpuS.cli * 1000 / n).toFixed(0)} ms |`)
+    console.log(`| ${n} | ${names[path]} | ${results.length}/${n} | ${col('firstToken', 0)} | ${col('turnEnd', 0)} | ${col('firstToken', 1)} | ${col('turnEnd', 1)} | ${f1(ownRss)} MiB | ${(ownCpu * 1000).toFixed(0)} ms | ${path.endsWith('codex') && !path.startsWith('addon') ? 'built in | built in' : `${f1(usage.rssKiB.cli / 1024 / n)} MiB | ${((usage.cpuS.cli * 1000) / n).toFixed(0)} ms`} |`)
   }
   for (const { path, n, errors } of rows) if (errors?.length) console.log(`\n${names[path]}, N = ${n}: ${errors.length} failed; first: ${errors[0]}`)
 }
