@@ -259,16 +259,16 @@ function storeTable() {
   console.log('\n## Session store' + out.slice(out.indexOf('\n')))
 }
 
-// Each section runs in its own Node process, so one's garbage does not blur another's memory
-// numbers. BENCH_ONLY=ingest,sessions,cli,store,acp runs a subset. The Node-facing sections run
-// under this Node (the gateway's plugins run on its Node) and under the pinned Node 24
-// (scripts/lib/node24.mjs); BENCH_NODES=current runs only this one. `store` is Rust only: once.
 /** CPU seconds (user+sys) of this process's children that have been waited for, from /proc. */
 function childCpuSeconds() {
   const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
   return (Number(f[13]) + Number(f[14])) / 100 // cutime, cstime (fields 16 and 17) in 1/100 s
 }
 
+// Each section runs in its own Node process, so one's garbage does not blur another's memory
+// numbers. BENCH_ONLY=ingest,sessions,cli,store,acp runs a subset. The Node-facing sections run
+// under this Node (the gateway's plugins run on its Node) and under the pinned Node 24
+// (scripts/lib/node24.mjs); BENCH_NODES=current runs only this one. `store` is Rust only: once.
 const sections = { ingest: ingestTable, sessions: manySessions, cli: realCli, store: storeTable, acp: acpTable }
 const nodeOnce = new Set(['store'])
 try {
