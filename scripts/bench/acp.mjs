@@ -10,7 +10,9 @@
 // Node process, as here. Each path runs in a driver process of its own (acp-driver.mjs); this
 // process serves the model and samples the driver's process tree from /proc.
 // and through the `acpx` CLI (`acpx --agent <adapter> sessions new`, then `acpx prompt -s` per turn).
-//   BENCH_ACP_N=1,10,50   BENCH_ACPX_MAX_N=10
+//   BENCH_ACP_N=1,10,50   BENCH_ACPX_MAX_N=10   BENCH_ACP_SAMPLE_MS=1000 (the /proc sampling period: this
+//   process also serves the model, and reading ~100 processes' smaps_rollup every 100 ms slowed
+//   its answers at N = 50; the sessions stay up to the last sample, so the peak is still seen)
 //   BENCH_ACP_PATHS=addon-claude,acp-claude,acpx-claude,addon-codex,acp-codex,acpx-codex
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -47,7 +49,7 @@ function runDriver(path, n, cfg) {
     // acpx's queue owner leaves the driver's process tree: the tag in the environment finds it.
     const tag = `BENCH_ACP_TAG=${process.pid}-${path}-${n}-${Date.now()}`
     const child = spawn(process.execPath, [driver, path, String(n)], { cwd: root, env: { ...process.env, BENCH_ACP_ENV: JSON.stringify(cfg), BENCH_ACP_TAG: tag.split('=')[1] }, stdio: ['pipe', 'pipe', 'inherit'] })
-    const sampler = sampleTree(child.pid, isCli, 100, tag)
+    const sampler = sampleTree(child.pid, isCli, Number(process.env.BENCH_ACP_SAMPLE_MS ?? 1000), tag)
     let out = ''
     let results = null
     let usage = null
@@ -125,7 +127,7 @@ export async function acpTable() {
     'acp-codex': 'codex-acp (Codex built in)',
   }
   console.log(`\n## Per session: this addon next to the ACP adapters (N concurrent two-turn sessions, scripted model, node ${process.version})\n`)
-  console.log(`Versions: claude-code ${version('@anthropic-ai/claude-code')}, codex ${version('@openai/codex')}, @zed-industries/claude-code-acp ${version('@zed-industries/claude-code-acp')} (its Agent SDK ${version('@zed-industries/claude-code-acp/node_modules/@anthropic-ai/claude-agent-sdk')}), @zed-industries/codex-acp ${version('@zed-industries/codex-acp')}, @agentclientprotocol/sdk ${version('@agentclientprotocol/sdk')} (client side), acpx ${version('acpx')}. "Own" is everything the path starts beyond the CLI: for the addon its Node process minus a bare Node (${f1(idle.rssKiB.rest / 1024)} MiB, ${idle.cpuS.rest.toFixed(2)} s CPU), for ACP the client's Node process minus the same plus the adapter processes; for acpx the driver (a bare Node, subtracted) plus every acpx process (one per call, a queue owner per session) and the adapters; the gateway runs the acpx runtime inside its own process instead. Memory is the peak PSS of the process tree (shared pages split among the processes sharing them), sampled every 100 ms; CPU is user+sys from /proc. Times are medians (p90) over the N sessions; turn 1 counts from asking for the session, so it includes the start-up.\n`)
+  console.log(`Versions: claude-code ${version('@anthropic-ai/claude-code')}, codex ${version('@openai/codex')}, @zed-industries/claude-code-acp ${version('@zed-industries/claude-code-acp')} (its Agent SDK ${version('@zed-industries/claude-code-acp/node_modules/@anthropic-ai/claude-agent-sdk')}), @zed-industries/codex-acp ${version('@zed-industries/codex-acp')}, @agentclientprotocol/sdk ${version('@agentclientprotocol/sdk')} (client side), acpx ${version('acpx')}. "Own" is everything the path starts beyond the CLI: for the addon its Node process minus a bare Node (${f1(idle.rssKiB.rest / 1024)} MiB, ${idle.cpuS.rest.toFixed(2)} s CPU), for ACP the client's Node process minus the same plus the adapter processes; for acpx the driver (a bare Node, subtracted) plus every acpx process (one per call, a queue owner per session) and the adapters; the gateway runs the acpx runtime inside its own process instead. Memory is the peak PSS of the process tree (shared pages split among the processes sharing them), sampled every ${process.env.BENCH_ACP_SAMPLE_MS ?? 1000} ms; CPU is user+sys from /proc. Times are medians (p90) over the N sessions; turn 1 counts from asking for the session, so it includes the start-up.\n`)
   console.log('| N | path | sessions ok | turn 1: first token | turn 1: end | turn 2: first token | turn 2: end | own memory / session | own CPU / session | CLI memory / session | CLI CPU / session |')
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const { path, n, results, usage, skipped, errors } of rows) {
