@@ -5,15 +5,17 @@
 //   - the Claude Code ACP adapter (`@zed-industries/claude-code-acp`, Claude Code through the
 //     Agent SDK, pointed at the project's pinned CLI with CLAUDE_CODE_EXECUTABLE),
 //   - the Codex ACP adapter (`@zed-industries/codex-acp`, Codex built into the adapter),
-// the adapters driven over ACP (stdio JSON-RPC) by `@agentclientprotocol/sdk`'s client: the
+// the adapters driven over ACP (stdio JSON-RPC) by `@agentclientprotocol/sdk`'s client (the
 // gateway runs the acpx runtime inside its own process, so its client side is a library in a
-// Node process, as here. Each path runs in a driver process of its own (acp-driver.mjs); this
-// process serves the model and samples the driver's process tree from /proc.
-// and through the `acpx` CLI (`acpx --agent <adapter> sessions new`, then `acpx prompt -s` per turn).
-//   BENCH_ACP_N=1,10,50   BENCH_ACPX_MAX_N=10   BENCH_ACP_SAMPLE_MS=1000 (the /proc sampling period: this
-//   process also serves the model, and reading ~100 processes' smaps_rollup every 100 ms slowed
-//   its answers at N = 50; the sessions stay up to the last sample, so the peak is still seen)
+// Node process, as here), and through the `acpx` CLI (`acpx --agent <adapter> sessions new`,
+// then `acpx prompt -s` per turn). Each path runs in a driver process of its own
+// (acp-driver.mjs); this process serves the model and samples the driver's process tree.
+//   BENCH_ACP_N=1,10,50   BENCH_ACPX_MAX_N=10   BENCH_ACP_TIMEOUT_S=300
 //   BENCH_ACP_PATHS=addon-claude,acp-claude,acpx-claude,addon-codex,acp-codex,acpx-codex
+//   BENCH_ACP_SAMPLE_MS=1000: the /proc sampling period. This process also serves the model, and
+//   reading ~100 processes' smaps_rollup every 100 ms slowed its answers at N = 50. Sessions stay
+//   up until the last sample, so their peak is seen; a process that exits between two samples
+//   (acpx's one per call) loses the CPU it used since the last one, so acpx's CPU is a lower bound.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
