@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: the native core next to what the TypeScript managers do, measured in one
 // run on this machine. Prints tables (markdown); these are measurements, not tests.
-//   BENCH_MB=32 (ingest size per stream), BENCH_ROUNDS=5 (ingest runs), BENCH_SESSIONS=200,
+//   BENCH_MB=32 (ingest size per stream), BENCH_ROUNDS=5 (ingest runs), BENCH_SESSIONS=200,1000,
 //   BENCH_RUNS=20 (real CLI turns; the replayed turn runs 3x as often)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import os, { tmpdir } from 'node:os'
@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { nodeIngest } from './bench/node-baseline.mjs'
+import { acpTable } from './bench/acp.mjs'
 
 const require = createRequire(import.meta.url)
 const { SessionManager } = require('../index.js')
@@ -19,7 +20,7 @@ const { startScriptedModel, claudeOfflineEnv } = require('../testing/index.js')
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const MB = Number(process.env.BENCH_MB ?? 32)
-const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200)
+const SESSIONS = (process.env.BENCH_SESSIONS ?? '200,1000').split(',').map(Number)
 const RUNS = Number(process.env.BENCH_RUNS ?? 20)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const dir = mkdtempSync(join(tmpdir(), 'ocs-bench-'))
@@ -134,8 +135,12 @@ async function ingestTable() {
 }
 
 async function manySessions() {
-  const agent = join(dir, 'steady.sh')
-  const gate = join(dir, 'start-gate')
+  for (const n of SESSIONS) await liveSessions(n)
+}
+
+async function liveSessions(SESSIONS) {
+  const agent = join(dir, `steady-${SESSIONS}.sh`)
+  const gate = join(dir, `start-gate-${SESSIONS}`)
   execFileSync('mkfifo', [gate])
   const EVENTS = 10
   // Python, not sh: taking the timestamp must not fork (a forked `date` would add its own
@@ -162,7 +167,7 @@ sys.stdin.read()
 `,
   )
   chmodSync(agent, 0o755)
-  const m = new SessionManager({ claudePath: agent, storePath: join(dir, 'many.db'), maxSessions: SESSIONS + 10, notifications: { longRunningMs: 0, safetyNetMs: 0 } })
+  const m = new SessionManager({ claudePath: agent, storePath: join(dir, `many-${SESSIONS}.db`), maxSessions: SESSIONS + 10, notifications: { longRunningMs: 0, safetyNetMs: 0 } })
   const latencies = []
   const toCore = []
   let ready = 0
@@ -186,6 +191,9 @@ sys.stdin.read()
   while (m.stats().byStatus['waiting-for-input'] < SESSIONS) await sleep(50)
   await sleep(300)
   const rssLive = process.memoryUsage().rss
+  // Each session holds its child's pipes: `npm run bench` raises the soft limit to the hard one.
+  const fds = readdirSync('/proc/self/fd').length
+  const fdLimit = /Max open files\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'))[1]
   const cpu0 = process.cpuUsage()
   const w0 = performance.now()
   await sleep(3000)
@@ -194,9 +202,9 @@ sys.stdin.read()
   if (process.env.BENCH_DEBUG) console.log('latency p90/p95/p99/max', [0.9, 0.95, 0.99, 1].map((p) => pct(latencies, p).toFixed(2)).join(' / '), 'first 10', latencies.slice(0, 10).map((l) => l.toFixed(1)).join(' '), 'spawn all ms', spawnMs.toFixed(0), 'agent->core p50/p90/p99', [0.5, 0.9, 0.99].map((p) => pct(toCore, p).toFixed(1)).join(' / '))
   await m.shutdown({ graceMs: 2000 })
   console.log(`\n## ${SESSIONS} live sessions (a light fake agent: ${EVENTS} events 200 ms apart once all are up, then waiting)\n`)
-  console.log('| manager RSS beyond the children | CPU while all wait | events delivered to JS | delivery latency p50 | p99 |')
-  console.log('|---:|---:|---:|---:|---:|')
-  console.log(`| ${f1((rssLive - rssBefore) / 1024 / 1024)} MiB (${f1((rssLive - rssBefore) / 1024 / SESSIONS)} KiB per session) | ${idleCpu.toFixed(2)}% of a core | ${latencies.length} | ${latencies.length ? pct(latencies, 0.5).toFixed(2) : '-'} ms | ${latencies.length ? pct(latencies, 0.99).toFixed(2) : '-'} ms |`)
+  console.log('| manager RSS beyond the children | CPU while all wait | events delivered to JS | delivery latency p50 | p99 | open fds (limit) |')
+  console.log('|---:|---:|---:|---:|---:|---:|')
+  console.log(`| ${f1((rssLive - rssBefore) / 1024 / 1024)} MiB (${f1((rssLive - rssBefore) / 1024 / SESSIONS)} KiB per session) | ${idleCpu.toFixed(2)}% of a core | ${latencies.length} | ${latencies.length ? pct(latencies, 0.5).toFixed(2) : '-'} ms | ${latencies.length ? pct(latencies, 0.99).toFixed(2) : '-'} ms | ${fds} (${fdLimit}) |`)
 }
 
 /** One turn of `bin`, bare and through a manager, alternating: { bare, managed, diffs } in ms. */
@@ -282,18 +290,40 @@ function storeTable() {
   console.log('\n## Session store' + out.slice(out.indexOf('\n')))
 }
 
+/** CPU seconds (user+sys) of this process's children that have been waited for, from /proc. */
+function childCpuSeconds() {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+  return (Number(f[13]) + Number(f[14])) / 100 // cutime, cstime (fields 16 and 17) in 1/100 s
+}
+
 // Each section runs in its own Node process, so one's garbage does not blur another's memory
-// numbers. BENCH_ONLY=ingest,sessions,cli,store runs a subset.
-const sections = { ingest: ingestTable, sessions: manySessions, cli: realCli, store: storeTable }
+// numbers. BENCH_ONLY=ingest,sessions,cli,store,acp runs a subset. The Node-facing sections run
+// under this Node (the gateway's plugins run on its Node) and under the pinned Node 24
+// (scripts/lib/node24.mjs); BENCH_NODES=current runs only this one. `store` is Rust only: once.
+const sections = { ingest: ingestTable, sessions: manySessions, cli: realCli, store: storeTable, acp: acpTable }
+const nodeOnce = new Set(['store'])
 try {
   const section = process.env.BENCH_SECTION
   if (section) {
     await sections[section]()
   } else {
-    console.log(`# openclaw-sessions benchmarks (${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores)`)
+    const nodes = [process.execPath]
+    if ((process.env.BENCH_NODES ?? 'current,24').split(',').includes('24')) {
+      const { node24 } = await import('./lib/node24.mjs')
+      if (node24() !== process.execPath) nodes.push(node24())
+    }
+    const versions = nodes.map((n) => execFileSync(n, ['--version'], { encoding: 'utf8' }).trim())
+    console.log(`# openclaw-sessions benchmarks (${new Date().toISOString().slice(0, 10)}, node ${versions.join(' and ')}, ${os.cpus().length} cores)`)
     for (const name of (process.env.BENCH_ONLY ?? Object.keys(sections).join(',')).split(',')) {
-      const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, BENCH_SECTION: name } })
-      if (r.status !== 0) process.exitCode = 1
+      for (const [i, node] of (nodeOnce.has(name) ? nodes.slice(0, 1) : nodes).entries()) {
+        if (!nodeOnce.has(name)) console.log(`\n### ${name}: node ${versions[i]}`)
+        const c0 = childCpuSeconds()
+        const w0 = performance.now()
+        const r = spawnSync(node, ['--expose-gc', fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, BENCH_SECTION: name } })
+        if (r.status !== 0) process.exitCode = 1
+        // How busy the machine was: this section's CPU next to its wall time, and the load average.
+        console.log(`\n_${name} on node ${versions[i]}: ${f1((performance.now() - w0) / 1000)} s wall, ${f1(childCpuSeconds() - c0)} s CPU (user+sys of the processes it waited for), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${os.cpus().length} cores_`)
+      }
     }
   }
 } finally {
