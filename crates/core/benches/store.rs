@@ -180,7 +180,11 @@ fn main() {
   let sizes: Vec<usize> = std::env::var("BENCH_STORE_SIZES")
     .unwrap_or_else(|_| "1000,10000,100000".into())
     .split(',')
-    .map(|n| n.trim().parse().expect("BENCH_STORE_SIZES: comma-separated session counts"))
+    .map(|n| {
+      n.trim()
+        .parse()
+        .expect("BENCH_STORE_SIZES: comma-separated session counts")
+    })
     .collect();
   for n in sizes {
     let s = sqlite(&dir, n);
