@@ -28,7 +28,7 @@ if (mode === 'start') {
   manager.onNotification((n) => {
     say({ notification: n.kind, session: n.sessionId, key: n.key })
   })
-  say({ self: process.pid, sessions: manager.list().map((i) => ({ id: i.id, status: i.status, endReason: i.endReason })) })
+  say({ self: process.pid, sessions: (await manager.list()).map((i) => ({ id: i.id, status: i.status, endReason: i.endReason })) })
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'barrier') {
       const s = await manager.spawn({ backend: 'claude', prompt: 'hello', workdir })

@@ -207,7 +207,7 @@ export async function playChat({ gw, model, storePath, say = () => {}, stepTimeo
   await woken()
 
   const store = new SessionStore(storePath)
-  const resumed = store.list({ backend: 'claude' }).findLast((s) => s.resumedFromId && s.name === name)
+  const resumed = (await store.list({ backend: 'claude' })).findLast((s) => s.resumedFromId && s.name === name)
   if (!resumed) throw new Error(`the store at ${storePath} has no resumed session`)
   const chain = store.chain(resumed.id)
   for (const s of chain) {
