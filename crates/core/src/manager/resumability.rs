@@ -149,7 +149,10 @@ impl Manager {
       if age > max_age {
         return (
           R::TooOld,
-          format!("session `{id}` ended {age} ms ago, longer than resumeMaxAgeMs ({max_age} ms)"),
+          // The same words every time it is asked (canResume, then resume): no running age.
+          format!(
+            "session `{id}` ended longer ago than resumeMaxAgeMs ({max_age} ms): at {ended} ms since the Unix epoch"
+          ),
         );
       }
     }
