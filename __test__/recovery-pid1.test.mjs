@@ -92,17 +92,28 @@ async function checkRecovered(second, ids) {
   }
 }
 
-test('a pid-1 manager recovers what the SIGKILLed pid-1 manager before it left, one notification each', async (t) => {
+/**
+ * What both tests start from: the scripted model, Claude's offline env, a fresh store path and a
+ * tag that makes this run's `sleep` commands findable; undefined (the test skipped, the reason
+ * printed) where pid namespaces are not available.
+ */
+async function pid1Rig(t) {
   const why = pidNamespaceProblem()
   if (why) {
     console.log(`# skipped: ${why}`)
     t.skip(why)
-    return
+    return undefined
   }
   const model = await startScriptedModel()
   const env = claudeEnv(model.url)
   const storePath = join(mkdtempSync(join(tmpdir(), 'ocs-pid1-')), 'sessions.db')
-  const tag = `${process.pid % 1000}`
+  return { model, env, storePath, tag: `${process.pid % 1000}` }
+}
+
+test('a pid-1 manager recovers what the SIGKILLed pid-1 manager before it left, one notification each', async (t) => {
+  const rig = await pid1Rig(t)
+  if (!rig) return
+  const { model, env, storePath, tag } = rig
   const jobs = [1, 2].map((i) => {
     const fg = `sleep 8888.${tag}${i}1`
     const bg = `sleep 8888.${tag}${i}2`
@@ -162,16 +173,9 @@ test('a pid-1 manager recovers what the SIGKILLed pid-1 manager before it left, 
 })
 
 test('a pid-1 manager in a namespace of its own kills the orphans a dead manager left, through their cgroup', async (t) => {
-  const why = pidNamespaceProblem()
-  if (why) {
-    console.log(`# skipped: ${why}`)
-    t.skip(why)
-    return
-  }
-  const model = await startScriptedModel()
-  const env = claudeEnv(model.url)
-  const storePath = join(mkdtempSync(join(tmpdir(), 'ocs-pid1-')), 'sessions.db')
-  const tag = `${process.pid % 1000}`
+  const rig = await pid1Rig(t)
+  if (!rig) return
+  const { model, env, storePath, tag } = rig
   const fg = `sleep 8889.${tag}1`
   const bg = `sleep 8889.${tag}2`
   const prompt = `orphan jobs ${tag}`
