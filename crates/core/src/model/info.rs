@@ -20,25 +20,33 @@ pub struct PendingPermission {
   pub since: u64,
 }
 
-/// A snapshot of one session for callers (`get`, `list`).
+/// A snapshot of one session for callers (`get`, `list`). Stored as JSON without its empty
+/// optional fields (a quarter less to read and decode when listing); a missing one reads as
+/// its default (`None`, `false`, `{}`).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
   pub id: String,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub name: Option<String>,
   pub backend: Backend,
   /// Claude's `session_id`, known at spawn (`--session-id`).
   pub backend_session_id: String,
   pub status: Status,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub status_reason: Option<StatusReason>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub end_reason: Option<EndReason>,
   pub workdir: String,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub model: Option<String>,
   pub first_prompt: String,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub pid: Option<u32>,
   /// ms since the Unix epoch.
   pub created_at: u64,
   pub updated_at: u64,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub ended_at: Option<u64>,
   /// Turns ended (`result` messages).
   pub turns: u32,
@@ -47,15 +55,20 @@ pub struct SessionInfo {
   /// USD.
   pub total_cost_usd: f64,
   pub usage: Usage,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub last_assistant_text: Option<String>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub last_error: Option<String>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub exit_code: Option<i32>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub exit_signal: Option<i32>,
   pub stderr_tail: Vec<String>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub origin: Option<Origin>,
   /// Who launched the session (`spawn({ owner })` or `origin.owner`); `None`: the operator's.
   /// A `forOwner(owner)` handle sees only its owner's sessions.
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub owner: Option<String>,
   /// Highest event sequence number so far.
   pub last_seq: u64,
@@ -64,32 +77,32 @@ pub struct SessionInfo {
   /// Permission requests waiting for an answer, oldest first.
   pub pending_permissions: Vec<PendingPermission>,
   /// The session this one resumed (same conversation, `resume`).
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub resumed_from_id: Option<String>,
   /// The session this one forked (a copy of its conversation, `resume` with `fork`).
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub forked_from_id: Option<String>,
   /// Evicted from the store by retention: only ids and links are kept (a tombstone).
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "std::ops::Not::not")]
   pub evicted: bool,
   /// The caller owns the agent process (a session fed by `ingest`, e.g. from the Agent SDK).
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "std::ops::Not::not")]
   pub external: bool,
   /// What holds the session's processes (set at its first process; `None` for external
   /// sessions and before a process started).
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub containment: Option<Containment>,
   /// The caller's own small JSON object (`spawn({ metadata })`, `setMetadata`); empty by
   /// default. Stored with the session, carried over by `resume`, filterable in `list`.
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
   pub metadata: serde_json::Map<String, serde_json::Value>,
   /// Codex reported tokens for a model with no price (neither in `prices` nor the defaults):
   /// `total_cost_usd` leaves those tokens out (`model::pricing`).
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "std::ops::Not::not")]
   pub unpriced: bool,
   /// Automatic recovery after transient model API errors (opt-in `recovery`): set once a
   /// turn failed on one.
-  #[serde(default)]
+  #[serde(default, skip_serializing_if = "Option::is_none")]
   pub recovery: Option<RecoveryInfo>,
 }
 

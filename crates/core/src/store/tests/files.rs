@@ -131,10 +131,16 @@ fn damaged_pages_are_moved_aside_and_what_reads_is_kept() {
     .unwrap()
     .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
     .unwrap();
-  // Garbage over one page in the middle of the sessions table.
+  // Garbage over the sessions table's page that holds `s150`'s info.
   let mut bytes = std::fs::read(&path).unwrap();
   let page = 4096;
-  let at = page * (bytes.len() / page / 2);
+  let needle = br#"{"id":"s150""#;
+  let at = page
+    * (bytes
+      .windows(needle.len())
+      .position(|w| w == needle)
+      .expect("s150's info in the file")
+      / page);
   bytes[at..at + page].fill(0xa5);
   std::fs::write(&path, &bytes).unwrap();
   let store = Store::open(path.to_str().unwrap()).unwrap();
