@@ -1,7 +1,8 @@
 //! The store's writer thread: the one owner of the write connection. It serves every write —
 //! session snapshots, deletes, the ledger, retention — each in a whole transaction, off the
-//! async runtime. Snapshots are group-committed: what queued while a write ran goes in the next
-//! transaction, and the first change after a quiet spell is written at once. A failed write is
+//! async runtime. Snapshots are group-committed: the first change after a quiet spell is written
+//! at once, later ones fold for up to `FOLD` after a write (at once when a session ended or a
+//! flush waits), so a burst costs one transaction per `FOLD`, not one per change. A failed write is
 //! reported (an `error` event on each session it concerned, an `E_STORE` log record) and
 //! retried with backoff until it succeeds; a store file deleted while in use is noticed,
 //! reported, and recreated with the live sessions written again.
@@ -22,6 +23,10 @@ const WATCH: Duration = Duration::from_secs(1);
 /// Retry backoff of a failed write: first and longest wait.
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(2);
+/// How long after a snapshot write changes are folded before the next one: a session that ends
+/// a turn every few hundred µs (a replay, a CLI running queued turns) is written once per
+/// `FOLD`, not once per turn. A flush or a session's end is written at once.
+const FOLD: Duration = Duration::from_millis(10);
 
 /// Something whose snapshot the writer stores: a live session.
 pub trait Snapshot: Send + Sync {
@@ -130,8 +135,8 @@ impl Shared {
 type Call = Box<dyn FnOnce(&Connection, &Shared) + Send>;
 
 pub(crate) enum Job {
-  /// A changed session (every change is written promptly: group commit, no window).
-  Changed(Arc<dyn Snapshot>),
+  /// A changed session; `true`: urgent (it ended), written without waiting out `FOLD`.
+  Changed(Arc<dyn Snapshot>, bool),
   /// Answers once everything queued before is durable (or what failed).
   Flush(Box<dyn FnOnce(Result<()>) + Send>),
   /// Removes a session (after its queued snapshots).
@@ -194,6 +199,10 @@ struct Thread {
   failing: Option<Error>,
   backoff: Duration,
   retry_at: Option<Instant>,
+  /// When snapshots were last written (`FOLD` counts from there).
+  wrote_at: Option<Instant>,
+  /// A pending snapshot is urgent.
+  urgent: bool,
 }
 
 impl Thread {
@@ -209,15 +218,17 @@ impl Thread {
       failing: None,
       backoff: RETRY_FIRST,
       retry_at: None,
+      wrote_at: None,
+      urgent: false,
     }
   }
 
   fn run(mut self, rx: Receiver<Job>) {
     loop {
-      let wait = self
-        .retry_at
-        .map(|t| t.saturating_duration_since(Instant::now()))
-        .unwrap_or(WATCH);
+      let wait = match (self.retry_at, self.fold_until()) {
+        (Some(t), _) | (None, Some(t)) => t.saturating_duration_since(Instant::now()),
+        (None, None) => WATCH,
+      };
       let mut jobs = match rx.recv_timeout(wait) {
         Ok(job) => vec![job],
         Err(RecvTimeoutError::Timeout) => Vec::new(),
@@ -230,7 +241,8 @@ impl Thread {
       let mut calls = Vec::new();
       for job in jobs {
         match job {
-          Job::Changed(s) => {
+          Job::Changed(s, urgent) => {
+            self.urgent |= urgent;
             if !self.pending.iter().any(|p| Arc::ptr_eq(p, &s)) {
               self.pending.push(s);
             }
@@ -243,7 +255,11 @@ impl Thread {
           Job::Call(f) => calls.push(f),
         }
       }
-      let due = self.retry_at.is_none_or(|t| t <= Instant::now()) || !flushes.is_empty();
+      let now = Instant::now();
+      let due = match self.retry_at {
+        Some(t) => t <= now,
+        None => self.urgent || self.fold_until().is_none_or(|t| t <= now),
+      } || !flushes.is_empty();
       if due && (!self.pending.is_empty() || !self.deletes.is_empty()) {
         self.write_snapshots();
       }
@@ -259,8 +275,18 @@ impl Thread {
     }
   }
 
+  /// Until when pending snapshots wait to fold more changes (`None`: nothing waits).
+  fn fold_until(&self) -> Option<Instant> {
+    if self.pending.is_empty() && self.deletes.is_empty() {
+      return None;
+    }
+    self.wrote_at.map(|t| t + FOLD)
+  }
+
   /// Writes the pending snapshots, then the deletes, in one transaction.
   fn write_snapshots(&mut self) {
+    self.wrote_at = Some(Instant::now());
+    self.urgent = false;
     let batch: Vec<(Arc<dyn Snapshot>, StoredSession)> = self
       .pending
       .iter()
@@ -360,9 +386,9 @@ impl Writer {
   }
 
   /// Queues a changed session (the caller hands each one over once until it is written).
-  /// Every change is written promptly (`_urgent` is no longer needed: there is no window).
-  pub fn changed(&self, s: Arc<dyn Snapshot>, _urgent: bool) {
-    let _ = self.tx.send(Job::Changed(s));
+  /// `urgent` (the session ended): written without waiting out `FOLD`.
+  pub fn changed(&self, s: Arc<dyn Snapshot>, urgent: bool) {
+    let _ = self.tx.send(Job::Changed(s, urgent));
   }
 
   /// Waits until every change handed over so far is written; `E_STORE` (what failed) when it
