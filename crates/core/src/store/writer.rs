@@ -14,6 +14,7 @@ use crate::store::sessions::Layout;
 use crate::store::{sessions, Owner, Reporter, Row, StoredSession};
 use rusqlite::Connection;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -26,7 +27,7 @@ const RETRY_MAX: Duration = Duration::from_secs(2);
 /// How long after a snapshot write changes are folded before the next one: a session that ends
 /// a turn every few hundred µs (a replay, a CLI running queued turns) is written once per
 /// `FOLD`, not once per turn. A flush or a session's end is written at once.
-const FOLD: Duration = Duration::from_millis(10);
+pub(crate) const FOLD: Duration = Duration::from_millis(10);
 
 /// Something whose snapshot the writer stores: a live session.
 pub trait Snapshot: Send + Sync {
@@ -49,6 +50,8 @@ pub(crate) struct Shared {
   pub reporter: RwLock<Option<Reporter>>,
   /// Rows already reported as undecodable (reported once each).
   reported: Mutex<HashSet<String>>,
+  /// The writer's fold window in ms (`FOLD`; tests lengthen it).
+  fold_ms: AtomicU64,
 }
 
 impl Shared {
@@ -67,6 +70,7 @@ impl Shared {
       warnings,
       reporter: RwLock::new(None),
       reported: Mutex::new(HashSet::new()),
+      fold_ms: AtomicU64::new(FOLD.as_millis() as u64),
     }
   }
 
@@ -81,6 +85,12 @@ impl Shared {
     if let Some(r) = r {
       r(e);
     }
+  }
+
+  /// Sets the fold window (tests: a long one shows what does not wait for it).
+  #[cfg(test)]
+  pub(crate) fn set_fold(&self, d: Duration) {
+    self.fold_ms.store(d.as_millis() as u64, Ordering::Relaxed);
   }
 
   pub(crate) fn stopped(&self) -> Error {
@@ -280,7 +290,8 @@ impl Thread {
     if self.pending.is_empty() && self.deletes.is_empty() {
       return None;
     }
-    self.wrote_at.map(|t| t + FOLD)
+    let fold = Duration::from_millis(self.shared.fold_ms.load(Ordering::Relaxed));
+    self.wrote_at.map(|t| t + fold)
   }
 
   /// Writes the pending snapshots, then the deletes, in one transaction.

@@ -10,6 +10,7 @@ use std::path::Path;
 mod files;
 mod layout;
 mod listing;
+mod writer;
 
 pub(super) fn scratch(tag: &str) -> PathBuf {
   let d = std::env::temp_dir().join(format!("ocs-store-{tag}-{}", std::process::id()));
