@@ -127,9 +127,7 @@ fn ms(d: Duration) -> u64 {
 
 impl Watchdog {
   async fn run(mut self) {
-    // Only a turn deadline moves with the milestones (turn ends, status changes); without
-    // one, nothing subscribes and the session does not signal them (`LiveSession::update`).
-    let mut changes = self.t.turn.map(|_| self.s.subscribe_milestones());
+    let mut changes = self.s.subscribe_milestones();
     loop {
       if self.s.is_done() {
         return;
@@ -170,7 +168,7 @@ impl Watchdog {
         _ = sleep => {}
         _ = self.s.wait_done() => return,
         // A new turn brings a new turn deadline.
-        _ = async { changes.as_mut()?.changed().await.ok() }, if changes.is_some() => {}
+        _ = changes.changed(), if self.t.turn.is_some() => {}
       }
     }
   }

@@ -177,22 +177,21 @@ pub fn item_events(
   }
 }
 
-/// A tool item's events: its `tool-use` unless `started` shows it was already reported (then
-/// its `input` is never built), then its `tool-result` (content, is-error) when there is one.
+/// A tool item's events: its `tool-use` unless `started` shows it was already reported, then
+/// its `tool-result` (content, is-error) when there is one.
 fn tool_events(
   started: &mut HashSet<String>,
   id: String,
   name: String,
-  input: impl FnOnce() -> Value,
+  input: Value,
   result: Option<(String, bool)>,
 ) -> Vec<EventPayload> {
   let mut out = Vec::new();
-  if !started.contains(&id) {
-    started.insert(id.clone());
+  if started.insert(id.clone()) {
     out.push(EventPayload::ToolUse {
       tool_use_id: id.clone(),
       name,
-      input: input(),
+      input,
       parent_tool_use_id: None,
     });
   }
@@ -237,14 +236,10 @@ fn command_execution(
   item: Item,
   started: &mut HashSet<String>,
 ) -> Vec<EventPayload> {
-  let (command, cwd) = (item.command, item.cwd);
-  let input = || {
-    let mut input = serde_json::json!({ "command": command.unwrap_or(Value::Null) });
-    if let Some(cwd) = cwd {
-      input["cwd"] = cwd;
-    }
-    input
-  };
+  let mut input = serde_json::json!({ "command": item.command.unwrap_or(Value::Null) });
+  if let Some(cwd) = item.cwd {
+    input["cwd"] = cwd;
+  }
   let result = completed.then(|| {
     let status = item.status.unwrap_or_default();
     let failed = status != "completed" || item.exit_code.is_some_and(|c| c != 0);
@@ -255,8 +250,7 @@ fn command_execution(
 
 /// A patch; its result is its status.
 fn file_change(completed: bool, item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
-  let changes = item.changes;
-  let input = || serde_json::json!({ "changes": changes.unwrap_or(Value::Null) });
+  let input = serde_json::json!({ "changes": item.changes.unwrap_or(Value::Null) });
   let result = completed.then(|| {
     let status = item.status.unwrap_or_default();
     let failed = status != "completed";
@@ -267,13 +261,10 @@ fn file_change(completed: bool, item: Item, started: &mut HashSet<String>) -> Ve
 
 /// A completed web search (its result is not reported, only that it ran).
 fn web_search(item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
-  let (query, action) = (item.query, item.action);
-  let input = || {
-    serde_json::json!({
-      "query": query.unwrap_or(Value::Null),
-      "action": action.unwrap_or(Value::Null),
-    })
-  };
+  let input = serde_json::json!({
+    "query": item.query.unwrap_or(Value::Null),
+    "action": item.action.unwrap_or(Value::Null),
+  });
   let result = Some((String::new(), false));
   tool_events(started, item.id, "web_search".into(), input, result)
 }
@@ -298,14 +289,8 @@ fn mcp_tool_call(completed: bool, item: Item, started: &mut HashSet<String>) -> 
     });
     (content, failed)
   });
-  let arguments = item.arguments;
-  tool_events(
-    started,
-    item.id,
-    name,
-    || arguments.unwrap_or(Value::Null),
-    result,
-  )
+  let input = item.arguments.unwrap_or(Value::Null);
+  tool_events(started, item.id, name, input, result)
 }
 
 /// Codex token usage (`turn.completed.usage` or the app-server's `tokenUsage.total`), either
