@@ -111,7 +111,7 @@ struct Wire<'a> {
   #[serde(default, deserialize_with = "lenient")]
   thread_id: Option<String>,
   #[serde(default)]
-  item: Option<Item>,
+  item: Option<Box<Item>>,
   #[serde(default)]
   usage: Option<WireUsage>,
   /// `turn.failed`: `{message}`.
@@ -139,7 +139,7 @@ impl ExecParser {
 }
 
 fn map(w: Wire, line: &str, started: &mut HashSet<String>) -> Vec<EventPayload> {
-  let item = |stage, item: Option<Item>, started: &mut HashSet<String>| match item {
+  let item = |stage, item: Option<Box<Item>>, started: &mut HashSet<String>| match item {
     Some(i) => item_events(stage, i, started, || {
       whole(line)
         .get_mut("item")

@@ -47,16 +47,18 @@ pub struct Item {
   message: Option<String>,
 }
 
-impl<'de> Deserialize<'de> for Item {
-  fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Item, D::Error> {
+/// Boxed from the start: an item is some 500 bytes, and a wire struct holding it inline would
+/// be copied whole at every step of the decoding.
+impl<'de> Deserialize<'de> for Box<Item> {
+  fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Box<Item>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
-      type Value = Item;
+      type Value = Box<Item>;
       fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a thread item object")
       }
-      fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Item, A::Error> {
-        let mut it = Item::default();
+      fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Box<Item>, A::Error> {
+        let mut it = Box::<Item>::default();
         while let Some(key) = m.next_key::<Key>()? {
           // Values of an unexpected type read as absent (`Lenient`), not as a failed line.
           match key.0.as_ref() {
@@ -134,7 +136,7 @@ pub fn value_item_events(
   item: &Value,
   started: &mut HashSet<String>,
 ) -> Vec<EventPayload> {
-  match Item::deserialize(item) {
+  match Box::<Item>::deserialize(item) {
     Ok(i) => item_events(stage, i, started, || item.clone()),
     Err(_) => vec![EventPayload::Other {
       message_type: format!("item:{}", snake_case(&crate::protocol::type_of(item))),
@@ -148,7 +150,7 @@ pub fn value_item_events(
 /// `tool-result`. `raw` gives the item whole, for an item type this mapper does not know.
 pub fn item_events(
   stage: Stage,
-  mut item: Item,
+  mut item: Box<Item>,
   started: &mut HashSet<String>,
   raw: impl FnOnce() -> Value,
 ) -> Vec<EventPayload> {
@@ -205,7 +207,7 @@ fn tool_events(
   out
 }
 
-fn agent_message(item: Item) -> EventPayload {
+fn agent_message(item: Box<Item>) -> EventPayload {
   EventPayload::AssistantText {
     text: item.text.unwrap_or_default(),
     message_id: Some(item.id),
@@ -214,7 +216,7 @@ fn agent_message(item: Item) -> EventPayload {
 }
 
 /// The reasoning's text, else its summary and content joined.
-fn reasoning(item: Item) -> EventPayload {
+fn reasoning(item: Box<Item>) -> EventPayload {
   let text = match item.text {
     Some(t) => t,
     None => [joined(item.summary.as_ref()), joined(item.content.as_ref())]
@@ -233,9 +235,10 @@ fn reasoning(item: Item) -> EventPayload {
 /// is not `completed` or it exited non-zero.
 fn command_execution(
   completed: bool,
-  item: Item,
+  item: Box<Item>,
   started: &mut HashSet<String>,
 ) -> Vec<EventPayload> {
+  let item = *item;
   let mut input = serde_json::json!({ "command": item.command.unwrap_or(Value::Null) });
   if let Some(cwd) = item.cwd {
     input["cwd"] = cwd;
@@ -249,7 +252,12 @@ fn command_execution(
 }
 
 /// A patch; its result is its status.
-fn file_change(completed: bool, item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
+fn file_change(
+  completed: bool,
+  item: Box<Item>,
+  started: &mut HashSet<String>,
+) -> Vec<EventPayload> {
+  let item = *item;
   let input = serde_json::json!({ "changes": item.changes.unwrap_or(Value::Null) });
   let result = completed.then(|| {
     let status = item.status.unwrap_or_default();
@@ -260,7 +268,7 @@ fn file_change(completed: bool, item: Item, started: &mut HashSet<String>) -> Ve
 }
 
 /// A completed web search (its result is not reported, only that it ran).
-fn web_search(item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
+fn web_search(item: Box<Item>, started: &mut HashSet<String>) -> Vec<EventPayload> {
   let input = serde_json::json!({
     "query": item.query.unwrap_or(Value::Null),
     "action": item.action.unwrap_or(Value::Null),
@@ -271,7 +279,11 @@ fn web_search(item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
 
 /// An MCP tool call, named `mcp__<server>__<tool>` as Claude Code names them; its result is
 /// the error's message, else the result's text content.
-fn mcp_tool_call(completed: bool, item: Item, started: &mut HashSet<String>) -> Vec<EventPayload> {
+fn mcp_tool_call(
+  completed: bool,
+  item: Box<Item>,
+  started: &mut HashSet<String>,
+) -> Vec<EventPayload> {
   let name = format!(
     "mcp__{}__{}",
     item.server.unwrap_or_default(),
