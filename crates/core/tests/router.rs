@@ -246,6 +246,29 @@ async fn a_question_carries_its_text_and_a_permission_its_request() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn turns_back_to_back_ask_with_only_the_last_turns_text() {
+  // Turns that run back to back (queued messages) never let the waiting debounce fire: each
+  // turn's text must still start over, or the question would carry every turn's text.
+  let mut r = rig(opts(), mem());
+  r.start("b", "/w", None);
+  for i in 0..200 {
+    r.status("b", Status::Running, None);
+    r.text("b", &format!("reply {i}"));
+    r.turn_end("b");
+    r.status("b", Status::WaitingForInput, Some(StatusReason::TurnEnded));
+  }
+  r.status("b", Status::Running, None);
+  r.text("b", "Shall I go on?");
+  r.turn_end("b");
+  r.status("b", Status::WaitingForInput, Some(StatusReason::Question));
+  advance(5_100).await;
+  let w = r.of("waiting-for-input");
+  assert_eq!(w.len(), 1, "one wake, for the last turn");
+  assert_eq!(w[0].data["question"], "Shall I go on?");
+  assert_eq!(w[0].data["turn"], 201);
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_safety_net_reports_a_quiet_running_turn_once_and_long_running_fires_once() {
   let mut o = opts();
   o.long_running_ms = 60_000;

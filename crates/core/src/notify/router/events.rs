@@ -30,6 +30,7 @@ impl Task {
       EventPayload::TurnCompleted { cost_usd, .. } => {
         s.turn += 1;
         s.cost += *cost_usd;
+        s.turn_done = true;
       }
       EventPayload::Stderr { line } => s.push_stderr(line),
       EventPayload::Exit { exit_code, signal } => {

@@ -25,7 +25,11 @@ pub(super) struct Session {
   /// The `recovering` notification went out (once per session, not per attempt).
   pub(super) recovering_sent: bool,
   pub(super) started: u64,
+  /// The running (or last ended) turn's text, for a question's notification.
   pub(super) turn_text: String,
+  /// The turn `turn_text` belongs to has ended: the next turn's first text replaces it (turns
+  /// may run back to back with no `waiting-for-input` fired between them).
+  pub(super) turn_done: bool,
   pub(super) lines: VecDeque<(u64, String)>,
   pub(super) line_no: u64,
   pub(super) foreground: BTreeMap<String, u64>,
@@ -67,8 +71,11 @@ impl Session {
       .collect()
   }
 
-  /// Assistant text: added to the turn's text and, line by line, to the catch-up lines.
+  /// Assistant text: added to the turn's text (a new turn's first text starts it over) and, line by line, to the catch-up lines.
   pub(super) fn push_text(&mut self, text: &str) {
+    if std::mem::take(&mut self.turn_done) {
+      self.turn_text.clear();
+    }
     if !self.turn_text.is_empty() {
       self.turn_text.push('\n');
     }
