@@ -183,46 +183,56 @@ impl LiveSession {
     }
   }
 
+  /// Applies a batch of parsed lines in order. Synchronous but for the rare steps that write
+  /// to the CLI (closing stdin, answering a server request): awaiting per event would move
+  /// every event through a chain of futures.
   async fn apply_batch(self: &Arc<Self>, batch: Vec<Parsed>) {
-    for p in batch {
-      self.handle_parsed(p).await;
-    }
-  }
-
-  async fn handle_parsed(self: &Arc<Self>, parsed: Parsed) {
-    let inbound = match parsed {
-      Ok(p) => p,
-      Err(e) => {
-        if e.skipped {
-          // The answer to a pending request may have been that line: fail them now.
-          let waiters = lock(&self.pending).drain();
-          for w in waiters {
-            let _ = w.send(Err(RpcError {
-              code: -32603,
-              message: format!("{}; it may have been this answer", e.message),
-            }));
-          }
+    for parsed in batch {
+      let inbound = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+          self.line_error(e);
+          continue;
         }
-        self.update(|st| ((), vec![st.protocol_error(e.message)]));
-        return;
-      }
-    };
-    for item in inbound {
-      match item {
-        Inbound::Event(p) => self.apply_event(p).await,
-        Inbound::Response { id, result } => {
-          if let Some(tx) = lock(&self.pending).take(id) {
-            let _ = tx.send(result);
+      };
+      for item in inbound {
+        match item {
+          Inbound::Event(p) => {
+            if self.apply_event(p) {
+              // The conversation cannot go on: let the CLI exit; the exit sets `failed`.
+              self.close_stdin().await;
+            }
           }
+          Inbound::Response { id, result } => {
+            if let Some(tx) = lock(&self.pending).take(id) {
+              let _ = tx.send(result);
+            }
+          }
+          Inbound::Request { id, method, params } => self.server_request(id, method, params).await,
         }
-        Inbound::Request { id, method, params } => self.server_request(id, method, params).await,
       }
     }
   }
 
-  /// One event from the CLI: applied to the state; a permission request gets its timer, and a
-  /// turn outcome that ends the conversation closes stdin.
-  async fn apply_event(self: &Arc<Self>, p: EventPayload) {
+  /// A line that gave nothing: a protocol error event; a skipped line may have been the
+  /// answer to a pending request, which then fails rather than waits for ever.
+  fn line_error(&self, e: crate::session::reader::LineError) {
+    if e.skipped {
+      let waiters = lock(&self.pending).drain();
+      for w in waiters {
+        let _ = w.send(Err(RpcError {
+          code: -32603,
+          message: format!("{}; it may have been this answer", e.message),
+        }));
+      }
+    }
+    self.update(|st| ((), vec![st.protocol_error(e.message)]));
+  }
+
+  /// One event from the CLI: applied to the state; a permission request gets its timer.
+  /// True when the turn's outcome ends the conversation (a failed model API call, the budget
+  /// used up): the caller closes stdin.
+  fn apply_event(self: &Arc<Self>, p: EventPayload) -> bool {
     let permission = match &p {
       EventPayload::PermissionRequest { request_id, .. } => Some(request_id.clone()),
       _ => None,
@@ -240,12 +250,9 @@ impl LiveSession {
     if let Some(id) = permission {
       self.arm_permission_timer(id);
     }
-    if matches!(
+    matches!(
       outcome,
       TurnOutcome::ApiFailed | TurnOutcome::BudgetExhausted
-    ) {
-      // The conversation cannot go on: let the CLI exit; the exit sets `failed`.
-      self.close_stdin().await;
-    }
+    )
   }
 }
