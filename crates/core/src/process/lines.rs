@@ -147,6 +147,31 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     }
   }
 
+  /// The next line handed to `f`, or `None` at end of stream: `Ok` with the line borrowed
+  /// from the read buffer when it arrived whole in one read (most lines: no copy, no
+  /// allocation), else `Err` with the line as `next_line` gives it (one that spanned reads,
+  /// was too long or over budget, or is not valid UTF-8).
+  pub(crate) async fn next_line_with<T>(
+    &mut self,
+    f: impl FnOnce(Result<&str, Line>) -> T,
+  ) -> std::io::Result<Option<T>> {
+    if self.len == 0 {
+      let chunk = self.inner.fill_buf().await?;
+      if let Some(i) = memchr::memchr(b'\n', chunk) {
+        let data = &chunk[..i];
+        if i <= self.cap {
+          let data = data.strip_suffix(b"\r").unwrap_or(data);
+          if let Ok(text) = std::str::from_utf8(data) {
+            let t = f(Ok(text));
+            self.inner.consume(i + 1);
+            return Ok(Some(t));
+          }
+        }
+      }
+    }
+    Ok(self.next_line().await?.map(|line| f(Err(line))))
+  }
+
   fn finish(&mut self) -> Line {
     let len = std::mem::take(&mut self.len);
     let mut buf = std::mem::take(&mut self.buf);
@@ -278,6 +303,59 @@ mod tests {
       Some(Line::Text("last-no-newline".into()))
     );
     assert_eq!(r.next_line().await.unwrap(), None);
+  }
+
+  #[tokio::test]
+  async fn whole_lines_are_lent_from_the_buffer_and_the_rest_read_as_next_line_does() {
+    // A reader that hands out at most 16 bytes per read, so a longer line spans reads (as do
+    // `a line ...` and `pp`; `ok` sits inside one read).
+    let mut input: Vec<u8> = b"short\r\n".to_vec();
+    input.extend(b"a line that spans reads\n");
+    input.extend(std::iter::repeat_n(b'x', 40));
+    input.extend(b"\nbad \xff\npp\nok\nlast");
+    let slow = tokio_test_reader(&input, 16);
+    let mut r = LineReader::new(slow, 30);
+    let mut got = Vec::new();
+    while let Some(l) = r
+      .next_line_with(|l| match l {
+        Ok(text) => format!("lent {text}"),
+        Err(line) => format!("owned {line:?}"),
+      })
+      .await
+      .unwrap()
+    {
+      got.push(l);
+    }
+    assert_eq!(
+      got,
+      [
+        "lent short",
+        "owned Text(\"a line that spans reads\")",
+        "owned TooLong { len: 40 }",
+        "owned Text(\"bad \u{fffd}\")",
+        "owned Text(\"pp\")",
+        "lent ok",
+        "owned Text(\"last\")",
+      ]
+    );
+  }
+
+  /// `data`, read at most `step` bytes at a time.
+  fn tokio_test_reader(data: &[u8], step: usize) -> impl AsyncRead + Unpin + '_ {
+    struct Slow<'a>(&'a [u8], usize);
+    impl AsyncRead for Slow<'_> {
+      fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+      ) -> std::task::Poll<std::io::Result<()>> {
+        let n = self.1.min(self.0.len()).min(buf.remaining());
+        buf.put_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        std::task::Poll::Ready(Ok(()))
+      }
+    }
+    Slow(data, step)
   }
 
   #[tokio::test]

@@ -38,20 +38,28 @@ pub(crate) async fn read_and_parse(
 ) {
   let mut reader = LineReader::with_limits(out, limits);
   let mut batch = Vec::new();
-  while let Ok(Some(line)) = reader.next_line().await {
-    batch.push(match line {
-      Line::Text(text) => parser.parse_line(&text).map_err(|e| LineError {
-        message: e.to_string(),
-        skipped: false,
-      }),
-      Line::TooLong { len } => Err(skipped(format!(
+  let parse = |parser: &mut Parser, text: &str| {
+    parser.parse_line(text).map_err(|e| LineError {
+      message: e.to_string(),
+      skipped: false,
+    })
+  };
+  // Most lines are parsed where they were read, without being copied out of the buffer.
+  while let Ok(Some(parsed)) = reader
+    .next_line_with(|line| match line {
+      Ok(text) => parse(&mut parser, text),
+      Err(Line::Text(text)) => parse(&mut parser, &text),
+      Err(Line::TooLong { len }) => Err(skipped(format!(
         "output line of {len} bytes exceeds maxLineBytes; skipped"
       ))),
-      Line::OverBudget { len } => Err(skipped(format!(
+      Err(Line::OverBudget { len }) => Err(skipped(format!(
         "output line of {len} bytes skipped: the line buffers of all sessions hold \
          lineBufferBudgetBytes already"
       ))),
-    });
+    })
+    .await
+  {
+    batch.push(parsed);
     // Lines already read are parsed before the batch is handed over (one hand-over per read
     // of the pipe); a batch never waits for more output.
     if batch.len() < BATCH_LINES && reader.has_buffered_line() {
