@@ -127,7 +127,9 @@ fn ms(d: Duration) -> u64 {
 
 impl Watchdog {
   async fn run(mut self) {
-    let mut changes = self.s.subscribe_milestones();
+    // Only a turn deadline moves with the milestones (turn ends, status changes); without
+    // one, nothing subscribes and the session does not signal them (`LiveSession::update`).
+    let mut changes = self.t.turn.map(|_| self.s.subscribe_milestones());
     loop {
       if self.s.is_done() {
         return;
@@ -168,7 +170,7 @@ impl Watchdog {
         _ = sleep => {}
         _ = self.s.wait_done() => return,
         // A new turn brings a new turn deadline.
-        _ = changes.changed(), if self.t.turn.is_some() => {}
+        _ = async { changes.as_mut()?.changed().await.ok() }, if changes.is_some() => {}
       }
     }
   }

@@ -179,21 +179,22 @@ pub fn item_events(
   }
 }
 
-/// A tool item's events: its `tool-use` unless `started` shows it was already reported, then
-/// its `tool-result` (content, is-error) when there is one.
+/// A tool item's events: its `tool-use` unless `started` shows it was already reported (then
+/// its `input` is never built), then its `tool-result` (content, is-error) when there is one.
 fn tool_events(
   started: &mut HashSet<String>,
   id: String,
   name: String,
-  input: Value,
+  input: impl FnOnce() -> Value,
   result: Option<(String, bool)>,
 ) -> Vec<EventPayload> {
   let mut out = Vec::new();
-  if started.insert(id.clone()) {
+  if !started.contains(&id) {
+    started.insert(id.clone());
     out.push(EventPayload::ToolUse {
       tool_use_id: id.clone(),
       name,
-      input,
+      input: input(),
       parent_tool_use_id: None,
     });
   }
@@ -239,10 +240,14 @@ fn command_execution(
   started: &mut HashSet<String>,
 ) -> Vec<EventPayload> {
   let item = *item;
-  let mut input = serde_json::json!({ "command": item.command.unwrap_or(Value::Null) });
-  if let Some(cwd) = item.cwd {
-    input["cwd"] = cwd;
-  }
+  let (command, cwd) = (item.command, item.cwd);
+  let input = || {
+    let mut input = serde_json::json!({ "command": command.unwrap_or(Value::Null) });
+    if let Some(cwd) = cwd {
+      input["cwd"] = cwd;
+    }
+    input
+  };
   let result = completed.then(|| {
     let status = item.status.unwrap_or_default();
     let failed = status != "completed" || item.exit_code.is_some_and(|c| c != 0);
@@ -258,7 +263,8 @@ fn file_change(
   started: &mut HashSet<String>,
 ) -> Vec<EventPayload> {
   let item = *item;
-  let input = serde_json::json!({ "changes": item.changes.unwrap_or(Value::Null) });
+  let changes = item.changes;
+  let input = || serde_json::json!({ "changes": changes.unwrap_or(Value::Null) });
   let result = completed.then(|| {
     let status = item.status.unwrap_or_default();
     let failed = status != "completed";
@@ -269,10 +275,14 @@ fn file_change(
 
 /// A completed web search (its result is not reported, only that it ran).
 fn web_search(item: Box<Item>, started: &mut HashSet<String>) -> Vec<EventPayload> {
-  let input = serde_json::json!({
-    "query": item.query.unwrap_or(Value::Null),
-    "action": item.action.unwrap_or(Value::Null),
-  });
+  let item = *item;
+  let (query, action) = (item.query, item.action);
+  let input = || {
+    serde_json::json!({
+      "query": query.unwrap_or(Value::Null),
+      "action": action.unwrap_or(Value::Null),
+    })
+  };
   let result = Some((String::new(), false));
   tool_events(started, item.id, "web_search".into(), input, result)
 }
@@ -301,8 +311,14 @@ fn mcp_tool_call(
     });
     (content, failed)
   });
-  let input = item.arguments.unwrap_or(Value::Null);
-  tool_events(started, item.id, name, input, result)
+  let arguments = item.arguments;
+  tool_events(
+    started,
+    item.id,
+    name,
+    || arguments.unwrap_or(Value::Null),
+    result,
+  )
 }
 
 /// Codex token usage (`turn.completed.usage` or the app-server's `tokenUsage.total`), either

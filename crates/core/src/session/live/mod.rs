@@ -170,7 +170,7 @@ impl LiveSession {
     if self.version.receiver_count() > 0 {
       self.version.send_modify(|v| *v += 1);
     }
-    if milestone {
+    if milestone && self.milestones.receiver_count() > 0 {
       self.milestones.send_modify(|v| *v += 1);
     }
     r
