@@ -3,7 +3,7 @@
 //! reaped.
 
 use super::{lock, LiveSession};
-use crate::model::event::EventPayload;
+use crate::model::event::{now_ms, EventPayload};
 use crate::model::options::Backend;
 use crate::process::{signal_group, Line, LineLimits, LineReader};
 use crate::protocol::{Inbound, Parser, RpcError};
@@ -187,6 +187,8 @@ impl LiveSession {
   /// to the CLI (closing stdin, answering a server request): awaiting per event would move
   /// every event through a chain of futures.
   async fn apply_batch(self: &Arc<Self>, batch: Vec<Parsed>) {
+    // Lines read together are stamped with one clock reading.
+    let at = now_ms();
     for parsed in batch {
       let inbound = match parsed {
         Ok(p) => p,
@@ -198,7 +200,7 @@ impl LiveSession {
       for item in inbound {
         match item {
           Inbound::Event(p) => {
-            if self.apply_event(p) {
+            if self.apply_event(p, at) {
               // The conversation cannot go on: let the CLI exit; the exit sets `failed`.
               self.close_stdin().await;
             }
@@ -232,14 +234,14 @@ impl LiveSession {
   /// One event from the CLI: applied to the state; a permission request gets its timer.
   /// True when the turn's outcome ends the conversation (a failed model API call, the budget
   /// used up): the caller closes stdin.
-  fn apply_event(self: &Arc<Self>, p: EventPayload) -> bool {
+  fn apply_event(self: &Arc<Self>, p: EventPayload, at: u64) -> bool {
     let permission = match &p {
       EventPayload::PermissionRequest { request_id, .. } => Some(request_id.clone()),
       _ => None,
     };
     let turn_started = matches!(p, EventPayload::TurnStarted { .. });
     let (outcome, sigint) = self.update(|st| {
-      let (evs, outcome) = st.apply(p);
+      let (evs, outcome) = st.apply_read(p, at);
       let sigint = turn_started && st.backend() == Backend::CodexExec && st.sigint_due();
       ((outcome, sigint), evs)
     });

@@ -11,6 +11,16 @@ use crate::model::turn::{EndedTurn, TurnEnd};
 use crate::process::truncate;
 
 impl SessionState {
+  /// [`SessionState::apply`] for a payload read from the CLI's output at `at` (ms since the
+  /// epoch): its events are stamped with that time (the pump reads the clock once per batch of
+  /// lines read together).
+  pub fn apply_read(&mut self, payload: EventPayload, at: u64) -> (Vec<Ev>, TurnOutcome) {
+    self.read_at = Some(at);
+    let r = self.apply(payload);
+    self.read_at = None;
+    r
+  }
+
   /// A payload parsed from the CLI's stdout. Returns the events to publish (the payload's own
   /// event, plus status changes it causes) and what it meant for the turn.
   pub fn apply(&mut self, mut payload: EventPayload) -> (Vec<Ev>, TurnOutcome) {

@@ -25,7 +25,7 @@ impl SessionState {
   /// Stamps, logs and returns one event.
   pub fn record(&mut self, payload: EventPayload) -> Ev {
     self.info.last_seq += 1;
-    let now = now_ms();
+    let now = self.read_at.unwrap_or_else(now_ms);
     self.info.updated_at = now;
     let ev = Ev::new(AgentEvent {
       seq: self.info.last_seq,

@@ -116,6 +116,9 @@ pub struct SessionState {
   recovery: Option<crate::model::options::RecoveryOptions>,
   /// The model API's HTTP status of the last failed turn, when the CLI reported it.
   api_status: Option<u16>,
+  /// When the payloads being applied were read (ms since the epoch), set by `apply_read`: a
+  /// batch of lines read together is stamped with one clock reading, not one per event.
+  read_at: Option<u64>,
 }
 
 /// What a turn-completed payload meant for the session.
@@ -219,6 +222,7 @@ impl SessionState {
       prices: None,
       recovery: None,
       api_status: None,
+      read_at: None,
     }
   }
 
