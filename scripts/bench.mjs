@@ -28,6 +28,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const pct = (v, p) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.round((v.length - 1) * p))]
 const median = (v) => pct(v, 0.5)
 const f1 = (n) => n.toFixed(1)
+const f2 = (n) => n.toFixed(2)
 
 /** Realistic stream-json: the recorded transcripts' lines, cycled with fresh text, to `mb` MB. */
 function generate(kind, mb) {
@@ -53,7 +54,7 @@ function generate(kind, mb) {
   const agent = join(dir, `${kind}-replay.sh`)
   writeFileSync(agent, `#!/bin/sh\nexec cat ${JSON.stringify(file)}\n`)
   chmodSync(agent, 0o755)
-  return { file, agent, turns, mb: bytes / 1024 / 1024 }
+  return { file, agent, turns, lines: out.length, mb: bytes / 1024 / 1024 }
 }
 
 /** CLK_TCK: /proc's time unit. */
@@ -95,10 +96,29 @@ async function managerIngest(kind, g) {
   return r
 }
 
-function pipeRate(g) {
-  const t0 = performance.now()
-  spawnSync('sh', ['-c', `cat ${JSON.stringify(g.file)} | cat > /dev/null`])
-  return g.mb / ((performance.now() - t0) / 1000)
+/**
+ * The agent's pipe alone: `cat <file> | cat > /dev/null`, its MB/s and CPU ms/MB (both cats).
+ * The file goes through 8 times: /proc counts CPU in 10 ms ticks.
+ */
+async function pipeCost(g) {
+  const f = JSON.stringify(g.file)
+  const r = await measured(async () => spawnSync('sh', ['-c', `cat ${Array(8).fill(f).join(' ')} | cat > /dev/null`]))
+  return { rate: (8 * g.mb) / r.seconds, cpu: r.cpu / (8 * g.mb) }
+}
+
+/** CPU ms/MB of `JSON.parse` alone on every line, in this Node: the baseline's own floor. */
+function jsonParseCpu(g) {
+  const lines = readFileSync(g.file, 'utf8').split('\n').filter(Boolean)
+  let best = Infinity
+  for (let r = 0; r < 3; r++) {
+    const c0 = process.cpuUsage()
+    let n = 0
+    for (const l of lines) if (JSON.parse(l).type) n++
+    const c = process.cpuUsage(c0)
+    if (n === 0) throw new Error('no typed lines')
+    best = Math.min(best, (c.user + c.system) / 1000)
+  }
+  return best / g.mb
 }
 
 function parseRates(kind, g) {
@@ -111,6 +131,7 @@ async function ingestTable() {
   console.log('CPU is user + sys of both processes (the manager or the Node baseline, and the agent), per MB.\n')
   console.log('| stream | MB | manager MB/s | Node baseline MB/s | vs Node | manager CPU ms/MB | baseline CPU ms/MB | CPU vs Node | cat pipe MB/s | serde_json MB/s | our parser MB/s | manager / serde_json |')
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  const floors = []
   for (const kind of ['claude', 'codex-exec']) {
     const g = generate(kind, MB)
     // Alternating, so a slow spell of this machine hits both sides alike.
@@ -124,13 +145,24 @@ async function ingestTable() {
       best(mine, await managerIngest(kind, g))
       best(base, await measured(() => nodeIngest(g.agent, [], { env: process.env, expectedTurns: g.turns })))
     }
-    const pipe = Math.max(pipeRate(g), pipeRate(g), pipeRate(g))
+    const pipes = [await pipeCost(g), await pipeCost(g), await pipeCost(g)]
+    const pipe = { rate: Math.max(...pipes.map((p) => p.rate)), cpu: Math.min(...pipes.map((p) => p.cpu)) }
     const rates = parseRates(kind, g)
     const m = g.mb / mine.seconds
     const b = g.mb / base.seconds
     const mc = mine.cpu / g.mb
     const bc = base.cpu / g.mb
-    console.log(`| ${kind} | ${f1(g.mb)} | ${f1(m)} | ${f1(b)} | ${f1(m / b)}x | ${f1(mc)} | ${f1(bc)} | ${f1(bc / mc)}x less | ${f1(pipe)} | ${f1(rates.serdeJsonMBps)} | ${f1(rates.parserMBps)} | ${f1((100 * m) / rates.serdeJsonMBps)}% |`)
+    console.log(`| ${kind} | ${f1(g.mb)} | ${f1(m)} | ${f1(b)} | ${f1(m / b)}x | ${f1(mc)} | ${f1(bc)} | ${f1(bc / mc)}x less | ${f1(pipe.rate)} | ${f1(rates.serdeJsonMBps)} | ${f1(rates.parserMBps)} | ${f1((100 * m) / rates.serdeJsonMBps)}% |`)
+    const ms = (rate) => 1000 / rate
+    floors.push({ kind, bc, mc, pipe: pipe.cpu, syntax: ms(rates.syntaxMBps), parser: ms(rates.parserMBps), jsonParse: jsonParseCpu(g), lines: g.lines, turns: g.turns, mb: g.mb })
+  }
+  console.log('\n### Where the CPU per MB goes: the floor under the manager\n')
+  console.log('CPU ms per MB, all from this run. The target is a third of the baseline\'s CPU. The agent\'s pipe is `cat <file> | cat > /dev/null` (both processes). JSON syntax is serde_json reading every line without building anything (`IgnoredAny`); our parser is JSON to events; both on one thread, CPU = wall. The floor is what any manager that reads each line\'s JSON and builds the events it reports pays before any bookkeeping: the pipe plus our parser.\n')
+  console.log('| stream | lines per MB | turns per MB | baseline | target (1/3) | manager | agent\'s pipe | JSON syntax only | our parser | floor: pipe + parser | floor / target | Node `JSON.parse` alone |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const f of floors) {
+    const floor = f.pipe + f.parser
+    console.log(`| ${f.kind} | ${Math.round(f.lines / f.mb)} | ${Math.round(f.turns / f.mb)} | ${f2(f.bc)} | ${f2(f.bc / 3)} | ${f2(f.mc)} | ${f2(f.pipe)} | ${f2(f.syntax)} | ${f2(f.parser)} | ${f2(floor)} | ${f2(floor / (f.bc / 3))}x | ${f2(f.jsonParse)} |`)
   }
 }
 

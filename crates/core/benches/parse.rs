@@ -1,6 +1,7 @@
 //! `cargo bench -p openclaw-sessions-core --bench parse -- <file.jsonl> [claude|codex-exec]`:
-//! the raw parse rates of one stream-json file, for `npm run bench`'s ingest table: serde_json
-//! into `Value` (the limit), and the project's parser (JSON plus mapping to events).
+//! the raw parse rates of one stream-json file, for `npm run bench`'s ingest tables: serde_json
+//! checking the syntax only (`IgnoredAny`: every byte read, nothing built; no JSON reader can
+//! do less), serde_json into `Value`, and the project's parser (JSON plus mapping to events).
 
 use openclaw_sessions_core::protocol::claude;
 use openclaw_sessions_core::protocol::codex::exec::ExecParser;
@@ -28,6 +29,12 @@ fn main() {
       })
       .fold(f64::MAX, f64::min)
   };
+  let syntax = best(&mut || {
+    data
+      .lines()
+      .filter(|l| serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok())
+      .count()
+  });
   let serde = best(&mut || {
     data
       .lines()
@@ -48,7 +55,8 @@ fn main() {
       .sum(),
   });
   println!(
-    "{{\"mb\":{mb:.2},\"serdeJsonMBps\":{:.1},\"parserMBps\":{:.1}}}",
+    "{{\"mb\":{mb:.2},\"syntaxMBps\":{:.1},\"serdeJsonMBps\":{:.1},\"parserMBps\":{:.1}}}",
+    mb / syntax,
     mb / serde,
     mb / ours
   );
