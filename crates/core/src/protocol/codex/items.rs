@@ -181,6 +181,8 @@ pub fn item_events(
 
 /// A tool item's events: its `tool-use` unless `started` shows it was already reported (then
 /// its `input` is never built), then its `tool-result` (content, is-error) when there is one.
+/// A result ends the item: its id leaves `started`, which so holds only the tool items still
+/// running (an app-server thread lives for many turns).
 fn tool_events(
   started: &mut HashSet<String>,
   id: String,
@@ -189,8 +191,12 @@ fn tool_events(
   result: Option<(String, bool)>,
 ) -> Vec<EventPayload> {
   let mut out = Vec::new();
-  if !started.contains(&id) {
-    started.insert(id.clone());
+  let reported = match result {
+    Some(_) => started.remove(&id),
+    None if started.contains(&id) => true,
+    None => !started.insert(id.clone()),
+  };
+  if !reported {
     out.push(EventPayload::ToolUse {
       tool_use_id: id.clone(),
       name,
@@ -386,6 +392,28 @@ mod tests {
       &done[0],
       EventPayload::ToolResult { is_error: true, .. }
     ));
+  }
+
+  #[test]
+  fn a_finished_tool_item_is_forgotten() {
+    let mut seen = HashSet::new();
+    let run = json!({"id":"c1","type":"command_execution","command":"ls","status":"in_progress"});
+    let done = json!({"id":"c1","type":"command_execution","command":"ls","aggregated_output":"","exit_code":0,"status":"completed"});
+    assert_eq!(value_item_events(Stage::Started, &run, &mut seen).len(), 1);
+    assert_eq!(value_item_events(Stage::Updated, &run, &mut seen).len(), 0);
+    assert!(seen.contains("c1"), "running: remembered");
+    assert_eq!(
+      value_item_events(Stage::Completed, &done, &mut seen).len(),
+      1
+    );
+    assert!(seen.is_empty(), "completed: forgotten");
+    // An item seen only as completed still gives its tool-use, and leaves nothing behind.
+    let only = json!({"id":"c2","type":"command_execution","command":"ls","aggregated_output":"","exit_code":0,"status":"completed"});
+    assert_eq!(
+      value_item_events(Stage::Completed, &only, &mut seen).len(),
+      2
+    );
+    assert!(seen.is_empty());
   }
 
   #[test]
