@@ -97,11 +97,13 @@ impl LiveSession {
     })
   }
 
-  /// Stores this session from now on: at once, then on every status change and turn end.
+  /// Stores this session from now on: at once, then on every status change and turn end. The
+  /// first snapshot does not wait out the writer's fold: a new session is in the store before
+  /// any later change of it (a manager killed right after `register` or `spawn` loses none).
   pub(crate) fn persist_to(&self, p: Persist) {
     let _ = self.persist.set(p);
     self.update(|st| {
-      self.write_snapshot(st);
+      self.hand_to_writer(st.status().is_terminal(), true);
       ((), Vec::new())
     });
   }
@@ -127,8 +129,13 @@ impl LiveSession {
   /// Marks the session changed and hands it to the store's writer once; the writer takes the
   /// latest snapshot when it writes (a failed write is logged; the session goes on).
   fn write_snapshot(&self, st: &SessionState) {
+    self.hand_to_writer(st.status().is_terminal(), false);
+  }
+
+  /// `write_snapshot`; `first`: the session's first snapshot, urgent as an ended session's is.
+  fn hand_to_writer(&self, ended: bool, first: bool) {
     let Some(p) = self.persist.get() else { return };
-    let urgent = st.status().is_terminal();
+    let urgent = ended || first;
     if !self.dirty.swap(true, std::sync::atomic::Ordering::AcqRel) || urgent {
       if let Some(me) = self.me.upgrade() {
         p.writer.changed(me, urgent);

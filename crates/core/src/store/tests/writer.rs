@@ -99,3 +99,30 @@ async fn an_ended_session_and_a_flush_do_not_wait_for_the_fold() {
     .unwrap();
   assert_eq!(stored_turns(&store, "a"), 2);
 }
+
+#[tokio::test]
+async fn a_new_session_is_stored_at_once_even_inside_the_fold() {
+  // A manager killed right after `register`/`spawn` must not lose the session: its first
+  // snapshot does not wait out the fold (two managers on one store saw it lost).
+  let dir = scratch("fold-new");
+  let m = crate::Manager::new(crate::ManagerOptions {
+    store_path: Some(dir.join("s.db").to_string_lossy().into_owned()),
+    max_sessions: 10,
+    ..Default::default()
+  })
+  .unwrap();
+  m.store.shared.set_fold(Duration::from_secs(600));
+  let register = |name: String| {
+    let o = serde_json::json!({ "workdir": dir, "name": name });
+    m.register(serde_json::from_value(o).unwrap()).unwrap().id
+  };
+  let first = register("first".into());
+  eventually("the first session, stored", || {
+    m.store.find(&first).unwrap().is_some()
+  });
+  // The fold window is open now: five more sessions, each stored without waiting for it.
+  let ids: Vec<String> = (0..5).map(|i| register(format!("s{i}"))).collect();
+  eventually("every new session, stored", || {
+    ids.iter().all(|id| m.store.find(id).unwrap().is_some())
+  });
+}
