@@ -116,6 +116,17 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
 
   /// The next line, or `None` at end of stream. A last line without a newline is returned.
   pub(crate) async fn next_line(&mut self) -> std::io::Result<Option<Line>> {
+    self
+      .next_line_with(|line| match line {
+        Ok(text) => Line::Text(text.to_owned()),
+        Err(line) => line,
+      })
+      .await
+  }
+
+  /// The next line into the line buffer, whatever it is: one that spans reads, too long, over
+  /// budget, not UTF-8 (`next_line_with` takes whole lines straight from the read buffer).
+  async fn read_line(&mut self) -> std::io::Result<Option<Line>> {
     loop {
       let chunk = self.inner.fill_buf().await?;
       if chunk.is_empty() {
@@ -131,7 +142,7 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
       let data = &chunk[..if done { used - 1 } else { used }];
       let n = data.len();
       if done && self.len == 0 && n <= self.cap {
-        // Most lines arrive whole in one chunk (at most 64 KiB): allocate once, at their size,
+        // A line whole in one chunk that was not lent (not UTF-8): allocate once, at its size,
         // outside the budget.
         self.buf.reserve_exact(n);
         self.buf.extend_from_slice(data);
@@ -149,7 +160,7 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
 
   /// The next line handed to `f`, or `None` at end of stream: `Ok` with the line borrowed
   /// from the read buffer when it arrived whole in one read (most lines: no copy, no
-  /// allocation), else `Err` with the line as `next_line` gives it (one that spanned reads,
+  /// allocation), else `Err` with the line read into the line buffer (one that spanned reads,
   /// was too long or over budget, or is not valid UTF-8).
   pub(crate) async fn next_line_with<T>(
     &mut self,
@@ -169,7 +180,7 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
         }
       }
     }
-    Ok(self.next_line().await?.map(|line| f(Err(line))))
+    Ok(self.read_line().await?.map(|line| f(Err(line))))
   }
 
   fn finish(&mut self) -> Line {

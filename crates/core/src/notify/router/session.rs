@@ -71,7 +71,8 @@ impl Session {
       .collect()
   }
 
-  /// Assistant text: added to the turn's text (a new turn's first text starts it over) and, line by line, to the catch-up lines.
+  /// Assistant text: added to the turn's text (a new turn's first text starts it over) and,
+  /// line by line, to the catch-up lines.
   pub(super) fn push_text(&mut self, text: &str) {
     if std::mem::take(&mut self.turn_done) {
       self.turn_text.clear();

@@ -191,10 +191,10 @@ fn tool_events(
   result: Option<(String, bool)>,
 ) -> Vec<EventPayload> {
   let mut out = Vec::new();
-  let reported = match result {
-    Some(_) => started.remove(&id),
-    None if started.contains(&id) => true,
-    None => !started.insert(id.clone()),
+  let reported = if result.is_some() {
+    started.remove(&id)
+  } else {
+    started.contains(&id) || !started.insert(id.clone())
   };
   if !reported {
     out.push(EventPayload::ToolUse {
@@ -245,8 +245,15 @@ fn command_execution(
   item: Box<Item>,
   started: &mut HashSet<String>,
 ) -> Vec<EventPayload> {
-  let item = *item;
-  let (command, cwd) = (item.command, item.cwd);
+  let Item {
+    id,
+    command,
+    cwd,
+    status,
+    exit_code,
+    aggregated_output,
+    ..
+  } = *item;
   let input = || {
     let mut input = serde_json::json!({ "command": command.unwrap_or(Value::Null) });
     if let Some(cwd) = cwd {
@@ -255,11 +262,10 @@ fn command_execution(
     input
   };
   let result = completed.then(|| {
-    let status = item.status.unwrap_or_default();
-    let failed = status != "completed" || item.exit_code.is_some_and(|c| c != 0);
-    (item.aggregated_output.unwrap_or_default(), failed)
+    let failed = status.as_deref() != Some("completed") || exit_code.is_some_and(|c| c != 0);
+    (aggregated_output.unwrap_or_default(), failed)
   });
-  tool_events(started, item.id, EXEC_COMMAND.into(), input, result)
+  tool_events(started, id, EXEC_COMMAND.into(), input, result)
 }
 
 /// A patch; its result is its status.
@@ -268,21 +274,26 @@ fn file_change(
   item: Box<Item>,
   started: &mut HashSet<String>,
 ) -> Vec<EventPayload> {
-  let item = *item;
-  let changes = item.changes;
+  let Item {
+    id,
+    changes,
+    status,
+    ..
+  } = *item;
   let input = || serde_json::json!({ "changes": changes.unwrap_or(Value::Null) });
   let result = completed.then(|| {
-    let status = item.status.unwrap_or_default();
+    let status = status.unwrap_or_default();
     let failed = status != "completed";
     (status, failed)
   });
-  tool_events(started, item.id, "file_change".into(), input, result)
+  tool_events(started, id, "file_change".into(), input, result)
 }
 
 /// A completed web search (its result is not reported, only that it ran).
 fn web_search(item: Box<Item>, started: &mut HashSet<String>) -> Vec<EventPayload> {
-  let item = *item;
-  let (query, action) = (item.query, item.action);
+  let Item {
+    id, query, action, ..
+  } = *item;
   let input = || {
     serde_json::json!({
       "query": query.unwrap_or(Value::Null),
@@ -290,7 +301,7 @@ fn web_search(item: Box<Item>, started: &mut HashSet<String>) -> Vec<EventPayloa
     })
   };
   let result = Some((String::new(), false));
-  tool_events(started, item.id, "web_search".into(), input, result)
+  tool_events(started, id, "web_search".into(), input, result)
 }
 
 /// An MCP tool call, named `mcp__<server>__<tool>` as Claude Code names them; its result is

@@ -102,8 +102,8 @@ impl LiveSession {
   /// any later change of it (a manager killed right after `register` or `spawn` loses none).
   pub(crate) fn persist_to(&self, p: Persist) {
     let _ = self.persist.set(p);
-    self.update(|st| {
-      self.hand_to_writer(st.status().is_terminal(), true);
+    self.update(|_| {
+      self.hand_to_writer(true);
       ((), Vec::new())
     });
   }
@@ -129,13 +129,13 @@ impl LiveSession {
   /// Marks the session changed and hands it to the store's writer once; the writer takes the
   /// latest snapshot when it writes (a failed write is logged; the session goes on).
   fn write_snapshot(&self, st: &SessionState) {
-    self.hand_to_writer(st.status().is_terminal(), false);
+    self.hand_to_writer(st.status().is_terminal());
   }
 
-  /// `write_snapshot`; `first`: the session's first snapshot, urgent as an ended session's is.
-  fn hand_to_writer(&self, ended: bool, first: bool) {
+  /// `write_snapshot`; `urgent` (the session ended, or its first snapshot): written without
+  /// waiting out the writer's fold.
+  fn hand_to_writer(&self, urgent: bool) {
     let Some(p) = self.persist.get() else { return };
-    let urgent = ended || first;
     if !self.dirty.swap(true, std::sync::atomic::Ordering::AcqRel) || urgent {
       if let Some(me) = self.me.upgrade() {
         p.writer.changed(me, urgent);
