@@ -2,11 +2,12 @@
 //! `failed`) and which manager claimed it. A pending notification is delivered only by the
 //! manager that claimed it; the claim passes to another manager only when the claimer is gone
 //! (its process ended, checked by pid and start time as recovery does, or — in the same
-//! process — its store was dropped).
+//! process — its store was dropped). Its SQL, and the `Store` methods delivery calls.
 
+use crate::model::error::Result;
 use crate::model::event::now_ms;
 use crate::model::notification::Notification;
-use crate::store::Owner;
+use crate::store::{Owner, Store};
 
 /// A ledger entry as read: its key and its JSON.
 type Row = (String, String);
@@ -108,4 +109,55 @@ pub(crate) fn prune(c: &Connection, session_id: &str) -> Sql<()> {
   c.prepare_cached("DELETE FROM notifications WHERE session_id = ?1 AND status != 'pending'")?
     .execute(params![session_id])
     .map(|_| ())
+}
+
+/// The ledger as the manager's notification delivery uses it.
+impl Store {
+  /// Records a notification as pending, claimed by this manager; false if its key is already
+  /// in the ledger (never deliver it twice).
+  pub fn ledger_add(&self, n: &Notification) -> Result<bool> {
+    let n = n.clone();
+    self.write(move |c, sh| add(c, &n, &sh.owner))
+  }
+
+  /// `ledger_add`, awaited.
+  pub async fn ledger_add_async(&self, n: &Notification) -> Result<bool> {
+    let n = n.clone();
+    self.write_async(move |c, sh| add(c, &n, &sh.owner)).await
+  }
+
+  /// Marks a notification `delivered` or `failed` after `attempts` attempts.
+  pub async fn ledger_mark(&self, key: &str, status: &'static str, attempts: u32) -> Result<()> {
+    let key = key.to_owned();
+    self
+      .write_async(move |c, _| mark(c, &key, status, attempts))
+      .await
+  }
+
+  /// Whether `key` is pending and claimed by this manager (only then may it go out).
+  pub async fn ledger_is_mine(&self, key: &str) -> Result<bool> {
+    let key = key.to_owned();
+    self
+      .write_async(move |c, sh| is_mine(c, &key, &sh.owner))
+      .await
+  }
+
+  /// Claims the pending notifications whose manager is gone; oldest first.
+  pub async fn ledger_claim_orphans(&self) -> Result<Vec<Notification>> {
+    let rows = self
+      .write_async(|c, sh| claim_orphans(c, &sh.owner))
+      .await?;
+    Ok(
+      rows
+        .into_iter()
+        .filter_map(|(key, data)| self.shared.decode_as(&key, "notification", &data))
+        .collect(),
+    )
+  }
+
+  /// The ledger status of `key` (`pending`, `delivered`, `failed`), if any.
+  pub fn ledger_status(&self, key: &str) -> Result<Option<String>> {
+    let key = key.to_owned();
+    self.read(move |c, _| status(c, &key))
+  }
 }

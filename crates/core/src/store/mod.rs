@@ -5,25 +5,27 @@
 //! read-only connection. A reader (`open_read_only`) never creates, migrates or renames
 //! anything. Knows nothing about processes.
 //!
-//! Files: `open` (opening, schema, damaged files), `sessions` and `ledger` (their SQL),
+//! Files: `open` (opening, schema, damaged files), `sessions` and `ledger` (their SQL; the
+//! ledger's `Store` methods too), `owner` (which manager writes, and whether one still runs),
 //! `writer` (the thread).
 
 use crate::model::error::{Error, Result};
 use crate::model::event::Usage;
 use crate::model::info::{SessionInfo, SummaryTurn};
-use crate::model::notification::Notification;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use sessions::Layout;
-use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 mod ledger;
 mod open;
+mod owner;
 mod sessions;
 mod writer;
 pub use open::{APPLICATION_ID, SCHEMA_VERSION};
+pub(crate) use owner::{alive, Owner};
+use owner::{boot_id, registry};
 pub(crate) use sessions::Row;
 use writer::{Job, Shared};
 pub use writer::{Snapshot, Writer};
@@ -64,63 +66,6 @@ pub struct Query {
   pub statuses: Vec<String>,
   pub backends: Vec<String>,
   pub limit: Option<u32>,
-}
-
-/// Who writes: this process (pid, start time) and this store instance (two managers in one
-/// process are told apart by the token).
-#[derive(Debug, Clone)]
-pub(crate) struct Owner {
-  pub pid: u32,
-  pub start: Option<u64>,
-  pub token: String,
-  /// This boot's id (`/proc/sys/kernel/random/boot_id`; `None` without `/proc`).
-  pub boot: Option<String>,
-}
-
-impl Owner {
-  /// Whether the manager recorded as (pid, start, boot) is this process or another one still
-  /// running. A pid equal to ours is ours only with our start time: a manager that is pid 1 in
-  /// a container after every restart must still recover its predecessor's sessions.
-  pub(crate) fn recorded_alive(
-    &self,
-    pid: Option<i64>,
-    start: Option<i64>,
-    boot: Option<&str>,
-  ) -> bool {
-    let Some(pid) = pid else { return false };
-    if boot.is_some() && self.boot.is_some() && boot != self.boot.as_deref() {
-      return false; // another boot: every process of it is gone
-    }
-    let start = start.map(|s| s as u64);
-    if pid as u32 == self.pid {
-      return start.is_none() || start == self.start;
-    }
-    start.is_some() && crate::process::start_time(pid as u32) == start
-  }
-}
-
-/// This boot's id, read once.
-pub(crate) fn boot_id() -> Option<String> {
-  std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-    .ok()
-    .map(|s| s.trim().to_owned())
-}
-
-/// The tokens of the stores open for writing in this process.
-fn registry() -> std::sync::MutexGuard<'static, HashSet<String>> {
-  static LIVE: std::sync::LazyLock<Mutex<HashSet<String>>> =
-    std::sync::LazyLock::new(|| Mutex::new(HashSet::new()));
-  LIVE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Whether the manager that wrote (pid, start, token) still runs: another process with the same
-/// start time, or a store of this process still open.
-pub(crate) fn alive(pid: Option<i64>, start: Option<i64>, token: Option<&str>) -> bool {
-  let Some(pid) = pid else { return false };
-  if pid as u32 == std::process::id() {
-    return token.is_some_and(|t| registry().contains(t));
-  }
-  start.is_some() && crate::process::start_time(pid as u32) == start.map(|s| s as u64)
 }
 
 /// Called with what the store reports outside any session (a damaged file moved aside, the
@@ -409,56 +354,6 @@ impl Store {
   /// it). `E_STORE` if the writer has stopped.
   pub fn sync(&self) -> Result<()> {
     self.write(|_, _| Ok(()))
-  }
-
-  /// Records a notification as pending, claimed by this manager; false if its key is already
-  /// in the ledger (never deliver it twice).
-  pub fn ledger_add(&self, n: &Notification) -> Result<bool> {
-    let n = n.clone();
-    self.write(move |c, sh| ledger::add(c, &n, &sh.owner))
-  }
-
-  /// `ledger_add`, awaited.
-  pub async fn ledger_add_async(&self, n: &Notification) -> Result<bool> {
-    let n = n.clone();
-    self
-      .write_async(move |c, sh| ledger::add(c, &n, &sh.owner))
-      .await
-  }
-
-  /// Marks a notification `delivered` or `failed` after `attempts` attempts.
-  pub async fn ledger_mark(&self, key: &str, status: &'static str, attempts: u32) -> Result<()> {
-    let key = key.to_owned();
-    self
-      .write_async(move |c, _| ledger::mark(c, &key, status, attempts))
-      .await
-  }
-
-  /// Whether `key` is pending and claimed by this manager (only then may it go out).
-  pub async fn ledger_is_mine(&self, key: &str) -> Result<bool> {
-    let key = key.to_owned();
-    self
-      .write_async(move |c, sh| ledger::is_mine(c, &key, &sh.owner))
-      .await
-  }
-
-  /// Claims the pending notifications whose manager is gone; oldest first.
-  pub async fn ledger_claim_orphans(&self) -> Result<Vec<Notification>> {
-    let rows = self
-      .write_async(|c, sh| ledger::claim_orphans(c, &sh.owner))
-      .await?;
-    Ok(
-      rows
-        .into_iter()
-        .filter_map(|(key, data)| self.shared.decode_as(&key, "notification", &data))
-        .collect(),
-    )
-  }
-
-  /// The ledger status of `key` (`pending`, `delivered`, `failed`), if any.
-  pub fn ledger_status(&self, key: &str) -> Result<Option<String>> {
-    let key = key.to_owned();
-    self.read(move |c, _| ledger::status(c, &key))
   }
 }
 

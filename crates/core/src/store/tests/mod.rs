@@ -6,6 +6,7 @@ use crate::model::notification::Notification;
 use crate::model::options::Backend;
 use crate::session::{Limits, NewSession, SessionState};
 use std::path::Path;
+use std::sync::Mutex;
 
 mod files;
 mod layout;
