@@ -1,9 +1,47 @@
 //! How a session ends: the process exit (or the end of a session with no process) turned
-//! into the final status, with the failure context.
+//! into the final status, with the failure context; the stop requests that decide it.
 
-use super::{EndReason, SessionState, StopRequest};
+use super::{EndReason, SessionState};
 use crate::model::event::{Ev, EventPayload, Status, StatusReason};
 use crate::model::options::Backend;
+
+/// A stop the caller asked for; decides the terminal status when the process exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopRequest {
+  /// stdin closed: the CLI exiting by itself means `completed`, whatever its exit code (the
+  /// code reflects the last turn, e.g. 1 after an interrupted or `error_max_turns` turn).
+  Close,
+  /// Graceful stop (protocol interrupt, EOF, SIGINT, SIGKILL after a grace period):
+  /// `interrupted`, whatever the exit code.
+  Interrupt(EndReason),
+  /// SIGKILL sent: `killed`.
+  Kill(EndReason),
+}
+
+impl StopRequest {
+  /// Which stop wins when several are asked for: a kill over a graceful stop over a close.
+  pub(super) fn rank(self) -> u8 {
+    match self {
+      StopRequest::Close => 0,
+      StopRequest::Interrupt(_) => 1,
+      StopRequest::Kill(_) => 2,
+    }
+  }
+
+  /// The status and status reason a session that stopped this way ends in.
+  pub(super) fn outcome(self) -> Option<(Status, StatusReason, EndReason)> {
+    let reason = |end| match end {
+      EndReason::Shutdown => StatusReason::Shutdown,
+      EndReason::User => StatusReason::User,
+      _ => StatusReason::Limit,
+    };
+    match self {
+      StopRequest::Kill(end) => Some((Status::Killed, reason(end), end)),
+      StopRequest::Interrupt(end) => Some((Status::Interrupted, reason(end), end)),
+      StopRequest::Close => None,
+    }
+  }
+}
 
 impl SessionState {
   /// Ends a session that has no process (a `codex exec` session between turns), as the
